@@ -1,0 +1,59 @@
+-- Customer accounts and the tickets they open. Enumerations are stored as the
+-- lower-case text forms the domain defines (Plan::as_str etc.), checked here
+-- so a bad write fails loudly instead of producing an unreadable row.
+
+CREATE TABLE accounts (
+    id           TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    plan         TEXT NOT NULL CHECK (plan IN ('free', 'pro', 'business', 'education', 'api')),
+    create_time  TIMESTAMPTZ NOT NULL,
+    update_time  TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE tickets (
+    id                        UUID PRIMARY KEY,
+    number                    BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+    account_id                TEXT NOT NULL REFERENCES accounts (id),
+    -- The account's plan at receipt; later plan changes do not touch it.
+    plan                      TEXT NOT NULL CHECK (plan IN ('free', 'pro', 'business', 'education', 'api')),
+    channel                   TEXT NOT NULL CHECK (channel IN ('web_form', 'chat', 'phone')),
+    contact_email             TEXT,
+    contact_name              TEXT,
+    chat_session_id           TEXT,
+    transcript_uri            TEXT,
+    first_message             TEXT,
+    call_id                   TEXT,
+    caller_number             TEXT,
+    dialed_number             TEXT,
+    region                    TEXT CHECK (region IN ('us', 'au', 'uk')),
+    subject                   TEXT NOT NULL,
+    description               TEXT NOT NULL,
+    request_kind              TEXT NOT NULL,
+    impact_scope              TEXT,
+    workaround                TEXT,
+    priority                  TEXT NOT NULL CHECK (priority IN ('p1', 'p2', 'p3', 'p4')),
+    priority_rule_id          TEXT NOT NULL,
+    priority_rule_description TEXT NOT NULL,
+    status                    TEXT NOT NULL,
+    received_at               TIMESTAMPTZ NOT NULL,
+    response_target_seconds   BIGINT NOT NULL CHECK (response_target_seconds > 0),
+    response_due_at           TIMESTAMPTZ NOT NULL,
+    policy_version            TEXT NOT NULL,
+    request_id                TEXT UNIQUE,
+    CONSTRAINT web_form_origin_complete CHECK (channel <> 'web_form' OR contact_email IS NOT NULL),
+    CONSTRAINT chat_origin_complete CHECK (
+        channel <> 'chat'
+        OR (chat_session_id IS NOT NULL AND (transcript_uri IS NOT NULL OR first_message IS NOT NULL))
+    ),
+    CONSTRAINT phone_origin_complete CHECK (
+        channel <> 'phone'
+        OR (call_id IS NOT NULL AND caller_number IS NOT NULL AND dialed_number IS NOT NULL AND region IS NOT NULL)
+    ),
+    CONSTRAINT due_after_receipt CHECK (response_due_at > received_at)
+);
+
+-- ListTickets pages newest first by number; these serve its filters.
+CREATE INDEX tickets_account_number ON tickets (account_id, number DESC);
+CREATE INDEX tickets_status_number ON tickets (status, number DESC);
+-- Open tickets by deadline, for SLA queries.
+CREATE INDEX tickets_open_due ON tickets (response_due_at) WHERE status = 'new';

@@ -1,0 +1,290 @@
+//! Domain → protobuf conversions, and the enum mappings both directions use.
+//! Protobuf → domain goes through `validate`, because it can fail per field.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::domain::policy::{Channel, Plan, Policy, Priority, Region};
+use crate::domain::priority::{Impact, ImpactScope, PriorityDecision, RequestKind, Workaround};
+use crate::domain::ticket::{Account, Origin, Ticket, TicketStatus};
+use crate::proto::pb;
+
+/// Maps a domain enum to its protobuf twin and back. The way back yields
+/// `None` for `*_UNSPECIFIED` and for numbers this build does not know.
+macro_rules! enum_mapping {
+    ($to:ident, $from:ident, $domain:ident => $proto:ident { $($d:ident <=> $p:ident),+ $(,)? }) => {
+        pub fn $to(value: $domain) -> pb::$proto {
+            match value { $($domain::$d => pb::$proto::$p),+ }
+        }
+
+        pub fn $from(raw: i32) -> Option<$domain> {
+            match pb::$proto::try_from(raw).ok()? {
+                $(pb::$proto::$p => Some($domain::$d),)+
+                #[allow(unreachable_patterns)]
+                _ => None,
+            }
+        }
+    };
+}
+
+enum_mapping!(plan_to_proto, plan_from_proto, Plan => Plan {
+    Free <=> Free, Pro <=> Pro, Business <=> Business, Education <=> Education, Api <=> Api,
+});
+enum_mapping!(channel_to_proto, channel_from_proto, Channel => Channel {
+    WebForm <=> WebForm, Chat <=> Chat, Phone <=> Phone,
+});
+enum_mapping!(priority_to_proto, priority_from_proto, Priority => Priority {
+    P1 <=> P1Urgent, P2 <=> P2High, P3 <=> P3Normal, P4 <=> P4Low,
+});
+enum_mapping!(region_to_proto, region_from_proto, Region => Region {
+    Us <=> Us, Au <=> Au, Uk <=> Uk,
+});
+enum_mapping!(kind_to_proto, kind_from_proto, RequestKind => RequestKind {
+    Problem <=> Problem, Information <=> Information, Assistance <=> Assistance,
+    Feature <=> Feature, Change <=> Change, PrereleaseAccess <=> PrereleaseAccess,
+});
+enum_mapping!(scope_to_proto, scope_from_proto, ImpactScope => ImpactScope {
+    ServiceDown <=> ServiceDown, Degraded <=> Degraded,
+    FunctionImpaired <=> FunctionImpaired, Minimal <=> Minimal,
+});
+enum_mapping!(workaround_to_proto, workaround_from_proto, Workaround => Workaround {
+    None <=> None, Partial <=> Partial, Full <=> Full,
+});
+enum_mapping!(status_to_proto, status_from_proto, TicketStatus => TicketStatus {
+    New <=> New,
+});
+
+pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: at.timestamp_subsec_nanos() as i32,
+    }
+}
+
+pub fn duration(span: Duration) -> prost_types::Duration {
+    prost_types::Duration {
+        seconds: span.num_seconds(),
+        nanos: span.subsec_nanos(),
+    }
+}
+
+pub fn account_name(id: &str) -> String {
+    format!("accounts/{id}")
+}
+
+impl From<Account> for pb::Account {
+    fn from(account: Account) -> Self {
+        Self {
+            name: account_name(&account.id),
+            display_name: account.display_name,
+            plan: plan_to_proto(account.plan).into(),
+            create_time: Some(timestamp(account.create_time)),
+            update_time: Some(timestamp(account.update_time)),
+        }
+    }
+}
+
+impl From<Impact> for pb::Impact {
+    fn from(impact: Impact) -> Self {
+        Self {
+            kind: kind_to_proto(impact.kind()).into(),
+            scope: impact.scope().map_or(0, |s| scope_to_proto(s).into()),
+            workaround: impact
+                .workaround()
+                .map_or(0, |w| workaround_to_proto(w).into()),
+        }
+    }
+}
+
+impl From<PriorityDecision> for pb::PriorityDecision {
+    fn from(decision: PriorityDecision) -> Self {
+        Self {
+            priority: priority_to_proto(decision.priority).into(),
+            rule_id: decision.rule_id,
+            rule_description: decision.rule_description,
+        }
+    }
+}
+
+impl From<Origin> for pb::ticket::Origin {
+    fn from(origin: Origin) -> Self {
+        match origin {
+            Origin::WebForm {
+                contact_email,
+                contact_name,
+            } => Self::WebForm(pb::WebFormSubmission {
+                contact_email,
+                contact_name: contact_name.unwrap_or_default(),
+            }),
+            Origin::Chat {
+                session_id,
+                transcript_uri,
+                first_message,
+            } => Self::Chat(pb::ChatSession {
+                chat_session_id: session_id,
+                transcript_uri: transcript_uri.unwrap_or_default(),
+                first_message: first_message.unwrap_or_default(),
+            }),
+            Origin::Phone {
+                call_id,
+                caller_number,
+                dialed_number,
+                region,
+            } => Self::PhoneCall(pb::PhoneCall {
+                call_id,
+                caller_number,
+                dialed_number,
+                region: region_to_proto(region).into(),
+            }),
+        }
+    }
+}
+
+impl From<Ticket> for pb::Ticket {
+    fn from(ticket: Ticket) -> Self {
+        Self {
+            name: format!("tickets/{}", ticket.id),
+            number: ticket.number,
+            account: account_name(&ticket.account_id),
+            plan: plan_to_proto(ticket.plan).into(),
+            channel: channel_to_proto(ticket.channel()).into(),
+            origin: Some(ticket.origin.into()),
+            subject: ticket.subject,
+            description: ticket.description,
+            impact: Some(ticket.impact.into()),
+            priority_decision: Some(ticket.decision.into()),
+            status: status_to_proto(ticket.status).into(),
+            received_at: Some(timestamp(ticket.received_at)),
+            response_target: Some(duration(ticket.response_target)),
+            response_due_at: Some(timestamp(ticket.response_due_at)),
+            policy_version: ticket.policy_version,
+            request_id: ticket.request_id.unwrap_or_default(),
+        }
+    }
+}
+
+impl From<&Policy> for pb::Policy {
+    fn from(policy: &Policy) -> Self {
+        Self {
+            version: policy.version().to_owned(),
+            plan_channels: Plan::ALL
+                .iter()
+                .map(|plan| pb::PlanChannels {
+                    plan: plan_to_proto(*plan).into(),
+                    channels: policy
+                        .channels_for(*plan)
+                        .iter()
+                        .map(|c| channel_to_proto(*c).into())
+                        .collect(),
+                })
+                .collect(),
+            phone_lines: policy
+                .phone_lines()
+                .iter()
+                .map(|line| pb::PhoneLine {
+                    region: region_to_proto(line.region).into(),
+                    number: line.number.clone(),
+                    display_number: line.display_number.clone(),
+                    support_extension: line.support_extension.clone(),
+                })
+                .collect(),
+            priorities: policy
+                .priorities()
+                .iter()
+                .map(|d| pb::PriorityDefinition {
+                    priority: priority_to_proto(d.priority).into(),
+                    name: d.name.clone(),
+                    meaning: d.meaning.clone(),
+                    workaround: d.workaround.clone(),
+                    effort: d.effort.clone(),
+                })
+                .collect(),
+            response_targets: Plan::ALL
+                .iter()
+                .flat_map(|plan| {
+                    Priority::ALL
+                        .iter()
+                        .map(move |priority| pb::ResponseTarget {
+                            plan: plan_to_proto(*plan).into(),
+                            priority: priority_to_proto(*priority).into(),
+                            target: Some(duration(policy.response_target(*plan, *priority))),
+                        })
+                })
+                .collect(),
+            priority_rules: policy
+                .rules()
+                .iter()
+                .map(|rule| pb::PriorityRule {
+                    rule_id: rule.id.clone(),
+                    description: rule.description.clone(),
+                    priority: priority_to_proto(rule.priority).into(),
+                })
+                .collect(),
+            support_hours: Some(pb::SupportHours {
+                always_open: policy.support_hours().always_open,
+                description: policy.support_hours().description.clone(),
+                response_clock: policy.support_hours().response_clock.clone(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_domain_enum_value_round_trips_through_its_proto_number() {
+        for plan in Plan::ALL {
+            assert_eq!(plan_from_proto(plan_to_proto(*plan).into()), Some(*plan));
+        }
+        for channel in Channel::ALL {
+            assert_eq!(
+                channel_from_proto(channel_to_proto(*channel).into()),
+                Some(*channel)
+            );
+        }
+        for priority in Priority::ALL {
+            assert_eq!(
+                priority_from_proto(priority_to_proto(*priority).into()),
+                Some(*priority)
+            );
+        }
+        for region in Region::ALL {
+            assert_eq!(
+                region_from_proto(region_to_proto(*region).into()),
+                Some(*region)
+            );
+        }
+        for kind in RequestKind::ALL {
+            assert_eq!(kind_from_proto(kind_to_proto(*kind).into()), Some(*kind));
+        }
+        for scope in ImpactScope::ALL {
+            assert_eq!(
+                scope_from_proto(scope_to_proto(*scope).into()),
+                Some(*scope)
+            );
+        }
+        for workaround in Workaround::ALL {
+            assert_eq!(
+                workaround_from_proto(workaround_to_proto(*workaround).into()),
+                Some(*workaround)
+            );
+        }
+    }
+
+    #[test]
+    fn unspecified_and_unknown_numbers_map_to_none() {
+        assert_eq!(plan_from_proto(0), None);
+        assert_eq!(plan_from_proto(99), None);
+        assert_eq!(channel_from_proto(-1), None);
+    }
+
+    #[test]
+    fn timestamps_keep_microseconds() {
+        let at = DateTime::parse_from_rfc3339("2026-11-28T10:00:00.123456Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let ts = timestamp(at);
+        assert_eq!((ts.seconds, ts.nanos), (at.timestamp(), 123_456_000));
+    }
+}

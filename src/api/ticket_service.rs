@@ -1,0 +1,141 @@
+//! `support.v1.TicketService`: validate → call the service → convert.
+
+use tonic::{Request, Response, Status};
+
+use super::page_token;
+use super::validate;
+use crate::proto::pb;
+use crate::proto::pb::ticket_service_server::TicketService;
+use crate::service::Service;
+
+pub struct TicketApi {
+    service: Service,
+}
+
+impl TicketApi {
+    pub fn new(service: Service) -> Self {
+        Self { service }
+    }
+}
+
+#[tonic::async_trait]
+impl TicketService for TicketApi {
+    async fn create_account(
+        &self,
+        request: Request<pb::CreateAccountRequest>,
+    ) -> Result<Response<pb::CreateAccountResponse>, Status> {
+        let new = validate::create_account(request.into_inner())?;
+        let account = self.service.create_account(new).await?;
+        Ok(Response::new(pb::CreateAccountResponse {
+            account: Some(account.into()),
+        }))
+    }
+
+    async fn get_account(
+        &self,
+        request: Request<pb::GetAccountRequest>,
+    ) -> Result<Response<pb::GetAccountResponse>, Status> {
+        let id = validate::account_name("name", &request.get_ref().name)?;
+        let account = self.service.get_account(&id).await?;
+        Ok(Response::new(pb::GetAccountResponse {
+            account: Some(account.into()),
+        }))
+    }
+
+    async fn update_account(
+        &self,
+        request: Request<pb::UpdateAccountRequest>,
+    ) -> Result<Response<pb::UpdateAccountResponse>, Status> {
+        let (id, update) = validate::update_account(request.into_inner())?;
+        let account = self.service.update_account(&id, update).await?;
+        Ok(Response::new(pb::UpdateAccountResponse {
+            account: Some(account.into()),
+        }))
+    }
+
+    async fn list_accounts(
+        &self,
+        request: Request<pb::ListAccountsRequest>,
+    ) -> Result<Response<pb::ListAccountsResponse>, Status> {
+        let request = request.into_inner();
+        let page_size = validate::list_accounts_page_size(request.page_size)?;
+        let filters = page_token::fingerprint("accounts");
+        let after = page_token::decode(&request.page_token, filters)?;
+        // One extra row tells whether another page exists without a count query.
+        let mut accounts = self
+            .service
+            .list_accounts(after.as_deref(), page_size + 1)
+            .await?;
+        let next_page_token = next_token(&mut accounts, page_size, filters, |a| a.id.clone());
+        Ok(Response::new(pb::ListAccountsResponse {
+            accounts: accounts.into_iter().map(Into::into).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn create_ticket(
+        &self,
+        request: Request<pb::CreateTicketRequest>,
+    ) -> Result<Response<pb::CreateTicketResponse>, Status> {
+        let request = validate::create_ticket(request.into_inner(), self.service.policy())?;
+        let ticket = self.service.create_ticket(request).await?;
+        Ok(Response::new(pb::CreateTicketResponse {
+            ticket: Some(ticket.into()),
+        }))
+    }
+
+    async fn get_ticket(
+        &self,
+        request: Request<pb::GetTicketRequest>,
+    ) -> Result<Response<pb::GetTicketResponse>, Status> {
+        let key = validate::ticket_name(&request.get_ref().name)?;
+        let ticket = self.service.get_ticket(key).await?;
+        Ok(Response::new(pb::GetTicketResponse {
+            ticket: Some(ticket.into()),
+        }))
+    }
+
+    async fn list_tickets(
+        &self,
+        request: Request<pb::ListTicketsRequest>,
+    ) -> Result<Response<pb::ListTicketsResponse>, Status> {
+        let request = request.into_inner();
+        let listing = validate::list_tickets(&request)?;
+        let filters = page_token::fingerprint(&format!("tickets {:?}", listing.filter));
+        let before = page_token::decode(&request.page_token, filters)?
+            .map(|key| key.parse::<i64>())
+            .transpose()
+            .map_err(|_| {
+                crate::error::Error::invalid("page_token", "is not a token this server issued")
+            })?;
+        let mut tickets = self
+            .service
+            .list_tickets(&listing.filter, before, listing.page_size + 1)
+            .await?;
+        let next_page_token = next_token(&mut tickets, listing.page_size, filters, |t| {
+            t.number.to_string()
+        });
+        Ok(Response::new(pb::ListTicketsResponse {
+            tickets: tickets.into_iter().map(Into::into).collect(),
+            next_page_token,
+        }))
+    }
+}
+
+/// Trims the look-ahead row and returns the token for the next page, or an
+/// empty string on the last page.
+fn next_token<T>(
+    rows: &mut Vec<T>,
+    page_size: i64,
+    filters: u64,
+    key: impl Fn(&T) -> String,
+) -> String {
+    let page_size = usize::try_from(page_size).unwrap_or(usize::MAX);
+    if rows.len() <= page_size {
+        return String::new();
+    }
+    rows.truncate(page_size);
+    rows.last()
+        .map(|last| page_token::encode(&key(last), filters))
+        .unwrap_or_default()
+}

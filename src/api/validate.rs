@@ -1,0 +1,608 @@
+//! Request validation: protobuf requests become domain values, or an
+//! INVALID_ARGUMENT listing every bad field by its path in the request.
+//! Nothing reaches the store until a request has passed here.
+
+use uuid::Uuid;
+
+use super::convert::{
+    channel_from_proto, kind_from_proto, plan_from_proto, priority_from_proto, region_from_proto,
+    scope_from_proto, status_from_proto, workaround_from_proto,
+};
+use crate::domain::policy::Policy;
+use crate::domain::priority::{Impact, MissingImpactField};
+use crate::domain::ticket::{AccountUpdate, Origin, TicketRequest};
+use crate::error::{Error, FieldViolation, Result};
+use crate::proto::pb;
+use crate::service::NewAccount;
+use crate::store::{TicketFilter, TicketKey};
+
+pub const MAX_SUBJECT_CHARS: usize = 200;
+pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_ID_CHARS: usize = 128;
+pub const MAX_URI_CHARS: usize = 2_048;
+pub const MAX_REQUEST_ID_CHARS: usize = 64;
+pub const DEFAULT_PAGE_SIZE: i64 = 50;
+pub const MAX_PAGE_SIZE: i64 = 500;
+
+/// Collects violations so a caller learns about every bad field at once.
+#[derive(Debug, Default)]
+struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    fn add(&mut self, field: &str, description: impl Into<String>) {
+        self.0.push(FieldViolation::new(field, description));
+    }
+
+    /// A required string: not blank, at most `max` characters.
+    fn required(&mut self, field: &str, value: String, max: usize) -> String {
+        if value.trim().is_empty() {
+            self.add(field, "is required");
+        } else {
+            self.check_length(field, &value, max);
+        }
+        value
+    }
+
+    /// An optional string: empty means absent.
+    fn optional(&mut self, field: &str, value: String, max: usize) -> Option<String> {
+        if value.is_empty() {
+            return None;
+        }
+        if value.trim().is_empty() {
+            self.add(field, "must not be blank when set");
+        }
+        self.check_length(field, &value, max);
+        Some(value)
+    }
+
+    fn check_length(&mut self, field: &str, value: &str, max: usize) {
+        let chars = value.chars().count();
+        if chars > max {
+            self.add(
+                field,
+                format!("is {chars} characters; at most {max} allowed"),
+            );
+        }
+    }
+
+    /// A required enum: UNSPECIFIED and unknown numbers are refused.
+    fn required_enum<T>(&mut self, field: &str, raw: i32, from: fn(i32) -> Option<T>) -> Option<T> {
+        let value = from(raw);
+        if value.is_none() {
+            if raw == 0 {
+                self.add(field, "is required (UNSPECIFIED is not allowed)");
+            } else {
+                self.add(field, format!("{raw} is not a known value"));
+            }
+        }
+        value
+    }
+
+    /// A filter enum: UNSPECIFIED means "any"; unknown numbers are refused.
+    fn filter_enum<T>(&mut self, field: &str, raw: i32, from: fn(i32) -> Option<T>) -> Option<T> {
+        if raw == 0 {
+            return None;
+        }
+        self.required_enum(field, raw, from)
+    }
+
+    fn into_result(self) -> Result<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::InvalidArgument(self.0))
+        }
+    }
+}
+
+/// `accounts/{id}` → `id`.
+fn account_from_name(v: &mut Violations, field: &str, name: &str) -> String {
+    match name.strip_prefix("accounts/") {
+        Some(id) if is_account_id(id) => id.to_owned(),
+        _ if name.is_empty() => {
+            v.add(field, "is required");
+            String::new()
+        }
+        _ => {
+            v.add(
+                field,
+                format!("must be accounts/{{account_id}}; got {name:?}"),
+            );
+            String::new()
+        }
+    }
+}
+
+/// 3–63 lower-case letters, digits and hyphens, starting with a letter and
+/// not ending with a hyphen (AIP-122 style ids).
+fn is_account_id(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    (3..=63).contains(&bytes.len())
+        && bytes[0].is_ascii_lowercase()
+        && bytes[bytes.len() - 1] != b'-'
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+}
+
+fn is_email(value: &str) -> bool {
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
+    value.len() <= 254
+        && !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// E.164: `+`, then 8–15 digits, the first not 0.
+fn is_e164(value: &str) -> bool {
+    value.strip_prefix('+').is_some_and(|digits| {
+        (8..=15).contains(&digits.len())
+            && !digits.starts_with('0')
+            && digits.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+fn is_http_uri(value: &str) -> bool {
+    (value.starts_with("https://") || value.starts_with("http://"))
+        && value.len() > "https://".len()
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+fn is_request_id(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+pub fn create_account(request: pb::CreateAccountRequest) -> Result<NewAccount> {
+    let mut v = Violations::default();
+    if request.account_id.is_empty() {
+        v.add("account_id", "is required");
+    } else if !is_account_id(&request.account_id) {
+        v.add(
+            "account_id",
+            "must be 3-63 lower-case letters, digits or hyphens, start with a letter and not end with a hyphen",
+        );
+    }
+    let account = request.account.unwrap_or_default();
+    let display_name = v.required("account.display_name", account.display_name, MAX_NAME_CHARS);
+    let plan = v.required_enum("account.plan", account.plan, plan_from_proto);
+    v.into_result()?;
+    Ok(NewAccount {
+        id: request.account_id,
+        display_name,
+        plan: plan.ok_or_else(|| Error::invalid("account.plan", "is required"))?,
+    })
+}
+
+pub fn account_name(field: &str, name: &str) -> Result<String> {
+    let mut v = Violations::default();
+    let id = account_from_name(&mut v, field, name);
+    v.into_result().map(|()| id)
+}
+
+pub fn update_account(request: pb::UpdateAccountRequest) -> Result<(String, AccountUpdate)> {
+    let mut v = Violations::default();
+    let account = request.account.unwrap_or_default();
+    let id = account_from_name(&mut v, "account.name", &account.name);
+    let paths = request.update_mask.map(|m| m.paths).unwrap_or_default();
+    let (mut set_name, mut set_plan) = (false, false);
+    if paths.is_empty() {
+        set_name = !account.display_name.is_empty();
+        set_plan = account.plan != 0;
+        if !set_name && !set_plan {
+            v.add("account", "sets nothing to update");
+        }
+    }
+    for path in &paths {
+        match path.as_str() {
+            "display_name" => set_name = true,
+            "plan" => set_plan = true,
+            other => v.add(
+                "update_mask",
+                format!("unknown or immutable path {other:?}; allowed: display_name, plan"),
+            ),
+        }
+    }
+    let mut update = AccountUpdate::default();
+    if set_name {
+        update.display_name =
+            Some(v.required("account.display_name", account.display_name, MAX_NAME_CHARS));
+    }
+    if set_plan {
+        update.plan = v.required_enum("account.plan", account.plan, plan_from_proto);
+    }
+    v.into_result()?;
+    Ok((id, update))
+}
+
+pub fn create_ticket(request: pb::CreateTicketRequest, policy: &Policy) -> Result<TicketRequest> {
+    use pb::create_ticket_request::Origin as PbOrigin;
+    let mut v = Violations::default();
+    let account_id = account_from_name(&mut v, "account", &request.account);
+    let subject = v.required("subject", request.subject, MAX_SUBJECT_CHARS);
+    let is_web_form = matches!(request.origin, Some(PbOrigin::WebForm(_)));
+    let description = if is_web_form {
+        v.required("description", request.description, MAX_DESCRIPTION_CHARS)
+    } else {
+        v.optional("description", request.description, MAX_DESCRIPTION_CHARS)
+            .unwrap_or_default()
+    };
+    let origin = match request.origin {
+        None => {
+            v.add("origin", "one of web_form, chat or phone_call is required");
+            None
+        }
+        Some(PbOrigin::WebForm(form)) => {
+            let contact_email = v.required("web_form.contact_email", form.contact_email, 254);
+            if !contact_email.is_empty() && !is_email(&contact_email) {
+                v.add("web_form.contact_email", "is not an e-mail address");
+            }
+            let contact_name =
+                v.optional("web_form.contact_name", form.contact_name, MAX_NAME_CHARS);
+            Some(Origin::WebForm {
+                contact_email,
+                contact_name,
+            })
+        }
+        Some(PbOrigin::Chat(chat)) => {
+            let session_id = v.required("chat.chat_session_id", chat.chat_session_id, MAX_ID_CHARS);
+            let transcript_uri =
+                v.optional("chat.transcript_uri", chat.transcript_uri, MAX_URI_CHARS);
+            if transcript_uri
+                .as_deref()
+                .is_some_and(|uri| !is_http_uri(uri))
+            {
+                v.add("chat.transcript_uri", "must be an http or https URI");
+            }
+            let first_message = v.optional(
+                "chat.first_message",
+                chat.first_message,
+                MAX_DESCRIPTION_CHARS,
+            );
+            if transcript_uri.is_none() && first_message.is_none() {
+                v.add(
+                    "chat.first_message",
+                    "is required when chat.transcript_uri is not set",
+                );
+            }
+            Some(Origin::Chat {
+                session_id,
+                transcript_uri,
+                first_message,
+            })
+        }
+        Some(PbOrigin::PhoneCall(call)) => {
+            let call_id = v.required("phone_call.call_id", call.call_id, MAX_ID_CHARS);
+            let caller_number = v.required("phone_call.caller_number", call.caller_number, 16);
+            if !caller_number.is_empty() && !is_e164(&caller_number) {
+                v.add(
+                    "phone_call.caller_number",
+                    "must be an E.164 number, e.g. +14155550123",
+                );
+            }
+            let region = v.required_enum("phone_call.region", call.region, region_from_proto);
+            let dialed_number = v.required("phone_call.dialed_number", call.dialed_number, 16);
+            if let Some(region) = region
+                && !dialed_number.is_empty()
+                && !policy.is_support_line(region, &dialed_number)
+            {
+                v.add(
+                    "phone_call.dialed_number",
+                    format!("{dialed_number} is not a support line for region {region}"),
+                );
+            }
+            region.map(|region| Origin::Phone {
+                call_id,
+                caller_number,
+                dialed_number,
+                region,
+            })
+        }
+    };
+    let impact = impact(&mut v, "impact.", request.impact);
+    let request_id = v.optional("request_id", request.request_id, MAX_REQUEST_ID_CHARS);
+    if request_id.as_deref().is_some_and(|id| !is_request_id(id)) {
+        v.add(
+            "request_id",
+            "may hold only letters, digits and - _ . : (a UUID is a good choice)",
+        );
+    }
+    v.into_result()?;
+    match (origin, impact) {
+        (Some(origin), Some(impact)) => Ok(TicketRequest {
+            account_id,
+            origin,
+            subject,
+            description,
+            impact,
+            request_id,
+        }),
+        // Every `None` above recorded a violation, so into_result returned.
+        _ => Err(Error::Internal(
+            "validation let an incomplete ticket through".into(),
+        )),
+    }
+}
+
+/// `prefix` is the path of the Impact message in its request, e.g. `impact.`.
+fn impact(v: &mut Violations, prefix: &str, impact: Option<pb::Impact>) -> Option<Impact> {
+    let field = |name: &str| format!("{prefix}{name}");
+    let Some(impact) = impact else {
+        v.add(prefix.trim_end_matches('.'), "is required");
+        return None;
+    };
+    let kind = v.required_enum(&field("kind"), impact.kind, kind_from_proto)?;
+    // Irrelevant fields are ignored, but an unknown number is still an error.
+    let scope = v.filter_enum(&field("scope"), impact.scope, scope_from_proto);
+    let workaround = v.filter_enum(
+        &field("workaround"),
+        impact.workaround,
+        workaround_from_proto,
+    );
+    match Impact::new(kind, scope, workaround) {
+        Ok(impact) => Some(impact),
+        Err(MissingImpactField::Scope) if impact.scope == 0 => {
+            v.add(&field("scope"), "is required when kind is PROBLEM");
+            None
+        }
+        Err(MissingImpactField::Workaround) if impact.workaround == 0 => {
+            v.add(
+                &field("workaround"),
+                "is required when scope is SERVICE_DOWN or DEGRADED",
+            );
+            None
+        }
+        // An unknown number, already reported by filter_enum.
+        Err(_) => None,
+    }
+}
+
+pub fn classify_priority(request: pb::ClassifyPriorityRequest) -> Result<Impact> {
+    let mut v = Violations::default();
+    let impact = impact(&mut v, "impact.", request.impact);
+    v.into_result()?;
+    impact.ok_or_else(|| Error::invalid("impact", "is required"))
+}
+
+pub fn ticket_name(name: &str) -> Result<TicketKey> {
+    let key = name.strip_prefix("tickets/").and_then(|id| {
+        if let Ok(uuid) = Uuid::parse_str(id) {
+            Some(TicketKey::Id(uuid))
+        } else if !id.is_empty() && id.len() <= 18 && id.bytes().all(|b| b.is_ascii_digit()) {
+            id.parse().ok().map(TicketKey::Number)
+        } else {
+            None
+        }
+    });
+    key.ok_or_else(|| {
+        if name.is_empty() {
+            Error::invalid("name", "is required")
+        } else {
+            Error::invalid(
+                "name",
+                format!("must be tickets/{{uuid}} or tickets/{{number}}; got {name:?}"),
+            )
+        }
+    })
+}
+
+/// AIP-158: 0 means the default, negative is an error, large values are capped.
+fn page_size(v: &mut Violations, raw: i32) -> i64 {
+    match raw {
+        0 => DEFAULT_PAGE_SIZE,
+        n if n < 0 => {
+            v.add("page_size", "must not be negative");
+            DEFAULT_PAGE_SIZE
+        }
+        n => i64::from(n).min(MAX_PAGE_SIZE),
+    }
+}
+
+pub struct TicketListing {
+    pub filter: TicketFilter,
+    pub page_size: i64,
+}
+
+pub fn list_tickets(request: &pb::ListTicketsRequest) -> Result<TicketListing> {
+    let mut v = Violations::default();
+    let page_size = page_size(&mut v, request.page_size);
+    let account_id = if request.account.is_empty() {
+        None
+    } else {
+        Some(account_from_name(&mut v, "account", &request.account))
+    };
+    let filter = TicketFilter {
+        account_id,
+        channel: v.filter_enum("channel", request.channel, channel_from_proto),
+        priority: v.filter_enum("priority", request.priority, priority_from_proto),
+        status: v.filter_enum("status", request.status, status_from_proto),
+    };
+    v.into_result()?;
+    Ok(TicketListing { filter, page_size })
+}
+
+pub fn list_accounts_page_size(raw: i32) -> Result<i64> {
+    let mut v = Violations::default();
+    let size = page_size(&mut v, raw);
+    v.into_result().map(|()| size)
+}
+
+pub struct ChannelQuestion {
+    pub subject: PlanOrAccount,
+    pub channel: crate::domain::Channel,
+}
+
+pub enum PlanOrAccount {
+    Plan(crate::domain::Plan),
+    Account(String),
+}
+
+pub fn check_channel(request: pb::CheckChannelRequest) -> Result<ChannelQuestion> {
+    let mut v = Violations::default();
+    let channel = v.required_enum("channel", request.channel, channel_from_proto);
+    let subject = match (request.account.is_empty(), request.plan) {
+        (true, 0) => {
+            v.add("account", "set exactly one of account or plan");
+            None
+        }
+        (false, 0) => Some(PlanOrAccount::Account(account_from_name(
+            &mut v,
+            "account",
+            &request.account,
+        ))),
+        (true, raw) => v
+            .required_enum("plan", raw, plan_from_proto)
+            .map(PlanOrAccount::Plan),
+        (false, _) => {
+            v.add("plan", "set exactly one of account or plan");
+            None
+        }
+    };
+    v.into_result()?;
+    match (subject, channel) {
+        (Some(subject), Some(channel)) => Ok(ChannelQuestion { subject, channel }),
+        _ => Err(Error::Internal(
+            "validation let an incomplete question through".into(),
+        )),
+    }
+}
+
+pub struct DeadlineQuestion {
+    pub plan: crate::domain::Plan,
+    pub priority: crate::domain::Priority,
+    pub received_at: chrono::DateTime<chrono::Utc>,
+}
+
+pub fn compute_deadline(request: pb::ComputeDeadlineRequest) -> Result<DeadlineQuestion> {
+    let mut v = Violations::default();
+    let plan = v.required_enum("plan", request.plan, plan_from_proto);
+    let priority = v.required_enum("priority", request.priority, priority_from_proto);
+    let received_at = match request.received_at {
+        None => {
+            v.add("received_at", "is required");
+            None
+        }
+        Some(ts) => {
+            // The range google.protobuf.Timestamp defines: 0001-01-01 to
+            // 9999-12-31, which also keeps deadline arithmetic from overflowing.
+            let at = u32::try_from(ts.nanos)
+                .ok()
+                .filter(|nanos| *nanos < 1_000_000_000)
+                .filter(|_| (-62_135_596_800..=253_402_300_799).contains(&ts.seconds))
+                .and_then(|nanos| chrono::DateTime::from_timestamp(ts.seconds, nanos));
+            if at.is_none() {
+                v.add(
+                    "received_at",
+                    "must be a valid timestamp between 0001-01-01 and 9999-12-31",
+                );
+            }
+            at
+        }
+    };
+    v.into_result()?;
+    match (plan, priority, received_at) {
+        (Some(plan), Some(priority), Some(received_at)) => Ok(DeadlineQuestion {
+            plan,
+            priority,
+            received_at,
+        }),
+        _ => Err(Error::Internal(
+            "validation let an incomplete question through".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_ids_follow_the_documented_shape() {
+        for good in ["abc", "acme-corp", "a1b2", &"a".repeat(63)] {
+            assert!(is_account_id(good), "{good}");
+        }
+        for bad in ["ab", "1abc", "Acme", "acme-", "ac_me", "", &"a".repeat(64)] {
+            assert!(!is_account_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn e164_numbers_need_a_plus_and_8_to_15_digits() {
+        for good in ["+14155550123", "+442038905445", "+611800768027"] {
+            assert!(is_e164(good), "{good}");
+        }
+        for bad in [
+            "14155550123",
+            "+0123456789",
+            "+1415",
+            "+1 415 555 0123",
+            "+1234567890123456",
+        ] {
+            assert!(!is_e164(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn emails_need_one_at_and_a_dotted_domain() {
+        assert!(is_email("ana@example.com"));
+        for bad in [
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@example",
+            "a b@example.com",
+            "a@b@c.com",
+        ] {
+            assert!(!is_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ticket_names_accept_a_uuid_or_a_number() {
+        let id = Uuid::new_v4();
+        assert_eq!(
+            ticket_name(&format!("tickets/{id}")).unwrap(),
+            TicketKey::Id(id)
+        );
+        assert_eq!(ticket_name("tickets/42").unwrap(), TicketKey::Number(42));
+        for bad in [
+            "",
+            "tickets/",
+            "42",
+            "tickets/-1",
+            "tickets/abc",
+            "tickets/99999999999999999999",
+        ] {
+            assert!(ticket_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn page_size_follows_aip_158() {
+        let mut v = Violations::default();
+        assert_eq!(page_size(&mut v, 0), DEFAULT_PAGE_SIZE);
+        assert_eq!(page_size(&mut v, 7), 7);
+        assert_eq!(page_size(&mut v, 10_000), MAX_PAGE_SIZE);
+        assert!(v.0.is_empty());
+        page_size(&mut v, -1);
+        assert_eq!(v.0[0].field, "page_size");
+    }
+
+    #[test]
+    fn every_missing_field_of_an_empty_ticket_is_reported_at_once() {
+        let err =
+            create_ticket(pb::CreateTicketRequest::default(), &Policy::standard()).unwrap_err();
+        let Error::InvalidArgument(violations) = err else {
+            panic!("expected InvalidArgument");
+        };
+        let fields: Vec<&str> = violations.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, vec!["account", "subject", "origin", "impact"]);
+    }
+}

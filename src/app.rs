@@ -1,0 +1,225 @@
+//! Server assembly: store, policy and clock wired into the gRPC services, plus
+//! health, reflection, gRPC-Web, request tracing and graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::api::policy_service::PolicyApi;
+use crate::api::ticket_service::TicketApi;
+use crate::config::Config;
+use crate::domain::clock::Clock;
+use crate::domain::policy::Policy;
+use crate::proto::FILE_DESCRIPTOR_SET;
+use crate::proto::pb::policy_service_server::PolicyServiceServer;
+use crate::proto::pb::ticket_service_server::TicketServiceServer;
+use crate::service::Service;
+use crate::store::Store;
+use crate::store::postgres::{PgStore, PoolConfig};
+
+/// Names the health service reports on; "" is the whole server.
+const HEALTH_SERVICES: [&str; 3] = ["", "support.v1.TicketService", "support.v1.PolicyService"];
+
+pub struct Application {
+    listener: TcpListener,
+    service: Service,
+    config: Config,
+}
+
+impl Application {
+    /// Connects to the database (creating and migrating it as needed) and
+    /// binds the listener, so the port is known before serving starts.
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let store = PgStore::connect(
+            &config.database_url,
+            &PoolConfig {
+                max_connections: config.pool_size(),
+                acquire_timeout: Duration::from_millis(config.db_acquire_timeout_ms),
+            },
+        )
+        .await?;
+        Self::with_store(config, Arc::new(store), clock).await
+    }
+
+    /// Builds around a store the caller already has.
+    pub async fn with_store(
+        config: Config,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.listen).await?;
+        let service = Service::new(store, Arc::new(Policy::standard()), clock);
+        Ok(Self {
+            listener,
+            service,
+            config,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then stops taking connections,
+    /// reports NOT_SERVING and lets in-flight requests finish for at most the
+    /// drain timeout.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (health, health_service) = tonic_health::server::health_reporter();
+        let health_task = tokio::spawn(watch_database(
+            self.service.store().clone(),
+            health.clone(),
+            Duration::from_millis(self.config.health_interval_ms),
+        ));
+
+        let (reflection_v1, reflection_v1alpha) = if self.config.reflection {
+            (
+                Some(
+                    tonic_reflection::server::Builder::configure()
+                        .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+                        .build_v1()?,
+                ),
+                Some(
+                    tonic_reflection::server::Builder::configure()
+                        .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+                        .build_v1alpha()?,
+                ),
+            )
+        } else {
+            (None, None)
+        };
+
+        let trace = TraceLayer::new_for_grpc()
+            .make_span_with(|request: &tonic::codegen::http::Request<_>| {
+                tracing::info_span!("rpc", method = %request.uri().path())
+            })
+            .on_response(DefaultOnResponse::new().level(Level::INFO))
+            .on_failure(DefaultOnFailure::new().level(Level::WARN));
+
+        let router = Server::builder()
+            // gRPC-Web arrives over HTTP/1.1 from browsers.
+            .accept_http1(true)
+            .layer(trace)
+            .layer(tonic_web::GrpcWebLayer::new())
+            .add_service(health_service)
+            .add_optional_service(reflection_v1)
+            .add_optional_service(reflection_v1alpha)
+            .add_service(TicketServiceServer::new(TicketApi::new(
+                self.service.clone(),
+            )))
+            .add_service(PolicyServiceServer::new(PolicyApi::new(
+                self.service.clone(),
+            )));
+
+        let addr = self.local_addr();
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let signal = {
+            let health = health.clone();
+            async move {
+                shutdown.await;
+                tracing::info!("shutdown requested; draining");
+                // Stop the checker first so it cannot flip us back to SERVING.
+                health_task.abort();
+                set_health(&health, ServingStatus::NotServing).await;
+                let _ = stopping_tx.send(());
+            }
+        };
+        tracing::info!(%addr, database = %self.config.database_for_logs(), "ticketd serving");
+        let server =
+            router.serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), signal);
+        let drain = self.config.drain_timeout();
+        let deadline = async move {
+            match stopping_rx.await {
+                Ok(()) => tokio::time::sleep(drain).await,
+                // The server ended on its own; let its result decide.
+                Err(_) => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            result = server => result?,
+            () = deadline => {
+                tracing::warn!(?drain, "drain deadline passed with requests still open; exiting");
+            }
+        }
+        tracing::info!("ticketd stopped");
+        Ok(())
+    }
+}
+
+async fn set_health(health: &HealthReporter, status: ServingStatus) {
+    for service in HEALTH_SERVICES {
+        health.set_service_status(service, status).await;
+    }
+}
+
+/// Keeps the health status in step with the database: NOT_SERVING while it
+/// cannot be reached, SERVING again as soon as it answers.
+async fn watch_database(store: Arc<dyn Store>, health: HealthReporter, every: Duration) {
+    let mut serving = None;
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let ok = match tokio::time::timeout(every, store.ping()).await {
+            Ok(Ok(())) => true,
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "database health check failed");
+                false
+            }
+            Err(_) => {
+                tracing::warn!("database health check timed out");
+                false
+            }
+        };
+        if serving != Some(ok) {
+            serving = Some(ok);
+            let status = if ok {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            set_health(&health, status).await;
+        }
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

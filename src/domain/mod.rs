@@ -1,0 +1,13 @@
+//! The pure domain core: the support policy as data, priority rules, SLA
+//! deadline math and ticket intake decisions. No I/O, no tonic, no SQL; time
+//! arrives through [`clock::Clock`].
+
+pub mod clock;
+pub mod intake;
+pub mod policy;
+pub mod priority;
+pub mod ticket;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use policy::{Channel, Plan, Policy, Priority, Region};
+pub use priority::{Impact, ImpactScope, PriorityDecision, RequestKind, Workaround};

@@ -1,0 +1,15 @@
+//! ticketd: a gRPC backend for customer-support tickets that enforces a
+//! published support policy (channels per plan, priorities, response targets).
+//!
+//! Data flows one way: `api` (validate, convert) → `service` (use cases) →
+//! `domain` (pure decisions) and `store` (persistence behind a trait).
+
+pub mod api;
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod proto;
+pub mod service;
+pub mod store;
+pub mod telemetry;
