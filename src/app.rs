@@ -173,7 +173,9 @@ async fn watch_database(store: Arc<dyn Store>, health: HealthReporter, every: Du
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        let ok = match tokio::time::timeout(every, store.ping()).await {
+        // A ping may take up to the pool's acquire timeout; give it longer
+        // than a short test interval before calling the database unreachable.
+        let ok = match tokio::time::timeout(every.max(Duration::from_secs(3)), store.ping()).await {
             Ok(Ok(())) => true,
             Ok(Err(err)) => {
                 tracing::warn!(error = %err, "database health check failed");

@@ -86,16 +86,44 @@ impl From<sqlx::Error> for Error {
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
             | sqlx::Error::WorkerCrashed => Self::Unavailable(err.to_string()),
-            sqlx::Error::Database(db)
-                if db.code().is_some_and(|c| {
-                    // 08: connection exception; 57P0x: server shutting down;
-                    // 53: insufficient resources.
-                    c.starts_with("08") || c.starts_with("57P0") || c.starts_with("53")
-                }) =>
-            {
+            sqlx::Error::Database(db) if db.code().is_some_and(|c| is_unavailable_code(&c)) => {
                 Self::Unavailable(err.to_string())
             }
             _ => Self::Internal(err.to_string()),
         }
+    }
+}
+
+/// SQLSTATEs that mean "the database cannot serve right now" rather than "this
+/// request is wrong": connection exceptions (08), insufficient resources (53),
+/// operator intervention such as shutdown or "cannot connect now" (57P0x),
+/// and a database that refuses connections (55000, e.g. ALLOW_CONNECTIONS
+/// false during maintenance) or is missing (3D000).
+fn is_unavailable_code(code: &str) -> bool {
+    code.starts_with("08")
+        || code.starts_with("53")
+        || code.starts_with("57P0")
+        || code == "55000"
+        || code == "3D000"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_and_capacity_codes_are_unavailable_others_are_not() {
+        for code in ["08006", "08001", "53300", "57P01", "57P03", "55000", "3D000"] {
+            assert!(is_unavailable_code(code), "{code}");
+        }
+        for code in ["23505", "42P01", "22001", "40001"] {
+            assert!(!is_unavailable_code(code), "{code}");
+        }
+    }
+
+    #[test]
+    fn pool_timeouts_are_unavailable() {
+        assert!(matches!(Error::from(sqlx::Error::PoolTimedOut), Error::Unavailable(_)));
+        assert!(matches!(Error::from(sqlx::Error::RowNotFound), Error::Internal(_)));
     }
 }

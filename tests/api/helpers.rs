@@ -1,0 +1,297 @@
+//! `spawn_app()`: a server on an ephemeral port with a fresh database and a
+//! manual clock, plus typed clients and direct database access for checks.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Once};
+
+use chrono::{DateTime, Utc};
+use sqlx::{Connection, PgConnection, PgPool};
+use ticketd::app::Application;
+use ticketd::config::Config;
+use ticketd::domain::ManualClock;
+use ticketd::proto::pb;
+use ticketd::proto::pb::policy_service_client::PolicyServiceClient;
+use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+use tonic_types::StatusExt;
+
+/// Where tests create their databases. Override with TEST_DATABASE_URL.
+fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// The instant every test's clock starts at.
+pub fn start_time() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-28T09:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub clock: ManualClock,
+    pub tickets: TicketServiceClient<Channel>,
+    pub policy: PolicyServiceClient<Channel>,
+    pub db: PgPool,
+    db_name: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    static TRACING: Once = Once::new();
+    TRACING.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            ticketd::telemetry::init(ticketd::config::LogFormat::Text);
+        }
+    });
+
+    let db_name = format!("ticketd_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect(&admin_url())
+        .await
+        .expect("PostgreSQL must be reachable at TEST_DATABASE_URL (default 127.0.0.1:5432)");
+    sqlx::query(&format!(r#"CREATE DATABASE "{db_name}""#))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    let db_url = database_url(&db_name);
+
+    let clock = ManualClock::new(start_time());
+    let mut config = Config::for_database(&db_url);
+    config.health_interval_ms = 100;
+    config.drain_timeout_secs = 2;
+    let app = Application::build(config, Arc::new(clock.clone()))
+        .await
+        .expect("build application");
+    let addr = app.local_addr();
+    let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = shutdown_rx.await;
+    }));
+
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .expect("connect to test server");
+    TestApp {
+        addr,
+        clock,
+        tickets: TicketServiceClient::new(channel.clone()),
+        policy: PolicyServiceClient::new(channel),
+        db: PgPool::connect(&db_url)
+            .await
+            .expect("connect to test database"),
+        db_name,
+        shutdown: Some(shutdown_tx),
+        server: Some(server),
+    }
+}
+
+fn database_url(db_name: &str) -> String {
+    let admin = admin_url();
+    let base = admin
+        .rsplit_once('/')
+        .map_or(admin.as_str(), |(base, _)| base);
+    format!("{base}/{db_name}")
+}
+
+impl TestApp {
+    /// Asks the server to stop and waits for it to finish draining.
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.server.take() {
+            Some(handle) => handle.await?,
+            None => Ok(()),
+        }
+    }
+
+    pub async fn create_account(&self, id: &str, plan: pb::Plan) -> pb::Account {
+        self.tickets
+            .clone()
+            .create_account(pb::CreateAccountRequest {
+                account_id: id.to_owned(),
+                account: Some(pb::Account {
+                    display_name: format!("{id} Ltd"),
+                    plan: plan.into(),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .expect("create account")
+            .into_inner()
+            .account
+            .expect("account in response")
+    }
+
+    pub async fn create_ticket(
+        &self,
+        request: pb::CreateTicketRequest,
+    ) -> Result<pb::Ticket, Status> {
+        self.tickets
+            .clone()
+            .create_ticket(request)
+            .await
+            .map(|r| r.into_inner().ticket.expect("ticket in response"))
+    }
+
+    pub async fn ticket_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM tickets")
+            .fetch_one(&self.db)
+            .await
+            .expect("count tickets")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+        let admin = admin_url();
+        let name = self.db_name.clone();
+        // Drop runs inside the test's runtime, which cannot be blocked on;
+        // a short-lived thread with its own runtime drops the database.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime for cleanup");
+            runtime.block_on(async {
+                if let Ok(mut conn) = PgConnection::connect(&admin).await {
+                    let _ =
+                        sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
+                            .execute(&mut conn)
+                            .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub fn account(id: &str) -> String {
+    format!("accounts/{id}")
+}
+
+pub fn impact(
+    kind: pb::RequestKind,
+    scope: pb::ImpactScope,
+    workaround: pb::Workaround,
+) -> Option<pb::Impact> {
+    Some(pb::Impact {
+        kind: kind.into(),
+        scope: scope.into(),
+        workaround: workaround.into(),
+    })
+}
+
+/// An impact that the published rules classify as `priority`.
+pub fn impact_for(priority: pb::Priority) -> Option<pb::Impact> {
+    use pb::{ImpactScope as S, RequestKind as K, Workaround as W};
+    match priority {
+        pb::Priority::P1Urgent => impact(K::Problem, S::ServiceDown, W::None),
+        pb::Priority::P2High => impact(K::Problem, S::Degraded, W::Partial),
+        pb::Priority::P3Normal => impact(K::Problem, S::FunctionImpaired, W::Unspecified),
+        pb::Priority::P4Low => impact(K::Information, S::Unspecified, W::Unspecified),
+        pb::Priority::Unspecified => None,
+    }
+}
+
+pub fn outage() -> Option<pb::Impact> {
+    impact_for(pb::Priority::P1Urgent)
+}
+
+pub fn chat_ticket(account_id: &str) -> pb::CreateTicketRequest {
+    pb::CreateTicketRequest {
+        account: account(account_id),
+        origin: Some(pb::create_ticket_request::Origin::Chat(pb::ChatSession {
+            chat_session_id: "chat-7f3a".into(),
+            transcript_uri: "https://chat.example.com/sessions/chat-7f3a".into(),
+            first_message: "Our webinar stream keeps freezing".into(),
+        })),
+        subject: "Webinar stream freezes".into(),
+        description: String::new(),
+        impact: outage(),
+        request_id: String::new(),
+    }
+}
+
+pub fn web_ticket(account_id: &str) -> pb::CreateTicketRequest {
+    pb::CreateTicketRequest {
+        account: account(account_id),
+        origin: Some(pb::create_ticket_request::Origin::WebForm(
+            pb::WebFormSubmission {
+                contact_email: "ana@example.com".into(),
+                contact_name: "Ana".into(),
+            },
+        )),
+        subject: "How do I brand the waiting room?".into(),
+        description: "We want our logo in the waiting room.".into(),
+        impact: impact_for(pb::Priority::P4Low),
+        request_id: String::new(),
+    }
+}
+
+pub fn phone_ticket(account_id: &str) -> pb::CreateTicketRequest {
+    pb::CreateTicketRequest {
+        account: account(account_id),
+        origin: Some(pb::create_ticket_request::Origin::PhoneCall(
+            pb::PhoneCall {
+                call_id: "ivr-call-0001".into(),
+                caller_number: "+14155550123".into(),
+                dialed_number: "+18887999666".into(),
+                region: pb::Region::Us.into(),
+            },
+        )),
+        subject: "Cannot join any meeting".into(),
+        description: String::new(),
+        impact: outage(),
+        request_id: String::new(),
+    }
+}
+
+/// The fields named by the status's BadRequest details, in order.
+pub fn violated_fields(status: &Status) -> Vec<String> {
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    status
+        .get_details_bad_request()
+        .expect("INVALID_ARGUMENT carries BadRequest details")
+        .field_violations
+        .into_iter()
+        .map(|v| v.field)
+        .collect()
+}
+
+pub fn error_info(status: &Status) -> tonic_types::ErrorInfo {
+    status
+        .get_details_error_info()
+        .expect("status carries ErrorInfo details")
+}
+
+pub fn hours(h: i64) -> prost_types::Duration {
+    prost_types::Duration {
+        seconds: h * 3600,
+        nanos: 0,
+    }
+}
+
+pub fn ts(at: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: at.timestamp(),
+        nanos: at.timestamp_subsec_nanos() as i32,
+    }
+}
+
+impl TestApp {
+    pub fn clock_now(&self) -> DateTime<Utc> {
+        use ticketd::domain::Clock;
+        self.clock.now()
+    }
+}

@@ -1,0 +1,334 @@
+//! CreateTicket: required fields per origin, entitlement, priority decision,
+//! receipt time and plan at receipt.
+
+use chrono::Duration;
+use ticketd::proto::pb;
+use ticketd::proto::pb::create_ticket_request::Origin;
+use tonic::Code;
+
+use crate::helpers::*;
+
+/// Applies `change` to a valid request and expects exactly `fields` to be
+/// reported, with nothing written.
+async fn assert_rejected(
+    app: &TestApp,
+    mut request: pb::CreateTicketRequest,
+    change: impl FnOnce(&mut pb::CreateTicketRequest),
+    fields: &[&str],
+) {
+    change(&mut request);
+    let status = app
+        .create_ticket(request)
+        .await
+        .expect_err("must be refused");
+    assert_eq!(violated_fields(&status), fields, "{status:?}");
+    for field in fields {
+        assert!(
+            status.message().contains(field),
+            "message names {field}: {}",
+            status.message()
+        );
+    }
+    assert_eq!(app.ticket_count().await, 0, "nothing written");
+}
+
+fn chat(request: &mut pb::CreateTicketRequest) -> &mut pb::ChatSession {
+    match request.origin.as_mut() {
+        Some(Origin::Chat(chat)) => chat,
+        _ => panic!("not a chat request"),
+    }
+}
+
+fn call(request: &mut pb::CreateTicketRequest) -> &mut pb::PhoneCall {
+    match request.origin.as_mut() {
+        Some(Origin::PhoneCall(call)) => call,
+        _ => panic!("not a phone request"),
+    }
+}
+
+fn form(request: &mut pb::CreateTicketRequest) -> &mut pb::WebFormSubmission {
+    match request.origin.as_mut() {
+        Some(Origin::WebForm(form)) => form,
+        _ => panic!("not a web form request"),
+    }
+}
+
+#[tokio::test]
+async fn a_chat_ticket_missing_required_fields_is_not_received() {
+    let app = spawn_app().await;
+    app.create_account("acme", pb::Plan::Business).await;
+    let valid = chat_ticket("acme");
+    assert_rejected(
+        &app,
+        valid.clone(),
+        |r| chat(r).chat_session_id.clear(),
+        &["chat.chat_session_id"],
+    )
+    .await;
+    assert_rejected(
+        &app,
+        valid.clone(),
+        |r| {
+            chat(r).transcript_uri.clear();
+            chat(r).first_message.clear();
+        },
+        &["chat.first_message"],
+    )
+    .await;
+    assert_rejected(
+        &app,
+        valid.clone(),
+        |r| chat(r).transcript_uri = "ftp://x".into(),
+        &["chat.transcript_uri"],
+    )
+    .await;
+    assert_rejected(
+        &app,
+        valid.clone(),
+        |r| r.subject = "   ".into(),
+        &["subject"],
+    )
+    .await;
+    assert_rejected(
+        &app,
+        valid.clone(),
+        |r| r.subject = "x".repeat(201),
+        &["subject"],
+    )
+    .await;
+    assert_rejected(&app, valid, |r| r.origin = None, &["origin"]).await;
+}
+
+#[tokio::test]
+async fn a_phone_ticket_missing_required_fields_is_not_received() {
+    let app = spawn_app().await;
+    app.create_account("acme", pb::Plan::Business).await;
+    let valid = phone_ticket("acme");
+    assert_rejected(
+        &app,
+        valid.clone(),
+        |r| call(r).call_id.clear(),
+        &["phone_call.call_id"],
+    )
+    .await;
+    assert_rejected(
+        &app,
+        valid.clone(),
+        |r| call(r).caller_number.clear(),
+        &["phone_call.caller_number"],
+    )
+    .await;
+    assert_rejected(
+        &app,
+        valid.clone(),
+        |r| call(r).caller_number = "4155550123".into(),
+        &["phone_call.caller_number"],
+    )
+    .await;
+    assert_rejected(
+        &app,
+        valid.clone(),
+        |r| call(r).region = 0,
+        &["phone_call.region"],
+    )
+    .await;
+    assert_rejected(
+        &app,
+        valid.clone(),
+        |r| call(r).region = 42,
+        &["phone_call.region"],
+    )
+    .await;
+    assert_rejected(
+        &app,
+        valid.clone(),
+        |r| call(r).dialed_number.clear(),
+        &["phone_call.dialed_number"],
+    )
+    .await;
+    // A real UK line, but the IVR says the call came in on a US line.
+    assert_rejected(
+        &app,
+        valid.clone(),
+        |r| call(r).dialed_number = "+442038905445".into(),
+        &["phone_call.dialed_number"],
+    )
+    .await;
+    assert_rejected(
+        &app,
+        valid,
+        |r| {
+            call(r).call_id.clear();
+            call(r).caller_number.clear();
+            r.account.clear();
+        },
+        &["account", "phone_call.call_id", "phone_call.caller_number"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_web_form_ticket_missing_required_fields_is_not_received() {
+    let app = spawn_app().await;
+    app.create_account("acme", pb::Plan::Free).await;
+    let valid = web_ticket("acme");
+    assert_rejected(
+        &app,
+        valid.clone(),
+        |r| form(r).contact_email.clear(),
+        &["web_form.contact_email"],
+    )
+    .await;
+    assert_rejected(
+        &app,
+        valid.clone(),
+        |r| form(r).contact_email = "ana.example.com".into(),
+        &["web_form.contact_email"],
+    )
+    .await;
+    assert_rejected(
+        &app,
+        valid.clone(),
+        |r| r.description.clear(),
+        &["description"],
+    )
+    .await;
+    assert_rejected(&app, valid, |r| r.account = "acme".into(), &["account"]).await;
+}
+
+#[tokio::test]
+async fn an_incomplete_impact_is_reported_by_field() {
+    let app = spawn_app().await;
+    app.create_account("acme", pb::Plan::Pro).await;
+    let valid = chat_ticket("acme");
+    use pb::{ImpactScope as S, RequestKind as K, Workaround as W};
+    assert_rejected(&app, valid.clone(), |r| r.impact = None, &["impact"]).await;
+    assert_rejected(
+        &app,
+        valid.clone(),
+        |r| r.impact = impact(K::Unspecified, S::Degraded, W::None),
+        &["impact.kind"],
+    )
+    .await;
+    assert_rejected(
+        &app,
+        valid.clone(),
+        |r| r.impact = impact(K::Problem, S::Unspecified, W::None),
+        &["impact.scope"],
+    )
+    .await;
+    assert_rejected(
+        &app,
+        valid.clone(),
+        |r| r.impact = impact(K::Problem, S::ServiceDown, W::Unspecified),
+        &["impact.workaround"],
+    )
+    .await;
+    assert_rejected(
+        &app,
+        valid,
+        |r| r.impact.as_mut().unwrap().workaround = 17,
+        &["impact.workaround"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_ticket_for_an_unknown_account_is_not_found_and_not_written() {
+    let app = spawn_app().await;
+    let status = app.create_ticket(chat_ticket("nobody")).await.unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+    assert!(
+        status.message().contains("accounts/nobody"),
+        "{}",
+        status.message()
+    );
+    assert_eq!(app.ticket_count().await, 0);
+}
+
+#[tokio::test]
+async fn phone_ticket_for_free_plan_is_refused_with_allowed_channels() {
+    let app = spawn_app().await;
+    app.create_account("freebie", pb::Plan::Free).await;
+    let status = app
+        .create_ticket(phone_ticket("freebie"))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    let info = error_info(&status);
+    assert_eq!(info.reason, "CHANNEL_NOT_IN_PLAN");
+    assert_eq!(info.domain, "ticketd.support.v1");
+    assert_eq!(info.metadata["plan"], "PLAN_FREE");
+    assert_eq!(info.metadata["channel"], "CHANNEL_PHONE");
+    assert_eq!(
+        info.metadata["allowed_channels"],
+        "CHANNEL_WEB_FORM,CHANNEL_CHAT"
+    );
+    assert_eq!(app.ticket_count().await, 0);
+}
+
+#[tokio::test]
+async fn a_received_ticket_carries_priority_rule_receipt_time_number_and_plan() {
+    let app = spawn_app().await;
+    app.create_account("acme", pb::Plan::Business).await;
+    app.clock.advance(Duration::milliseconds(1500));
+    let ticket = app.create_ticket(phone_ticket("acme")).await.unwrap();
+    let decision = ticket.priority_decision.clone().unwrap();
+    assert_eq!(decision.priority, pb::Priority::P1Urgent as i32);
+    assert_eq!(decision.rule_id, "service-down-no-workaround");
+    assert!(!decision.rule_description.is_empty());
+    assert_eq!(
+        ticket.received_at,
+        Some(ts(start_time() + Duration::milliseconds(1500)))
+    );
+    assert_eq!(ticket.status, pb::TicketStatus::New as i32);
+    assert_eq!(ticket.plan, pb::Plan::Business as i32);
+    assert_eq!(ticket.account, "accounts/acme");
+    assert!(ticket.number > 0);
+    assert!(ticket.name.starts_with("tickets/"));
+    assert!(matches!(
+        ticket.origin,
+        Some(pb::ticket::Origin::PhoneCall(_))
+    ));
+
+    let second = app.create_ticket(chat_ticket("acme")).await.unwrap();
+    assert!(second.number > ticket.number, "numbers increase");
+}
+
+#[tokio::test]
+async fn a_plan_change_does_not_touch_tickets_already_received() {
+    let app = spawn_app().await;
+    app.create_account("acme", pb::Plan::Business).await;
+    let before = app.create_ticket(phone_ticket("acme")).await.unwrap();
+    app.tickets
+        .clone()
+        .update_account(pb::UpdateAccountRequest {
+            account: Some(pb::Account {
+                name: account("acme"),
+                plan: pb::Plan::Free.into(),
+                ..Default::default()
+            }),
+            update_mask: None,
+        })
+        .await
+        .unwrap();
+    let stored = app
+        .tickets
+        .clone()
+        .get_ticket(pb::GetTicketRequest {
+            name: before.name.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .ticket
+        .unwrap();
+    assert_eq!(stored.plan, pb::Plan::Business as i32);
+    assert_eq!(stored.response_due_at, before.response_due_at);
+    // New tickets are received under the new plan.
+    let status = app.create_ticket(phone_ticket("acme")).await.unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition);
+    let chat = app.create_ticket(chat_ticket("acme")).await.unwrap();
+    assert_eq!(chat.plan, pb::Plan::Free as i32);
+    assert_eq!(chat.response_target, Some(hours(24)));
+}

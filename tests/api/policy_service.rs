@@ -1,0 +1,146 @@
+//! PolicyService questions beyond the tables: account-based checks, dry-run
+//! classification and argument errors.
+
+use ticketd::proto::pb;
+use tonic::Code;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn check_channel_for_an_account_uses_its_current_plan() {
+    let app = spawn_app().await;
+    app.create_account("freebie", pb::Plan::Free).await;
+    let answer = app
+        .policy
+        .clone()
+        .check_channel(pb::CheckChannelRequest {
+            account: account("freebie"),
+            channel: pb::Channel::Phone.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!answer.allowed);
+    assert_eq!(answer.plan, pb::Plan::Free as i32);
+    assert_eq!(
+        answer.allowed_channels,
+        [pb::Channel::WebForm as i32, pb::Channel::Chat as i32]
+    );
+    let ghost = app
+        .policy
+        .clone()
+        .check_channel(pb::CheckChannelRequest {
+            account: account("ghost"),
+            channel: pb::Channel::Phone.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(ghost.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn check_channel_needs_exactly_one_subject_and_a_channel() {
+    let app = spawn_app().await;
+    let neither = app
+        .policy
+        .clone()
+        .check_channel(pb::CheckChannelRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&neither), ["channel", "account"]);
+    let both = app
+        .policy
+        .clone()
+        .check_channel(pb::CheckChannelRequest {
+            account: account("acme"),
+            plan: pb::Plan::Pro.into(),
+            channel: pb::Channel::Chat.into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&both), ["plan"]);
+}
+
+#[tokio::test]
+async fn classify_priority_is_the_dry_run_of_create_ticket() {
+    let app = spawn_app().await;
+    app.create_account("acme", pb::Plan::Business).await;
+    use pb::{ImpactScope as S, RequestKind as K, Workaround as W};
+    let cases = [
+        (
+            impact(K::Problem, S::ServiceDown, W::None),
+            pb::Priority::P1Urgent,
+            "service-down-no-workaround",
+        ),
+        (
+            impact(K::Problem, S::Degraded, W::Partial),
+            pb::Priority::P2High,
+            "degraded-partial-or-no-workaround",
+        ),
+        (
+            impact(K::Problem, S::Degraded, W::Full),
+            pb::Priority::P3Normal,
+            "full-workaround",
+        ),
+        (
+            impact(K::Problem, S::FunctionImpaired, W::Unspecified),
+            pb::Priority::P3Normal,
+            "function-impaired",
+        ),
+        (
+            impact(K::PrereleaseAccess, S::Unspecified, W::Unspecified),
+            pb::Priority::P4Low,
+            "request-not-a-problem",
+        ),
+    ];
+    for (impact, priority, rule) in cases {
+        let dry_run = app
+            .policy
+            .clone()
+            .classify_priority(pb::ClassifyPriorityRequest { impact })
+            .await
+            .unwrap()
+            .into_inner()
+            .decision
+            .unwrap();
+        assert_eq!(
+            (dry_run.priority, dry_run.rule_id.as_str()),
+            (priority as i32, rule)
+        );
+        let mut request = chat_ticket("acme");
+        request.impact = impact;
+        let ticket = app.create_ticket(request).await.unwrap();
+        assert_eq!(ticket.priority_decision, Some(dry_run), "{rule}");
+    }
+}
+
+#[tokio::test]
+async fn compute_deadline_refuses_missing_and_out_of_range_arguments() {
+    let app = spawn_app().await;
+    let missing = app
+        .policy
+        .clone()
+        .compute_deadline(pb::ComputeDeadlineRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        violated_fields(&missing),
+        ["plan", "priority", "received_at"]
+    );
+    let far_future = app
+        .policy
+        .clone()
+        .compute_deadline(pb::ComputeDeadlineRequest {
+            plan: pb::Plan::Pro.into(),
+            priority: pb::Priority::P1Urgent.into(),
+            received_at: Some(prost_types::Timestamp {
+                seconds: i64::MAX,
+                nanos: 0,
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&far_future), ["received_at"]);
+}
