@@ -11,6 +11,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
+use tower_http::LatencyUnit;
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -106,8 +107,16 @@ impl Application {
             .make_span_with(|request: &tonic::codegen::http::Request<_>| {
                 tracing::info_span!("rpc", method = %request.uri().path())
             })
-            .on_response(DefaultOnResponse::new().level(Level::INFO))
-            .on_failure(DefaultOnFailure::new().level(Level::WARN));
+            .on_response(
+                DefaultOnResponse::new()
+                    .level(Level::INFO)
+                    .latency_unit(LatencyUnit::Micros),
+            )
+            .on_failure(
+                DefaultOnFailure::new()
+                    .level(Level::WARN)
+                    .latency_unit(LatencyUnit::Micros),
+            );
 
         let router = Server::builder()
             // gRPC-Web arrives over HTTP/1.1 from browsers.

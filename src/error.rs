@@ -113,7 +113,9 @@ mod tests {
 
     #[test]
     fn connection_and_capacity_codes_are_unavailable_others_are_not() {
-        for code in ["08006", "08001", "53300", "57P01", "57P03", "55000", "3D000"] {
+        for code in [
+            "08006", "08001", "53300", "57P01", "57P03", "55000", "3D000",
+        ] {
             assert!(is_unavailable_code(code), "{code}");
         }
         for code in ["23505", "42P01", "22001", "40001"] {
@@ -123,7 +125,13 @@ mod tests {
 
     #[test]
     fn pool_timeouts_are_unavailable() {
-        assert!(matches!(Error::from(sqlx::Error::PoolTimedOut), Error::Unavailable(_)));
-        assert!(matches!(Error::from(sqlx::Error::RowNotFound), Error::Internal(_)));
+        assert!(matches!(
+            Error::from(sqlx::Error::PoolTimedOut),
+            Error::Unavailable(_)
+        ));
+        assert!(matches!(
+            Error::from(sqlx::Error::RowNotFound),
+            Error::Internal(_)
+        ));
     }
 }

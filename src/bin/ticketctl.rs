@@ -1,1 +1,622 @@
-fn main() {}
+//! `ticketctl`: the operator CLI, a client of ticketd's gRPC API built on the
+//! generated Rust client.
+
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ticketd::proto::pb;
+use ticketd::proto::pb::policy_service_client::PolicyServiceClient;
+use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
+use tonic::transport::Channel;
+use tonic_types::StatusExt;
+
+#[derive(Parser)]
+#[command(name = "ticketctl", version, about = "Operate a ticketd server")]
+struct Cli {
+    /// ticketd's address.
+    #[arg(
+        long,
+        env = "TICKETD_ADDR",
+        default_value = "http://127.0.0.1:50051",
+        global = true
+    )]
+    server: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Customer accounts and their plans.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Support tickets.
+    #[command(subcommand)]
+    Ticket(Box<TicketCommand>),
+    /// The support policy in force.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account.
+    Create {
+        /// Account id: 3-63 lower-case letters, digits, hyphens.
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        plan: Plan,
+    },
+    /// Show an account.
+    Get { id: String },
+    /// Change an account's name and/or plan.
+    Update {
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, value_enum)]
+        plan: Option<Plan>,
+    },
+    /// List accounts.
+    List {
+        #[arg(long, default_value_t = 50)]
+        page_size: i32,
+    },
+}
+
+#[derive(Subcommand)]
+enum TicketCommand {
+    /// Submit a ticket from one channel: give --chat-session, --email or --call-id.
+    Create(Box<CreateTicket>),
+    /// Show a ticket by number or by name (tickets/{uuid}).
+    Get { ticket: String },
+    /// List tickets, newest first.
+    List {
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long, value_enum)]
+        channel: Option<ChannelArg>,
+        #[arg(long, value_enum)]
+        priority: Option<PriorityArg>,
+        #[arg(long, default_value_t = 20)]
+        page_size: i32,
+        /// Follow next_page_token to the last page.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Args)]
+struct CreateTicket {
+    #[arg(long)]
+    account: String,
+    #[arg(long)]
+    subject: String,
+    #[arg(long, default_value = "")]
+    description: String,
+    #[command(flatten)]
+    impact: ImpactArgs,
+    /// Idempotency key: repeating the command with it never makes a second ticket.
+    #[arg(long, default_value = "")]
+    request_id: String,
+
+    /// Chat: the chat platform's session id.
+    #[arg(long, group = "origin", help_heading = "Chat")]
+    chat_session: Option<String>,
+    #[arg(long, default_value = "", help_heading = "Chat")]
+    transcript_uri: String,
+    #[arg(long, default_value = "", help_heading = "Chat")]
+    first_message: String,
+
+    /// Web form: the contact's e-mail address.
+    #[arg(long, group = "origin", help_heading = "Web form")]
+    email: Option<String>,
+    #[arg(long, default_value = "", help_heading = "Web form")]
+    contact_name: String,
+
+    /// Phone: the IVR's call id.
+    #[arg(long, group = "origin", help_heading = "Phone (IVR)")]
+    call_id: Option<String>,
+    /// Caller's number, E.164.
+    #[arg(long, default_value = "", help_heading = "Phone (IVR)")]
+    caller: String,
+    /// Support line dialed, E.164.
+    #[arg(long, default_value = "", help_heading = "Phone (IVR)")]
+    dialed: String,
+    #[arg(long, value_enum, help_heading = "Phone (IVR)")]
+    region: Option<RegionArg>,
+}
+
+#[derive(Args)]
+struct ImpactArgs {
+    /// What the customer asks for.
+    #[arg(long, value_enum)]
+    kind: KindArg,
+    /// For problems: how much of the service is affected.
+    #[arg(long, value_enum)]
+    scope: Option<ScopeArg>,
+    /// For outages and degradations: whether a workaround exists.
+    #[arg(long, value_enum)]
+    workaround: Option<WorkaroundArg>,
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Print the whole policy.
+    Show,
+    /// Does a plan (or an account's plan) include a channel?
+    Check {
+        #[arg(long, value_enum)]
+        channel: ChannelArg,
+        #[arg(long, value_enum, conflicts_with = "account")]
+        plan: Option<Plan>,
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Which priority would this impact get?
+    Classify(ImpactArgs),
+    /// When is the first response due?
+    Deadline {
+        #[arg(long, value_enum)]
+        plan: Plan,
+        #[arg(long, value_enum)]
+        priority: PriorityArg,
+        /// RFC 3339; default now.
+        #[arg(long)]
+        received_at: Option<DateTime<Utc>>,
+    },
+}
+
+/// Mirrors a protobuf enum as a CLI value.
+macro_rules! cli_enum {
+    ($name:ident => $proto:ident { $($variant:ident),+ $(,)? }) => {
+        #[derive(Clone, Copy, ValueEnum)]
+        enum $name { $($variant),+ }
+        impl From<$name> for i32 {
+            fn from(value: $name) -> i32 {
+                match value { $($name::$variant => pb::$proto::$variant as i32),+ }
+            }
+        }
+    };
+}
+
+cli_enum!(Plan => Plan { Free, Pro, Business, Education, Api });
+cli_enum!(ChannelArg => Channel { WebForm, Chat, Phone });
+cli_enum!(PriorityArg => Priority { P1Urgent, P2High, P3Normal, P4Low });
+cli_enum!(RegionArg => Region { Us, Au, Uk });
+cli_enum!(KindArg => RequestKind { Problem, Information, Assistance, Feature, Change, PrereleaseAccess });
+cli_enum!(ScopeArg => ImpactScope { ServiceDown, Degraded, FunctionImpaired, Minimal });
+cli_enum!(WorkaroundArg => Workaround { None, Partial, Full });
+
+impl From<&ImpactArgs> for pb::Impact {
+    fn from(args: &ImpactArgs) -> Self {
+        Self {
+            kind: args.kind.into(),
+            scope: args.scope.map_or(0, Into::into),
+            workaround: args.workaround.map_or(0, Into::into),
+        }
+    }
+}
+
+fn account_name(id: &str) -> String {
+    if id.starts_with("accounts/") {
+        id.to_owned()
+    } else {
+        format!("accounts/{id}")
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            match err.downcast_ref::<tonic::Status>() {
+                Some(status) => print_status(status),
+                None => eprintln!("error: {err:#}"),
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let channel = Channel::from_shared(cli.server.clone())?
+        .connect()
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot reach ticketd at {}: {err}", cli.server))?;
+    let mut tickets = TicketServiceClient::new(channel.clone());
+    let mut policy = PolicyServiceClient::new(channel);
+    match cli.command {
+        Command::Account(command) => account(&mut tickets, command).await,
+        Command::Ticket(command) => ticket(&mut tickets, *command).await,
+        Command::Policy(command) => policy_cmd(&mut policy, command).await,
+    }
+}
+
+async fn account(
+    client: &mut TicketServiceClient<Channel>,
+    command: AccountCommand,
+) -> anyhow::Result<()> {
+    match command {
+        AccountCommand::Create { id, name, plan } => {
+            let response = client
+                .create_account(pb::CreateAccountRequest {
+                    account_id: id,
+                    account: Some(pb::Account {
+                        display_name: name,
+                        plan: plan.into(),
+                        ..Default::default()
+                    }),
+                })
+                .await?;
+            print_account(&response.into_inner().account.unwrap_or_default());
+        }
+        AccountCommand::Get { id } => {
+            let response = client
+                .get_account(pb::GetAccountRequest {
+                    name: account_name(&id),
+                })
+                .await?;
+            print_account(&response.into_inner().account.unwrap_or_default());
+        }
+        AccountCommand::Update { id, name, plan } => {
+            let mut paths = Vec::new();
+            if name.is_some() {
+                paths.push("display_name".to_owned());
+            }
+            if plan.is_some() {
+                paths.push("plan".to_owned());
+            }
+            let response = client
+                .update_account(pb::UpdateAccountRequest {
+                    account: Some(pb::Account {
+                        name: account_name(&id),
+                        display_name: name.unwrap_or_default(),
+                        plan: plan.map_or(0, Into::into),
+                        ..Default::default()
+                    }),
+                    update_mask: Some(prost_types::FieldMask { paths }),
+                })
+                .await?;
+            print_account(&response.into_inner().account.unwrap_or_default());
+        }
+        AccountCommand::List { page_size } => {
+            let mut token = String::new();
+            loop {
+                let page = client
+                    .list_accounts(pb::ListAccountsRequest {
+                        page_size,
+                        page_token: token,
+                    })
+                    .await?
+                    .into_inner();
+                for account in &page.accounts {
+                    println!(
+                        "{:<30} {:<16} {}",
+                        account.name,
+                        plan_name(account.plan),
+                        account.display_name
+                    );
+                }
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                token = page.next_page_token;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn ticket(
+    client: &mut TicketServiceClient<Channel>,
+    command: TicketCommand,
+) -> anyhow::Result<()> {
+    match command {
+        TicketCommand::Create(args) => {
+            let args = *args;
+            use pb::create_ticket_request::Origin;
+            let origin = if let Some(session) = args.chat_session {
+                Some(Origin::Chat(pb::ChatSession {
+                    chat_session_id: session,
+                    transcript_uri: args.transcript_uri,
+                    first_message: args.first_message,
+                }))
+            } else if let Some(email) = args.email {
+                Some(Origin::WebForm(pb::WebFormSubmission {
+                    contact_email: email,
+                    contact_name: args.contact_name,
+                }))
+            } else {
+                args.call_id.map(|call_id| {
+                    Origin::PhoneCall(pb::PhoneCall {
+                        call_id,
+                        caller_number: args.caller,
+                        dialed_number: args.dialed,
+                        region: args.region.map_or(0, Into::into),
+                    })
+                })
+            };
+            let response = client
+                .create_ticket(pb::CreateTicketRequest {
+                    account: account_name(&args.account),
+                    origin,
+                    subject: args.subject,
+                    description: args.description,
+                    impact: Some((&args.impact).into()),
+                    request_id: args.request_id,
+                })
+                .await?;
+            print_ticket(&response.into_inner().ticket.unwrap_or_default());
+        }
+        TicketCommand::Get { ticket } => {
+            let name = if ticket.starts_with("tickets/") {
+                ticket
+            } else {
+                format!("tickets/{}", ticket.trim_start_matches('#'))
+            };
+            let response = client.get_ticket(pb::GetTicketRequest { name }).await?;
+            print_ticket(&response.into_inner().ticket.unwrap_or_default());
+        }
+        TicketCommand::List {
+            account,
+            channel,
+            priority,
+            page_size,
+            all,
+        } => {
+            let mut token = String::new();
+            loop {
+                let page = client
+                    .list_tickets(pb::ListTicketsRequest {
+                        page_size,
+                        page_token: token,
+                        account: account.as_deref().map(account_name).unwrap_or_default(),
+                        channel: channel.map_or(0, Into::into),
+                        priority: priority.map_or(0, Into::into),
+                        status: 0,
+                    })
+                    .await?
+                    .into_inner();
+                for t in &page.tickets {
+                    println!(
+                        "#{:<6} {:<10} {:<16} {:<18} due {}  {}",
+                        t.number,
+                        priority_name(t.priority_decision.as_ref().map_or(0, |d| d.priority)),
+                        channel_name(t.channel),
+                        t.account,
+                        time(t.response_due_at.as_ref()),
+                        t.subject
+                    );
+                }
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                if !all {
+                    println!("(more: repeat with --all)");
+                    break;
+                }
+                token = page.next_page_token;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn policy_cmd(
+    client: &mut PolicyServiceClient<Channel>,
+    command: PolicyCommand,
+) -> anyhow::Result<()> {
+    match command {
+        PolicyCommand::Show => {
+            let policy = client
+                .get_policy(pb::GetPolicyRequest {})
+                .await?
+                .into_inner()
+                .policy
+                .unwrap_or_default();
+            println!("policy {}", policy.version);
+            println!("\nchannels by plan:");
+            for row in &policy.plan_channels {
+                let channels: Vec<&str> = row.channels.iter().map(|c| channel_name(*c)).collect();
+                println!("  {:<16} {}", plan_name(row.plan), channels.join(", "));
+            }
+            println!("\nresponse targets:");
+            for target in &policy.response_targets {
+                println!(
+                    "  {:<16} {:<10} {} h",
+                    plan_name(target.plan),
+                    priority_name(target.priority),
+                    target.target.as_ref().map_or(0, |d| d.seconds / 3600)
+                );
+            }
+            println!("\nphone lines (support: extension 2):");
+            for line in &policy.phone_lines {
+                println!(
+                    "  {:<4} {:<18} ext {}",
+                    pb::Region::try_from(line.region)
+                        .map_or("?", |r| r.as_str_name())
+                        .trim_start_matches("REGION_"),
+                    line.display_number,
+                    line.support_extension
+                );
+            }
+            println!("\npriorities:");
+            for p in &policy.priorities {
+                println!(
+                    "  {} {}: {} (workaround: {})",
+                    priority_name(p.priority),
+                    p.name,
+                    p.meaning,
+                    p.workaround
+                );
+            }
+            println!("\npriority rules, first match wins:");
+            for rule in &policy.priority_rules {
+                println!("  {:<34} {}", rule.rule_id, rule.description);
+            }
+            if let Some(hours) = policy.support_hours {
+                println!(
+                    "\nsupport hours: {} Response clock: {}.",
+                    hours.description, hours.response_clock
+                );
+            }
+        }
+        PolicyCommand::Check {
+            channel,
+            plan,
+            account,
+        } => {
+            let answer = client
+                .check_channel(pb::CheckChannelRequest {
+                    account: account.as_deref().map(account_name).unwrap_or_default(),
+                    plan: plan.map_or(0, Into::into),
+                    channel: channel.into(),
+                })
+                .await?
+                .into_inner();
+            let allowed: Vec<&str> = answer
+                .allowed_channels
+                .iter()
+                .map(|c| channel_name(*c))
+                .collect();
+            println!(
+                "{} {} {}; allowed: {}",
+                plan_name(answer.plan),
+                if answer.allowed {
+                    "includes"
+                } else {
+                    "does not include"
+                },
+                channel_name(channel.into()),
+                allowed.join(", ")
+            );
+        }
+        PolicyCommand::Classify(impact) => {
+            let decision = client
+                .classify_priority(pb::ClassifyPriorityRequest {
+                    impact: Some((&impact).into()),
+                })
+                .await?
+                .into_inner()
+                .decision
+                .unwrap_or_default();
+            println!(
+                "{} by rule {}: {}",
+                priority_name(decision.priority),
+                decision.rule_id,
+                decision.rule_description
+            );
+        }
+        PolicyCommand::Deadline {
+            plan,
+            priority,
+            received_at,
+        } => {
+            let received_at = received_at.unwrap_or_else(Utc::now);
+            let answer = client
+                .compute_deadline(pb::ComputeDeadlineRequest {
+                    plan: plan.into(),
+                    priority: priority.into(),
+                    received_at: Some(prost_types::Timestamp {
+                        seconds: received_at.timestamp(),
+                        nanos: received_at.timestamp_subsec_nanos() as i32,
+                    }),
+                })
+                .await?
+                .into_inner();
+            println!(
+                "target {} h; due {}",
+                answer.response_target.map_or(0, |d| d.seconds / 3600),
+                time(answer.response_due_at.as_ref())
+            );
+        }
+    }
+    Ok(())
+}
+
+fn plan_name(plan: i32) -> &'static str {
+    pb::Plan::try_from(plan).map_or("?", |p| p.as_str_name())
+}
+
+fn channel_name(channel: i32) -> &'static str {
+    pb::Channel::try_from(channel).map_or("?", |c| c.as_str_name())
+}
+
+fn priority_name(priority: i32) -> &'static str {
+    match pb::Priority::try_from(priority) {
+        Ok(pb::Priority::P1Urgent) => "P1 Urgent",
+        Ok(pb::Priority::P2High) => "P2 High",
+        Ok(pb::Priority::P3Normal) => "P3 Normal",
+        Ok(pb::Priority::P4Low) => "P4 Low",
+        _ => "?",
+    }
+}
+
+fn time(ts: Option<&prost_types::Timestamp>) -> String {
+    ts.and_then(|ts| DateTime::from_timestamp(ts.seconds, u32::try_from(ts.nanos).unwrap_or(0)))
+        .map_or_else(
+            || "-".to_owned(),
+            |at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        )
+}
+
+fn print_account(account: &pb::Account) {
+    println!("{}", account.name);
+    println!("  name:    {}", account.display_name);
+    println!("  plan:    {}", plan_name(account.plan));
+    println!("  created: {}", time(account.create_time.as_ref()));
+    println!("  updated: {}", time(account.update_time.as_ref()));
+}
+
+fn print_ticket(ticket: &pb::Ticket) {
+    let decision = ticket.priority_decision.clone().unwrap_or_default();
+    println!("ticket #{} ({})", ticket.number, ticket.name);
+    println!(
+        "  account:  {} on {}",
+        ticket.account,
+        plan_name(ticket.plan)
+    );
+    println!("  channel:  {}", channel_name(ticket.channel));
+    println!("  subject:  {}", ticket.subject);
+    println!(
+        "  priority: {} (rule {}: {})",
+        priority_name(decision.priority),
+        decision.rule_id,
+        decision.rule_description
+    );
+    println!("  received: {}", time(ticket.received_at.as_ref()));
+    println!(
+        "  due:      {} (target {} h)",
+        time(ticket.response_due_at.as_ref()),
+        ticket
+            .response_target
+            .as_ref()
+            .map_or(0, |d| d.seconds / 3600)
+    );
+}
+
+/// Prints a status with its machine-readable details, so an operator sees
+/// which field is wrong or which channels a plan allows.
+fn print_status(status: &tonic::Status) {
+    eprintln!("error: {:?}: {}", status.code(), status.message());
+    let details = status.get_error_details();
+    if let Some(bad) = details.bad_request() {
+        for violation in &bad.field_violations {
+            eprintln!("  field {}: {}", violation.field, violation.description);
+        }
+    }
+    if let Some(info) = details.error_info() {
+        eprintln!("  reason: {}", info.reason);
+        let mut metadata: Vec<_> = info.metadata.iter().collect();
+        metadata.sort();
+        for (key, value) in metadata {
+            eprintln!("  {key}: {value}");
+        }
+    }
+}
