@@ -25,7 +25,7 @@ use crate::proto::pb::policy_service_server::PolicyServiceServer;
 use crate::proto::pb::ticket_service_server::TicketServiceServer;
 use crate::service::Service;
 use crate::store::Store;
-use crate::store::postgres::{PgStore, PoolConfig};
+use crate::store::{self, PoolConfig};
 
 /// Names the health service reports on; "" is the whole server.
 const HEALTH_SERVICES: [&str; 3] = ["", "support.v1.TicketService", "support.v1.PolicyService"];
@@ -37,10 +37,11 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects to the database (creating and migrating it as needed) and
-    /// binds the listener, so the port is known before serving starts.
+    /// Opens the store (creating and migrating it as needed) and binds the
+    /// listener, so the port is known before serving starts.
     pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
-        let store = PgStore::connect(
+        tracing::info!(store = %config.database_for_logs(), "opening store");
+        let store = store::open(
             &config.database_url,
             &PoolConfig {
                 max_connections: config.pool_size(),
@@ -48,7 +49,7 @@ impl Application {
             },
         )
         .await?;
-        Self::with_store(config, Arc::new(store), clock).await
+        Self::with_store(config, store, clock).await
     }
 
     /// Builds around a store the caller already has.
@@ -64,6 +65,11 @@ impl Application {
             service,
             config,
         })
+    }
+
+    /// The store the server runs on; tests use it to check what was written.
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.service.store().clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -135,18 +141,22 @@ impl Application {
 
         let addr = self.local_addr();
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let grace = Duration::from_millis(self.config.shutdown_grace_ms);
         let signal = {
             let health = health.clone();
             async move {
                 shutdown.await;
-                tracing::info!("shutdown requested; draining");
-                // Stop the checker first so it cannot flip us back to SERVING.
+                // Stop the checker first so it cannot flip us back to SERVING,
+                // then give load balancers time to see NOT_SERVING.
                 health_task.abort();
                 set_health(&health, ServingStatus::NotServing).await;
+                tracing::info!(?grace, "shutdown requested; reporting NOT_SERVING");
+                tokio::time::sleep(grace).await;
+                tracing::info!("closing the listener; draining in-flight calls");
                 let _ = stopping_tx.send(());
             }
         };
-        tracing::info!(%addr, database = %self.config.database_for_logs(), "ticketd serving");
+        tracing::info!(%addr, store = %self.config.database_for_logs(), "ticketd serving");
         let server =
             router.serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), signal);
         let drain = self.config.drain_timeout();
@@ -160,7 +170,8 @@ impl Application {
         tokio::select! {
             result = server => result?,
             () = deadline => {
-                tracing::warn!(?drain, "drain deadline passed with requests still open; exiting");
+                tracing::warn!(?drain, "drain deadline passed with calls still open");
+                anyhow::bail!("drain deadline of {drain:?} passed with calls still open");
             }
         }
         tracing::info!("ticketd stopped");

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+/// The embedded store, in the working directory.
+pub const DEFAULT_DATABASE: &str = "sqlite://ticketd.db";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     /// Human-readable lines.
@@ -20,9 +23,17 @@ pub struct Config {
     #[arg(long, env = "TICKETD_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
 
-    /// PostgreSQL URL, e.g. postgres://postgres@127.0.0.1:5432/ticketd. The
+    /// Where tickets are stored: `sqlite://PATH` (embedded, the default) or
+    /// `postgres://user@host:port/db` (production, several replicas). The
     /// database is created if it does not exist; migrations run at start.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(
+        long = "database",
+        visible_alias = "database-url",
+        env = "DATABASE_URL",
+        default_value = DEFAULT_DATABASE,
+        // `--help` would otherwise print the URL, password included.
+        hide_env_values = true
+    )]
     pub database_url: String,
 
     /// Database connections in the pool. Default: 2 × CPU cores + 2.
@@ -43,6 +54,12 @@ pub struct Config {
     #[arg(long, env = "TICKETD_DRAIN_TIMEOUT_SECS", default_value_t = 10)]
     pub drain_timeout_secs: u64,
 
+    /// On SIGINT/SIGTERM, how long to keep serving while health reports
+    /// NOT_SERVING, so load balancers stop sending traffic before the
+    /// listener closes, in milliseconds. Set it above the probe interval.
+    #[arg(long, env = "TICKETD_SHUTDOWN_GRACE_MS", default_value_t = 0)]
+    pub shutdown_grace_ms: u64,
+
     /// How often the health check pings the database, in milliseconds.
     #[arg(long, env = "TICKETD_HEALTH_INTERVAL_MS", default_value_t = 2_000)]
     pub health_interval_ms: u64,
@@ -61,6 +78,7 @@ impl std::fmt::Debug for Config {
             .field("db_acquire_timeout_ms", &self.db_acquire_timeout_ms)
             .field("log_format", &self.log_format)
             .field("drain_timeout_secs", &self.drain_timeout_secs)
+            .field("shutdown_grace_ms", &self.shutdown_grace_ms)
             .field("health_interval_ms", &self.health_interval_ms)
             .field("reflection", &self.reflection)
             .finish()
@@ -77,6 +95,7 @@ impl Config {
             db_acquire_timeout_ms: 2_000,
             log_format: LogFormat::Text,
             drain_timeout_secs: 10,
+            shutdown_grace_ms: 0,
             health_interval_ms: 2_000,
             reflection: true,
         }
@@ -93,14 +112,19 @@ impl Config {
         Duration::from_secs(self.drain_timeout_secs)
     }
 
-    /// `host:port/database` without user or password.
+    /// `postgres host:port/database` without user or password, or `sqlite PATH`.
     pub fn database_for_logs(&self) -> String {
+        if let Some(path) = self.database_url.strip_prefix("sqlite:") {
+            let path = path.trim_start_matches("//");
+            let path = path.split('?').next().unwrap_or(path);
+            return format!("sqlite {path}");
+        }
         match self
             .database_url
             .parse::<sqlx::postgres::PgConnectOptions>()
         {
             Ok(options) => format!(
-                "{}:{}/{}",
+                "postgres {}:{}/{}",
                 options.get_host(),
                 options.get_port(),
                 options.get_database().unwrap_or("")
@@ -120,5 +144,11 @@ mod tests {
         let printed = format!("{config:?}");
         assert!(!printed.contains("s3cret"), "{printed}");
         assert!(printed.contains("db.internal:5433/tickets"), "{printed}");
+    }
+
+    #[test]
+    fn sqlite_locations_are_logged_as_paths() {
+        let config = Config::for_database("sqlite://data/ticketd.db?mode=rwc");
+        assert_eq!(config.database_for_logs(), "sqlite data/ticketd.db");
     }
 }

@@ -94,13 +94,16 @@ impl From<sqlx::Error> for Error {
     }
 }
 
-/// SQLSTATEs that mean "the database cannot serve right now" rather than "this
-/// request is wrong": connection exceptions (08), insufficient resources (53),
-/// operator intervention such as shutdown or "cannot connect now" (57P0x),
-/// and a database that refuses connections (55000, e.g. ALLOW_CONNECTIONS
-/// false during maintenance) or is missing (3D000).
+/// Codes that mean "the database cannot serve right now" rather than "this
+/// request is wrong". PostgreSQL SQLSTATEs: connection exceptions (08),
+/// insufficient resources (53), operator intervention such as shutdown or
+/// "cannot connect now" (57P0x), a database that refuses connections (55000,
+/// e.g. ALLOW_CONNECTIONS false during maintenance) or is missing (3D000).
+/// SQLite result codes: BUSY (5) and LOCKED (6) with their extended forms,
+/// i.e. the write lock was not free within the busy timeout.
 fn is_unavailable_code(code: &str) -> bool {
-    code.starts_with("08")
+    matches!(code, "5" | "6" | "261" | "517" | "262")
+        || code.starts_with("08")
         || code.starts_with("53")
         || code.starts_with("57P0")
         || code == "55000"
@@ -118,7 +121,7 @@ mod tests {
         ] {
             assert!(is_unavailable_code(code), "{code}");
         }
-        for code in ["23505", "42P01", "22001", "40001"] {
+        for code in ["23505", "42P01", "22001", "40001", "2067", "19"] {
             assert!(!is_unavailable_code(code), "{code}");
         }
     }

@@ -79,8 +79,10 @@ impl Service {
                 Ok(ticket) => ticket,
                 Err(refusal) => {
                     if let Some(request_id) = &request.request_id
-                        && let Some(existing) =
-                            self.store.find_ticket_by_request_id(request_id).await?
+                        && let Some(existing) = self
+                            .store
+                            .find_ticket_by_request_id(&request.account_id, request_id)
+                            .await?
                     {
                         return same_request(existing, &request);
                     }

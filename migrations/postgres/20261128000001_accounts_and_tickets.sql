@@ -1,6 +1,7 @@
 -- Customer accounts and the tickets they open. Enumerations are stored as the
 -- lower-case text forms the domain defines (Plan::as_str etc.), checked here
--- so a bad write fails loudly instead of producing an unreadable row.
+-- (except status, see below) so a bad write fails loudly instead of
+-- producing an unreadable row.
 
 CREATE TABLE accounts (
     id           TEXT PRIMARY KEY,
@@ -28,18 +29,23 @@ CREATE TABLE tickets (
     region                    TEXT CHECK (region IN ('us', 'au', 'uk')),
     subject                   TEXT NOT NULL,
     description               TEXT NOT NULL,
-    request_kind              TEXT NOT NULL,
-    impact_scope              TEXT,
-    workaround                TEXT,
+    request_kind              TEXT NOT NULL CHECK (request_kind IN ('problem', 'information', 'assistance', 'feature', 'change', 'prerelease_access')),
+    impact_scope              TEXT CHECK (impact_scope IN ('service_down', 'degraded', 'function_impaired', 'minimal')),
+    workaround                TEXT CHECK (workaround IN ('none', 'partial', 'full')),
     priority                  TEXT NOT NULL CHECK (priority IN ('p1', 'p2', 'p3', 'p4')),
     priority_rule_id          TEXT NOT NULL,
     priority_rule_description TEXT NOT NULL,
+    -- Unchecked on purpose: the lifecycle adds statuses, and SQLite cannot
+    -- alter a CHECK without rebuilding the table.
     status                    TEXT NOT NULL,
     received_at               TIMESTAMPTZ NOT NULL,
     response_target_seconds   BIGINT NOT NULL CHECK (response_target_seconds > 0),
     response_due_at           TIMESTAMPTZ NOT NULL,
     policy_version            TEXT NOT NULL,
-    request_id                TEXT UNIQUE,
+    -- AIP-155 idempotency key, unique per account: one tenant's keys never
+    -- collide with, or reveal, another's.
+    request_id                TEXT,
+    CONSTRAINT one_ticket_per_request UNIQUE (account_id, request_id),
     CONSTRAINT web_form_origin_complete CHECK (channel <> 'web_form' OR contact_email IS NOT NULL),
     CONSTRAINT chat_origin_complete CHECK (
         channel <> 'chat'
@@ -55,5 +61,7 @@ CREATE TABLE tickets (
 -- ListTickets pages newest first by number; these serve its filters.
 CREATE INDEX tickets_account_number ON tickets (account_id, number DESC);
 CREATE INDEX tickets_status_number ON tickets (status, number DESC);
+CREATE INDEX tickets_channel_number ON tickets (channel, number DESC);
+CREATE INDEX tickets_priority_number ON tickets (priority, number DESC);
 -- Open tickets by deadline, for SLA queries.
 CREATE INDEX tickets_open_due ON tickets (response_due_at) WHERE status = 'new';

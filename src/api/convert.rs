@@ -217,6 +217,21 @@ impl From<&Policy> for pb::Policy {
                     rule_id: rule.id.clone(),
                     description: rule.description.clone(),
                     priority: priority_to_proto(rule.priority).into(),
+                    kinds: rule
+                        .kinds
+                        .iter()
+                        .map(|k| kind_to_proto(*k).into())
+                        .collect(),
+                    scopes: rule
+                        .scopes
+                        .iter()
+                        .map(|s| scope_to_proto(*s).into())
+                        .collect(),
+                    workarounds: rule
+                        .workarounds
+                        .iter()
+                        .map(|w| workaround_to_proto(*w).into())
+                        .collect(),
                 })
                 .collect(),
             support_hours: Some(pb::SupportHours {

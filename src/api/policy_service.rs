@@ -65,8 +65,8 @@ impl PolicyService for PolicyApi {
         &self,
         request: Request<pb::ComputeDeadlineRequest>,
     ) -> Result<Response<pb::ComputeDeadlineResponse>, Status> {
-        let q = validate::compute_deadline(request.into_inner())?;
         let policy = self.service.policy();
+        let q = validate::compute_deadline(request.into_inner(), policy)?;
         Ok(Response::new(pb::ComputeDeadlineResponse {
             response_target: Some(duration(policy.response_target(q.plan, q.priority))),
             response_due_at: Some(timestamp(policy.response_due_at(

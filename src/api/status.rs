@@ -1,6 +1,7 @@
 //! The one mapping from [`Error`] to a gRPC status (AIP-193): a canonical code,
-//! a message a person can act on, and machine-readable details. Storage
-//! detail is logged here and never sent.
+//! a message a person can act on, and machine-readable details. Every status
+//! carries an `ErrorInfo` whose reason a program can switch on. Storage detail
+//! is logged here and never sent.
 
 use std::collections::HashMap;
 
@@ -15,8 +16,24 @@ pub const ERROR_DOMAIN: &str = "ticketd.support.v1";
 
 /// `ErrorInfo.reason` values clients can switch on.
 pub mod reason {
+    pub const INVALID_FIELDS: &str = "INVALID_FIELDS";
+    pub const RESOURCE_NOT_FOUND: &str = "RESOURCE_NOT_FOUND";
+    pub const RESOURCE_ALREADY_EXISTS: &str = "RESOURCE_ALREADY_EXISTS";
     pub const CHANNEL_NOT_IN_PLAN: &str = "CHANNEL_NOT_IN_PLAN";
     pub const REQUEST_ID_REUSED: &str = "REQUEST_ID_REUSED";
+    pub const STORAGE_UNAVAILABLE: &str = "STORAGE_UNAVAILABLE";
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
+fn info<const N: usize>(reason: &str, metadata: [(&str, String); N]) -> ErrorDetails {
+    ErrorDetails::with_error_info(
+        reason,
+        ERROR_DOMAIN,
+        metadata
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect::<HashMap<_, _>>(),
+    )
 }
 
 impl From<Error> for Status {
@@ -28,7 +45,12 @@ impl From<Error> for Status {
                     .map(|v| format!("{}: {}", v.field, v.description))
                     .collect::<Vec<_>>()
                     .join("; ");
-                let mut details = ErrorDetails::new();
+                let fields = violations
+                    .iter()
+                    .map(|v| v.field.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                let mut details = info(reason::INVALID_FIELDS, [("fields", fields)]);
                 for violation in violations {
                     details.add_bad_request_violation(violation.field, violation.description);
                 }
@@ -38,16 +60,36 @@ impl From<Error> for Status {
                     details,
                 )
             }
-            Error::NotFound { resource, name } => Status::with_error_details(
-                Code::NotFound,
-                format!("{resource} {name} not found"),
-                ErrorDetails::with_resource_info(resource, name, "", "not found"),
-            ),
-            Error::AlreadyExists { resource, name } => Status::with_error_details(
-                Code::AlreadyExists,
-                format!("{resource} {name} already exists"),
-                ErrorDetails::with_resource_info(resource, name, "", "already exists"),
-            ),
+            Error::NotFound { resource, name } => {
+                let mut details = info(
+                    reason::RESOURCE_NOT_FOUND,
+                    [
+                        ("resource_type", resource.to_owned()),
+                        ("resource_name", name.clone()),
+                    ],
+                );
+                details.set_resource_info(resource, name.clone(), "", "not found");
+                Status::with_error_details(
+                    Code::NotFound,
+                    format!("{resource} {name} not found"),
+                    details,
+                )
+            }
+            Error::AlreadyExists { resource, name } => {
+                let mut details = info(
+                    reason::RESOURCE_ALREADY_EXISTS,
+                    [
+                        ("resource_type", resource.to_owned()),
+                        ("resource_name", name.clone()),
+                    ],
+                );
+                details.set_resource_info(resource, name.clone(), "", "already exists");
+                Status::with_error_details(
+                    Code::AlreadyExists,
+                    format!("{resource} {name} already exists"),
+                    details,
+                )
+            }
             Error::ChannelNotInPlan {
                 plan,
                 channel,
@@ -63,33 +105,38 @@ impl From<Error> for Status {
                 Status::with_error_details(
                     Code::FailedPrecondition,
                     format!("plan {plan} does not include {channel}; channels allowed: {allowed}"),
-                    ErrorDetails::with_error_info(
+                    info(
                         reason::CHANNEL_NOT_IN_PLAN,
-                        ERROR_DOMAIN,
-                        HashMap::from([
-                            ("plan".to_owned(), plan.to_owned()),
-                            ("channel".to_owned(), channel.to_owned()),
-                            ("allowed_channels".to_owned(), allowed),
-                        ]),
+                        [
+                            ("plan", plan.to_owned()),
+                            ("channel", channel.to_owned()),
+                            ("allowed_channels", allowed),
+                        ],
                     ),
                 )
             }
             Error::RequestIdReused { request_id } => Status::with_error_details(
                 Code::AlreadyExists,
                 format!("request_id {request_id:?} was already used for a different ticket"),
-                ErrorDetails::with_error_info(
-                    reason::REQUEST_ID_REUSED,
-                    ERROR_DOMAIN,
-                    HashMap::from([("request_id".to_owned(), request_id)]),
-                ),
+                info(reason::REQUEST_ID_REUSED, [("request_id", request_id)]),
             ),
             Error::Unavailable(detail) => {
                 tracing::warn!(%detail, "storage unavailable");
-                Status::unavailable("storage is temporarily unavailable; retry with backoff")
+                let mut details = info(reason::STORAGE_UNAVAILABLE, []);
+                details.set_retry_info(Some(std::time::Duration::from_secs(1)));
+                Status::with_error_details(
+                    Code::Unavailable,
+                    "storage is temporarily unavailable; retry with backoff",
+                    details,
+                )
             }
             Error::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
-                Status::internal("internal error")
+                Status::with_error_details(
+                    Code::Internal,
+                    "internal error",
+                    info(reason::INTERNAL, []),
+                )
             }
         }
     }

@@ -23,6 +23,9 @@ pub const MAX_ID_CHARS: usize = 128;
 pub const MAX_URI_CHARS: usize = 2_048;
 pub const MAX_REQUEST_ID_CHARS: usize = 64;
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
+/// google.protobuf.Timestamp's range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+const MIN_TIMESTAMP_SECONDS: i64 = -62_135_596_800;
+const MAX_TIMESTAMP_SECONDS: i64 = 253_402_300_799;
 pub const MAX_PAGE_SIZE: i64 = 500;
 
 /// Collects violations so a caller learns about every bad field at once.
@@ -56,6 +59,8 @@ impl Violations {
         Some(value)
     }
 
+    /// Length in characters, and no control characters but line breaks and
+    /// tabs (a NUL, for one, cannot be stored in PostgreSQL text).
     fn check_length(&mut self, field: &str, value: &str, max: usize) {
         let chars = value.chars().count();
         if chars > max {
@@ -63,6 +68,12 @@ impl Violations {
                 field,
                 format!("is {chars} characters; at most {max} allowed"),
             );
+        }
+        if value
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            self.add(field, "must not contain control characters");
         }
     }
 
@@ -480,7 +491,10 @@ pub struct DeadlineQuestion {
     pub received_at: chrono::DateTime<chrono::Utc>,
 }
 
-pub fn compute_deadline(request: pb::ComputeDeadlineRequest) -> Result<DeadlineQuestion> {
+pub fn compute_deadline(
+    request: pb::ComputeDeadlineRequest,
+    policy: &Policy,
+) -> Result<DeadlineQuestion> {
     let mut v = Violations::default();
     let plan = v.required_enum("plan", request.plan, plan_from_proto);
     let priority = v.required_enum("priority", request.priority, priority_from_proto);
@@ -495,7 +509,7 @@ pub fn compute_deadline(request: pb::ComputeDeadlineRequest) -> Result<DeadlineQ
             let at = u32::try_from(ts.nanos)
                 .ok()
                 .filter(|nanos| *nanos < 1_000_000_000)
-                .filter(|_| (-62_135_596_800..=253_402_300_799).contains(&ts.seconds))
+                .filter(|_| (MIN_TIMESTAMP_SECONDS..=MAX_TIMESTAMP_SECONDS).contains(&ts.seconds))
                 .and_then(|nanos| chrono::DateTime::from_timestamp(ts.seconds, nanos));
             if at.is_none() {
                 v.add(
@@ -506,6 +520,14 @@ pub fn compute_deadline(request: pb::ComputeDeadlineRequest) -> Result<DeadlineQ
             at
         }
     };
+    if let (Some(plan), Some(priority), Some(at)) = (plan, priority, received_at)
+        && policy.response_due_at(plan, priority, at).timestamp() > MAX_TIMESTAMP_SECONDS
+    {
+        v.add(
+            "received_at",
+            "is so late that the deadline would fall after 9999-12-31",
+        );
+    }
     v.into_result()?;
     match (plan, priority, received_at) {
         (Some(plan), Some(priority), Some(received_at)) => Ok(DeadlineQuestion {
@@ -582,6 +604,16 @@ mod tests {
         ] {
             assert!(ticket_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_line_breaks_are_not() {
+        let mut v = Violations::default();
+        v.required("subject", "a\0b".into(), 100);
+        v.optional("description", "bell\u{7}".into(), 100);
+        v.required("first_message", "line one\nline two\ttab".into(), 100);
+        let fields: Vec<&str> = v.0.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["subject", "description"]);
     }
 
     #[test]

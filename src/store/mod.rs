@@ -1,7 +1,14 @@
 //! Storage behind one trait. Handlers and the service layer depend on
-//! [`Store`]; each backend implements it and passes the same conformance tests.
+//! [`Store`]; PostgreSQL (production, several replicas) and SQLite (embedded,
+//! zero setup) implement it with the same SQL and pass the same tests.
 
 pub mod postgres;
+mod rows;
+mod sql;
+pub mod sqlite;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -9,7 +16,7 @@ use uuid::Uuid;
 
 use crate::domain::policy::{Channel, Priority};
 use crate::domain::ticket::{Account, AccountUpdate, Ticket, TicketStatus};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// How a ticket is looked up: by resource id or by its human-friendly number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,10 +60,15 @@ pub trait Store: Send + Sync + 'static {
     /// Accounts ordered by id, starting after `after_id`.
     async fn list_accounts(&self, after_id: Option<&str>, limit: i64) -> Result<Vec<Account>>;
 
-    /// Stores a received ticket in one atomic write. When another ticket
-    /// already has its request id, returns that one and writes nothing.
+    /// Stores a received ticket in one atomic write. When the account already
+    /// has a ticket with its request id, returns that one and writes nothing.
     async fn insert_ticket(&self, ticket: &Ticket) -> Result<Inserted>;
-    async fn find_ticket_by_request_id(&self, request_id: &str) -> Result<Option<Ticket>>;
+    /// Request ids are scoped to the account that used them.
+    async fn find_ticket_by_request_id(
+        &self,
+        account_id: &str,
+        request_id: &str,
+    ) -> Result<Option<Ticket>>;
     async fn get_ticket(&self, key: TicketKey) -> Result<Ticket>;
     /// Tickets matching `filter`, newest (highest number) first, with numbers
     /// below `before_number`.
@@ -66,4 +78,111 @@ pub trait Store: Send + Sync + 'static {
         before_number: Option<i64>,
         limit: i64,
     ) -> Result<Vec<Ticket>>;
+}
+
+/// Pool settings chosen by the operator.
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    pub max_connections: u32,
+    /// Kept below RPC deadlines so a starved pool answers UNAVAILABLE instead
+    /// of letting the client time out.
+    pub acquire_timeout: Duration,
+}
+
+/// Which backend a database URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else {
+            anyhow::bail!("unsupported database URL: use postgres://… or sqlite://path")
+        }
+    }
+}
+
+/// Opens (creating and migrating as needed) the store a URL names.
+pub async fn open(url: &str, pool: &PoolConfig) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match Backend::of_url(url)? {
+        Backend::Postgres => Arc::new(postgres::PgStore::connect(url, pool).await?),
+        Backend::Sqlite => Arc::new(sqlite::SqliteStore::connect(url, pool).await?),
+    })
+}
+
+fn account_not_found(id: &str) -> Error {
+    Error::NotFound {
+        resource: "account",
+        name: format!("accounts/{id}"),
+    }
+}
+
+fn ticket_not_found(key: TicketKey) -> Error {
+    Error::NotFound {
+        resource: "ticket",
+        name: match key {
+            TicketKey::Id(id) => format!("tickets/{id}"),
+            TicketKey::Number(number) => format!("tickets/{number}"),
+        },
+    }
+}
+
+/// Appends ListTickets' WHERE, ORDER BY and LIMIT to a `SELECT … FROM tickets`.
+fn push_ticket_filters<'args, DB: sqlx::Database>(
+    query: &mut sqlx::QueryBuilder<'args, DB>,
+    filter: &TicketFilter,
+    before_number: Option<i64>,
+    limit: i64,
+) where
+    String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    &'static str: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+{
+    query.push(" WHERE TRUE");
+    if let Some(account_id) = &filter.account_id {
+        query
+            .push(" AND account_id = ")
+            .push_bind(account_id.clone());
+    }
+    if let Some(channel) = filter.channel {
+        query.push(" AND channel = ").push_bind(channel.as_str());
+    }
+    if let Some(priority) = filter.priority {
+        query.push(" AND priority = ").push_bind(priority.as_str());
+    }
+    if let Some(status) = filter.status {
+        query.push(" AND status = ").push_bind(status.as_str());
+    }
+    if let Some(before) = before_number {
+        query.push(" AND number < ").push_bind(before);
+    }
+    query.push(" ORDER BY number DESC LIMIT ").push_bind(limit);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_scheme_picks_the_backend() {
+        assert_eq!(
+            Backend::of_url("postgres://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::of_url("postgresql://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::of_url("sqlite://ticketd.db").unwrap(),
+            Backend::Sqlite
+        );
+        assert!(Backend::of_url("mysql://h/db").is_err());
+    }
 }

@@ -16,9 +16,7 @@ fn create_request(id: &str, name: &str, plan: i32) -> pb::CreateAccountRequest {
     }
 }
 
-#[tokio::test]
-async fn an_account_is_created_read_and_updated() {
-    let app = spawn_app().await;
+async fn an_account_is_created_read_and_updated(app: TestApp) {
     let created = app.create_account("acme", pb::Plan::Pro).await;
     assert_eq!(created.name, "accounts/acme");
     assert_eq!(created.plan, pb::Plan::Pro as i32);
@@ -69,9 +67,7 @@ async fn an_account_is_created_read_and_updated() {
     assert_eq!(read, updated);
 }
 
-#[tokio::test]
-async fn a_taken_account_id_is_already_exists() {
-    let app = spawn_app().await;
+async fn a_taken_account_id_is_already_exists(app: TestApp) {
     app.create_account("acme", pb::Plan::Pro).await;
     let status = app
         .tickets
@@ -83,9 +79,7 @@ async fn a_taken_account_id_is_already_exists() {
     assert!(status.message().contains("accounts/acme"));
 }
 
-#[tokio::test]
-async fn invalid_accounts_are_refused_field_by_field() {
-    let app = spawn_app().await;
+async fn invalid_accounts_are_refused_field_by_field(app: TestApp) {
     let status = app
         .tickets
         .clone()
@@ -118,16 +112,10 @@ async fn invalid_accounts_are_refused_field_by_field() {
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&bad_mask), ["update_mask"]);
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM accounts")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(count, 0);
+    assert_eq!(app.count("accounts").await, 0);
 }
 
-#[tokio::test]
-async fn unknown_accounts_are_not_found() {
-    let app = spawn_app().await;
+async fn unknown_accounts_are_not_found(app: TestApp) {
     let get = app
         .tickets
         .clone()
@@ -153,9 +141,7 @@ async fn unknown_accounts_are_not_found() {
     assert_eq!(update.code(), Code::NotFound);
 }
 
-#[tokio::test]
-async fn accounts_are_listed_by_id_in_pages() {
-    let app = spawn_app().await;
+async fn accounts_are_listed_by_id_in_pages(app: TestApp) {
     for id in ["delta", "alpha", "echo", "charlie", "bravo"] {
         app.create_account(id, pb::Plan::Free).await;
     }
@@ -189,3 +175,11 @@ async fn accounts_are_listed_by_id_in_pages() {
         ]
     );
 }
+
+on_every_store!(
+    an_account_is_created_read_and_updated,
+    a_taken_account_id_is_already_exists,
+    invalid_accounts_are_refused_field_by_field,
+    unknown_accounts_are_not_found,
+    accounts_are_listed_by_id_in_pages,
+);

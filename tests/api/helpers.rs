@@ -2,24 +2,26 @@
 //! manual clock, plus typed clients and direct database access for checks.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Once};
 
 use chrono::{DateTime, Utc};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool, SqlitePool};
 use ticketd::app::Application;
 use ticketd::config::Config;
 use ticketd::domain::ManualClock;
 use ticketd::proto::pb;
 use ticketd::proto::pb::policy_service_client::PolicyServiceClient;
 use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
+use ticketd::store::Store;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
-/// Where tests create their databases. Override with TEST_DATABASE_URL.
-fn admin_url() -> String {
+/// Where tests create their PostgreSQL databases. Override with TEST_DATABASE_URL.
+pub fn admin_url() -> String {
     std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
@@ -31,18 +33,36 @@ pub fn start_time() -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// The test's own database, for checks the API cannot make (row counts).
+pub enum TestDb {
+    Postgres { pool: PgPool, name: String },
+    Sqlite { pool: SqlitePool, path: PathBuf },
+}
+
 pub struct TestApp {
     pub addr: SocketAddr,
     pub clock: ManualClock,
     pub tickets: TicketServiceClient<Channel>,
     pub policy: PolicyServiceClient<Channel>,
-    pub db: PgPool,
-    db_name: String,
-    shutdown: Option<oneshot::Sender<()>>,
+    /// The server's store, for the trait-level contract tests.
+    pub store: Arc<dyn Store>,
+    pub db: TestDb,
+    pub shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
-pub async fn spawn_app() -> TestApp {
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like [`spawn_app`], with a chance to adjust the configuration.
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
     static TRACING: Once = Once::new();
     TRACING.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
@@ -50,24 +70,34 @@ pub async fn spawn_app() -> TestApp {
         }
     });
 
-    let db_name = format!("ticketd_test_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = PgConnection::connect(&admin_url())
-        .await
-        .expect("PostgreSQL must be reachable at TEST_DATABASE_URL (default 127.0.0.1:5432)");
-    sqlx::query(&format!(r#"CREATE DATABASE "{db_name}""#))
-        .execute(&mut admin)
-        .await
-        .expect("create test database");
-    let db_url = database_url(&db_name);
+    let unique = format!("ticketd_test_{}", uuid::Uuid::new_v4().simple());
+    let db_url = match backend {
+        Backend::Postgres => {
+            let mut admin = PgConnection::connect(&admin_url()).await.expect(
+                "PostgreSQL must be reachable at TEST_DATABASE_URL (default 127.0.0.1:5432)",
+            );
+            sqlx::query(&format!(r#"CREATE DATABASE "{unique}""#))
+                .execute(&mut admin)
+                .await
+                .expect("create test database");
+            database_url(&unique)
+        }
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("{unique}.db"));
+            format!("sqlite://{}", path.display())
+        }
+    };
 
     let clock = ManualClock::new(start_time());
     let mut config = Config::for_database(&db_url);
     config.health_interval_ms = 100;
     config.drain_timeout_secs = 2;
+    adjust(&mut config);
     let app = Application::build(config, Arc::new(clock.clone()))
         .await
         .expect("build application");
     let addr = app.local_addr();
+    let store = app.store();
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = shutdown_rx.await;
@@ -83,10 +113,21 @@ pub async fn spawn_app() -> TestApp {
         clock,
         tickets: TicketServiceClient::new(channel.clone()),
         policy: PolicyServiceClient::new(channel),
-        db: PgPool::connect(&db_url)
-            .await
-            .expect("connect to test database"),
-        db_name,
+        store,
+        db: match backend {
+            Backend::Postgres => TestDb::Postgres {
+                pool: PgPool::connect(&db_url)
+                    .await
+                    .expect("connect to test database"),
+                name: unique,
+            },
+            Backend::Sqlite => TestDb::Sqlite {
+                pool: SqlitePool::connect(&db_url)
+                    .await
+                    .expect("open test database"),
+                path: PathBuf::from(db_url.trim_start_matches("sqlite://")),
+            },
+        },
         shutdown: Some(shutdown_tx),
         server: Some(server),
     }
@@ -142,10 +183,24 @@ impl TestApp {
     }
 
     pub async fn ticket_count(&self) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM tickets")
-            .fetch_one(&self.db)
-            .await
-            .expect("count tickets")
+        self.count("tickets").await
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT count(*) FROM {table}");
+        match &self.db {
+            TestDb::Postgres { pool, .. } => sqlx::query_scalar(&sql).fetch_one(pool).await,
+            TestDb::Sqlite { pool, .. } => sqlx::query_scalar(&sql).fetch_one(pool).await,
+        }
+        .expect("count rows")
+    }
+
+    /// The PostgreSQL pool, for tests that only make sense there.
+    pub fn pg(&self) -> &PgPool {
+        match &self.db {
+            TestDb::Postgres { pool, .. } => pool,
+            TestDb::Sqlite { .. } => panic!("this test runs on PostgreSQL only"),
+        }
     }
 }
 
@@ -154,25 +209,32 @@ impl Drop for TestApp {
         if let Some(server) = self.server.take() {
             server.abort();
         }
-        let admin = admin_url();
-        let name = self.db_name.clone();
-        // Drop runs inside the test's runtime, which cannot be blocked on;
-        // a short-lived thread with its own runtime drops the database.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime for cleanup");
-            runtime.block_on(async {
-                if let Ok(mut conn) = PgConnection::connect(&admin).await {
-                    let _ =
-                        sqlx::query(&format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#))
-                            .execute(&mut conn)
-                            .await;
+        match &self.db {
+            TestDb::Sqlite { path, .. } => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
-            });
-        })
-        .join();
+            }
+            TestDb::Postgres { name, .. } => {
+                let admin = admin_url();
+                let name = name.clone();
+                // Drop runs inside the test's runtime, which cannot be blocked
+                // on; a short-lived thread with its own runtime drops the database.
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("runtime for cleanup");
+                    runtime.block_on(async {
+                        if let Ok(mut conn) = PgConnection::connect(&admin).await {
+                            let sql = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
+                            let _ = sqlx::query(&sql).execute(&mut conn).await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
     }
 }
 

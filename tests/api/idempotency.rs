@@ -11,9 +11,9 @@ fn with_id(mut request: pb::CreateTicketRequest, id: &str) -> pb::CreateTicketRe
     request
 }
 
-#[tokio::test]
-async fn a_retry_with_the_same_request_id_returns_the_first_ticket_and_writes_nothing() {
-    let app = spawn_app().await;
+async fn a_retry_with_the_same_request_id_returns_the_first_ticket_and_writes_nothing(
+    app: TestApp,
+) {
     app.create_account("acme", pb::Plan::Pro).await;
     let request = with_id(chat_ticket("acme"), "5b0c7a1e-2f3d-4c55-9a0e-1f2e3d4c5b6a");
     let first = app.create_ticket(request.clone()).await.unwrap();
@@ -26,9 +26,7 @@ async fn a_retry_with_the_same_request_id_returns_the_first_ticket_and_writes_no
     assert_eq!(app.ticket_count().await, 1);
 }
 
-#[tokio::test]
-async fn the_same_request_id_with_different_content_is_refused() {
-    let app = spawn_app().await;
+async fn the_same_request_id_with_different_content_is_refused(app: TestApp) {
     app.create_account("acme", pb::Plan::Pro).await;
     app.create_ticket(with_id(chat_ticket("acme"), "req-1"))
         .await
@@ -41,9 +39,7 @@ async fn the_same_request_id_with_different_content_is_refused() {
     assert_eq!(app.ticket_count().await, 1);
 }
 
-#[tokio::test]
-async fn twenty_concurrent_duplicates_produce_one_ticket() {
-    let app = spawn_app().await;
+async fn twenty_concurrent_duplicates_produce_one_ticket(app: TestApp) {
     app.create_account("acme", pb::Plan::Business).await;
     let request = with_id(phone_ticket("acme"), "ivr-call-0001-attempt");
     let attempts = (0..20).map(|_| {
@@ -61,9 +57,7 @@ async fn twenty_concurrent_duplicates_produce_one_ticket() {
     assert_eq!(app.ticket_count().await, 1);
 }
 
-#[tokio::test]
-async fn a_retry_after_the_plan_lost_the_channel_still_returns_the_ticket() {
-    let app = spawn_app().await;
+async fn a_retry_after_the_plan_lost_the_channel_still_returns_the_ticket(app: TestApp) {
     app.create_account("acme", pb::Plan::Business).await;
     let request = with_id(phone_ticket("acme"), "call-77");
     let first = app.create_ticket(request.clone()).await.unwrap();
@@ -83,9 +77,7 @@ async fn a_retry_after_the_plan_lost_the_channel_still_returns_the_ticket() {
     assert_eq!(app.ticket_count().await, 1);
 }
 
-#[tokio::test]
-async fn a_malformed_request_id_is_refused() {
-    let app = spawn_app().await;
+async fn a_malformed_request_id_is_refused(app: TestApp) {
     app.create_account("acme", pb::Plan::Pro).await;
     for bad in ["has space", &"x".repeat(65)] {
         let status = app
@@ -96,3 +88,27 @@ async fn a_malformed_request_id_is_refused() {
     }
     assert_eq!(app.ticket_count().await, 0);
 }
+
+async fn request_ids_are_scoped_to_their_account(app: TestApp) {
+    app.create_account("acme", pb::Plan::Pro).await;
+    app.create_account("globex", pb::Plan::Pro).await;
+    let acme = app
+        .create_ticket(with_id(chat_ticket("acme"), "shared-id"))
+        .await
+        .unwrap();
+    let globex = app
+        .create_ticket(with_id(chat_ticket("globex"), "shared-id"))
+        .await
+        .expect("another account's key does not collide");
+    assert_ne!(acme.name, globex.name);
+    assert_eq!(app.ticket_count().await, 2);
+}
+
+on_every_store!(
+    a_retry_with_the_same_request_id_returns_the_first_ticket_and_writes_nothing,
+    the_same_request_id_with_different_content_is_refused,
+    twenty_concurrent_duplicates_produce_one_ticket,
+    a_retry_after_the_plan_lost_the_channel_still_returns_the_ticket,
+    a_malformed_request_id_is_refused,
+    request_ids_are_scoped_to_their_account,
+);

@@ -53,9 +53,7 @@ fn form(request: &mut pb::CreateTicketRequest) -> &mut pb::WebFormSubmission {
     }
 }
 
-#[tokio::test]
-async fn a_chat_ticket_missing_required_fields_is_not_received() {
-    let app = spawn_app().await;
+async fn a_chat_ticket_missing_required_fields_is_not_received(app: TestApp) {
     app.create_account("acme", pb::Plan::Business).await;
     let valid = chat_ticket("acme");
     assert_rejected(
@@ -99,9 +97,7 @@ async fn a_chat_ticket_missing_required_fields_is_not_received() {
     assert_rejected(&app, valid, |r| r.origin = None, &["origin"]).await;
 }
 
-#[tokio::test]
-async fn a_phone_ticket_missing_required_fields_is_not_received() {
-    let app = spawn_app().await;
+async fn a_phone_ticket_missing_required_fields_is_not_received(app: TestApp) {
     app.create_account("acme", pb::Plan::Business).await;
     let valid = phone_ticket("acme");
     assert_rejected(
@@ -167,9 +163,7 @@ async fn a_phone_ticket_missing_required_fields_is_not_received() {
     .await;
 }
 
-#[tokio::test]
-async fn a_web_form_ticket_missing_required_fields_is_not_received() {
-    let app = spawn_app().await;
+async fn a_web_form_ticket_missing_required_fields_is_not_received(app: TestApp) {
     app.create_account("acme", pb::Plan::Free).await;
     let valid = web_ticket("acme");
     assert_rejected(
@@ -196,9 +190,7 @@ async fn a_web_form_ticket_missing_required_fields_is_not_received() {
     assert_rejected(&app, valid, |r| r.account = "acme".into(), &["account"]).await;
 }
 
-#[tokio::test]
-async fn an_incomplete_impact_is_reported_by_field() {
-    let app = spawn_app().await;
+async fn an_incomplete_impact_is_reported_by_field(app: TestApp) {
     app.create_account("acme", pb::Plan::Pro).await;
     let valid = chat_ticket("acme");
     use pb::{ImpactScope as S, RequestKind as K, Workaround as W};
@@ -233,9 +225,7 @@ async fn an_incomplete_impact_is_reported_by_field() {
     .await;
 }
 
-#[tokio::test]
-async fn a_ticket_for_an_unknown_account_is_not_found_and_not_written() {
-    let app = spawn_app().await;
+async fn a_ticket_for_an_unknown_account_is_not_found_and_not_written(app: TestApp) {
     let status = app.create_ticket(chat_ticket("nobody")).await.unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
     assert!(
@@ -246,9 +236,7 @@ async fn a_ticket_for_an_unknown_account_is_not_found_and_not_written() {
     assert_eq!(app.ticket_count().await, 0);
 }
 
-#[tokio::test]
-async fn phone_ticket_for_free_plan_is_refused_with_allowed_channels() {
-    let app = spawn_app().await;
+async fn phone_ticket_for_free_plan_is_refused_with_allowed_channels(app: TestApp) {
     app.create_account("freebie", pb::Plan::Free).await;
     let status = app
         .create_ticket(phone_ticket("freebie"))
@@ -267,9 +255,7 @@ async fn phone_ticket_for_free_plan_is_refused_with_allowed_channels() {
     assert_eq!(app.ticket_count().await, 0);
 }
 
-#[tokio::test]
-async fn a_received_ticket_carries_priority_rule_receipt_time_number_and_plan() {
-    let app = spawn_app().await;
+async fn a_received_ticket_carries_priority_rule_receipt_time_number_and_plan(app: TestApp) {
     app.create_account("acme", pb::Plan::Business).await;
     app.clock.advance(Duration::milliseconds(1500));
     let ticket = app.create_ticket(phone_ticket("acme")).await.unwrap();
@@ -295,9 +281,7 @@ async fn a_received_ticket_carries_priority_rule_receipt_time_number_and_plan() 
     assert!(second.number > ticket.number, "numbers increase");
 }
 
-#[tokio::test]
-async fn a_plan_change_does_not_touch_tickets_already_received() {
-    let app = spawn_app().await;
+async fn a_plan_change_does_not_touch_tickets_already_received(app: TestApp) {
     app.create_account("acme", pb::Plan::Business).await;
     let before = app.create_ticket(phone_ticket("acme")).await.unwrap();
     app.tickets
@@ -332,3 +316,39 @@ async fn a_plan_change_does_not_touch_tickets_already_received() {
     assert_eq!(chat.plan, pb::Plan::Free as i32);
     assert_eq!(chat.response_target, Some(hours(24)));
 }
+
+async fn text_with_control_characters_is_refused_not_stored(app: TestApp) {
+    app.create_account("acme", pb::Plan::Pro).await;
+    let valid = chat_ticket("acme");
+    assert_rejected(
+        &app,
+        valid.clone(),
+        |r| r.subject = "nul\0byte".into(),
+        &["subject"],
+    )
+    .await;
+    assert_rejected(
+        &app,
+        valid,
+        |r| chat(r).first_message = "escape \u{1b}[2J".into(),
+        &["chat.first_message"],
+    )
+    .await;
+    let mut multi_line = chat_ticket("acme");
+    chat(&mut multi_line).first_message = "line one\nline two".into();
+    app.create_ticket(multi_line)
+        .await
+        .expect("line breaks are fine");
+}
+
+on_every_store!(
+    a_chat_ticket_missing_required_fields_is_not_received,
+    a_phone_ticket_missing_required_fields_is_not_received,
+    a_web_form_ticket_missing_required_fields_is_not_received,
+    an_incomplete_impact_is_reported_by_field,
+    a_ticket_for_an_unknown_account_is_not_found_and_not_written,
+    phone_ticket_for_free_plan_is_refused_with_allowed_channels,
+    a_received_ticket_carries_priority_rule_receipt_time_number_and_plan,
+    a_plan_change_does_not_touch_tickets_already_received,
+    text_with_control_characters_is_refused_not_stored,
+);

@@ -26,9 +26,7 @@ async fn get(app: &TestApp, name: &str) -> Result<pb::Ticket, tonic::Status> {
         .map(|r| r.into_inner().ticket.unwrap())
 }
 
-#[tokio::test]
-async fn a_ticket_is_found_by_its_name_and_by_its_number() {
-    let app = spawn_app().await;
+async fn a_ticket_is_found_by_its_name_and_by_its_number(app: TestApp) {
     app.create_account("acme", pb::Plan::Education).await;
     let created = app.create_ticket(web_ticket("acme")).await.unwrap();
     assert_eq!(get(&app, &created.name).await.unwrap(), created);
@@ -40,9 +38,7 @@ async fn a_ticket_is_found_by_its_name_and_by_its_number() {
     );
 }
 
-#[tokio::test]
-async fn unknown_and_malformed_ticket_names_get_distinct_errors() {
-    let app = spawn_app().await;
+async fn unknown_and_malformed_ticket_names_get_distinct_errors(app: TestApp) {
     let missing = get(&app, "tickets/6f1d2a8e-0000-4000-8000-000000000000")
         .await
         .unwrap_err();
@@ -55,9 +51,7 @@ async fn unknown_and_malformed_ticket_names_get_distinct_errors() {
     assert_eq!(violated_fields(&malformed), ["name"]);
 }
 
-#[tokio::test]
-async fn pages_walk_every_matching_ticket_newest_first_exactly_once() {
-    let app = spawn_app().await;
+async fn pages_walk_every_matching_ticket_newest_first_exactly_once(app: TestApp) {
     app.create_account("acme", pb::Plan::Business).await;
     app.create_account("other", pb::Plan::Business).await;
     let mut expected = Vec::new();
@@ -97,13 +91,13 @@ async fn pages_walk_every_matching_ticket_newest_first_exactly_once() {
     assert_eq!(pages, 3);
 }
 
-#[tokio::test]
-async fn filters_select_by_channel_priority_and_status() {
-    let app = spawn_app().await;
+async fn filters_select_by_account_channel_and_priority(app: TestApp) {
     app.create_account("acme", pb::Plan::Business).await;
+    app.create_account("other", pb::Plan::Business).await;
     let phone = app.create_ticket(phone_ticket("acme")).await.unwrap();
     let web = app.create_ticket(web_ticket("acme")).await.unwrap();
     let chat = app.create_ticket(chat_ticket("acme")).await.unwrap();
+    let others = app.create_ticket(chat_ticket("other")).await.unwrap();
 
     let numbers = |response: pb::ListTicketsResponse| -> Vec<i64> {
         response.tickets.iter().map(|t| t.number).collect()
@@ -128,16 +122,21 @@ async fn filters_select_by_channel_priority_and_status() {
     .await
     .unwrap();
     assert_eq!(numbers(by_priority), [web.number]);
-    let by_status = list(
+    let by_account = list(
         &app,
         pb::ListTicketsRequest {
-            status: pb::TicketStatus::New.into(),
+            account: account("acme"),
             ..Default::default()
         },
     )
     .await
     .unwrap();
-    assert_eq!(numbers(by_status), [chat.number, web.number, phone.number]);
+    assert_eq!(numbers(by_account), [chat.number, web.number, phone.number]);
+    let everything = list(&app, pb::ListTicketsRequest::default()).await.unwrap();
+    assert_eq!(
+        numbers(everything),
+        [others.number, chat.number, web.number, phone.number]
+    );
     let none = list(
         &app,
         pb::ListTicketsRequest {
@@ -150,9 +149,7 @@ async fn filters_select_by_channel_priority_and_status() {
     assert!(none.tickets.is_empty() && none.next_page_token.is_empty());
 }
 
-#[tokio::test]
-async fn bad_paging_and_filter_arguments_are_named() {
-    let app = spawn_app().await;
+async fn bad_paging_and_filter_arguments_are_named(app: TestApp) {
     app.create_account("acme", pb::Plan::Business).await;
     for _ in 0..3 {
         app.create_ticket(chat_ticket("acme")).await.unwrap();
@@ -211,3 +208,11 @@ async fn bad_paging_and_filter_arguments_are_named() {
     .unwrap_err();
     assert_eq!(violated_fields(&replayed), ["page_token"]);
 }
+
+on_every_store!(
+    a_ticket_is_found_by_its_name_and_by_its_number,
+    unknown_and_malformed_ticket_names_get_distinct_errors,
+    pages_walk_every_matching_ticket_newest_first_exactly_once,
+    filters_select_by_account_channel_and_priority,
+    bad_paging_and_filter_arguments_are_named,
+);

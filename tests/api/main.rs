@@ -1,6 +1,44 @@
-//! Integration tests: each starts the real server on 127.0.0.1:0 against its
-//! own fresh PostgreSQL database and calls it through the generated client.
-//! One binary for all of them keeps link time down.
+//! Integration tests: each starts the real server on 127.0.0.1:0 with its own
+//! fresh database and calls it through the generated client. Every test runs
+//! against both stores (PostgreSQL and SQLite) unless it exercises something
+//! only one of them has. One binary for all of them keeps link time down.
+
+/// Runs each listed `async fn(TestApp)` once per store, as
+/// `<module>::postgres::<name>` and `<module>::sqlite::<name>`.
+macro_rules! on_every_store {
+    ($($test:ident),+ $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(crate::helpers::spawn_app(crate::helpers::Backend::Postgres).await).await
+                }
+            )+
+        }
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await).await
+                }
+            )+
+        }
+    };
+}
+
+/// For tests of PostgreSQL-only behaviour (server-side sessions, row locks).
+macro_rules! on_postgres {
+    ($($test:ident),+ $(,)?) => {
+        mod postgres_only {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(crate::helpers::spawn_app(crate::helpers::Backend::Postgres).await).await
+                }
+            )+
+        }
+    };
+}
 
 mod helpers;
 
@@ -11,3 +49,4 @@ mod listing;
 mod policy_service;
 mod policy_tables;
 mod serving;
+mod store_contract;

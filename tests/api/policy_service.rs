@@ -6,9 +6,7 @@ use tonic::Code;
 
 use crate::helpers::*;
 
-#[tokio::test]
-async fn check_channel_for_an_account_uses_its_current_plan() {
-    let app = spawn_app().await;
+async fn check_channel_for_an_account_uses_its_current_plan(app: TestApp) {
     app.create_account("freebie", pb::Plan::Free).await;
     let answer = app
         .policy
@@ -40,9 +38,7 @@ async fn check_channel_for_an_account_uses_its_current_plan() {
     assert_eq!(ghost.code(), Code::NotFound);
 }
 
-#[tokio::test]
-async fn check_channel_needs_exactly_one_subject_and_a_channel() {
-    let app = spawn_app().await;
+async fn check_channel_needs_exactly_one_subject_and_a_channel(app: TestApp) {
     let neither = app
         .policy
         .clone()
@@ -63,9 +59,7 @@ async fn check_channel_needs_exactly_one_subject_and_a_channel() {
     assert_eq!(violated_fields(&both), ["plan"]);
 }
 
-#[tokio::test]
-async fn classify_priority_is_the_dry_run_of_create_ticket() {
-    let app = spawn_app().await;
+async fn classify_priority_is_the_dry_run_of_create_ticket(app: TestApp) {
     app.create_account("acme", pb::Plan::Business).await;
     use pb::{ImpactScope as S, RequestKind as K, Workaround as W};
     let cases = [
@@ -114,11 +108,27 @@ async fn classify_priority_is_the_dry_run_of_create_ticket() {
         let ticket = app.create_ticket(request).await.unwrap();
         assert_eq!(ticket.priority_decision, Some(dry_run), "{rule}");
     }
+    // The rules are served with their conditions, so a client can apply them.
+    let policy = app
+        .policy
+        .clone()
+        .get_policy(pb::GetPolicyRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .policy
+        .unwrap();
+    let p1 = policy
+        .priority_rules
+        .iter()
+        .find(|r| r.rule_id == "service-down-no-workaround")
+        .unwrap();
+    assert_eq!(p1.kinds, [K::Problem as i32]);
+    assert_eq!(p1.scopes, [S::ServiceDown as i32]);
+    assert_eq!(p1.workarounds, [W::None as i32]);
 }
 
-#[tokio::test]
-async fn compute_deadline_refuses_missing_and_out_of_range_arguments() {
-    let app = spawn_app().await;
+async fn compute_deadline_refuses_missing_and_out_of_range_arguments(app: TestApp) {
     let missing = app
         .policy
         .clone()
@@ -143,4 +153,26 @@ async fn compute_deadline_refuses_missing_and_out_of_range_arguments() {
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&far_future), ["received_at"]);
+    // 9999-12-31T23:00:00Z is a valid Timestamp, but a 24 h deadline is not.
+    let deadline_out_of_range = app
+        .policy
+        .clone()
+        .compute_deadline(pb::ComputeDeadlineRequest {
+            plan: pb::Plan::Free.into(),
+            priority: pb::Priority::P4Low.into(),
+            received_at: Some(prost_types::Timestamp {
+                seconds: 253_402_297_200,
+                nanos: 0,
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(violated_fields(&deadline_out_of_range), ["received_at"]);
 }
+
+on_every_store!(
+    check_channel_for_an_account_uses_its_current_plan,
+    check_channel_needs_exactly_one_subject_and_a_channel,
+    classify_priority_is_the_dry_run_of_create_ticket,
+    compute_deadline_refuses_missing_and_out_of_range_arguments,
+);

@@ -65,9 +65,7 @@ fn request_for(plan: Plan, channel: C) -> pb::CreateTicketRequest {
     }
 }
 
-#[tokio::test]
-async fn every_plan_and_channel_cell_is_enforced_by_create_ticket() {
-    let app = spawn_app().await;
+async fn every_plan_and_channel_cell_is_enforced_by_create_ticket(app: TestApp) {
     for plan in [
         Plan::Free,
         Plan::Pro,
@@ -102,9 +100,7 @@ async fn every_plan_and_channel_cell_is_enforced_by_create_ticket() {
     }
 }
 
-#[tokio::test]
-async fn every_plan_and_channel_cell_is_answered_by_check_channel() {
-    let app = spawn_app().await;
+async fn every_plan_and_channel_cell_is_answered_by_check_channel(app: TestApp) {
     for &(plan, channel, allowed) in CHANNELS {
         let answer = app
             .policy
@@ -126,9 +122,7 @@ async fn every_plan_and_channel_cell_is_answered_by_check_channel() {
     }
 }
 
-#[tokio::test]
-async fn every_plan_and_priority_cell_sets_the_deadline_from_receipt() {
-    let app = spawn_app().await;
+async fn every_plan_and_priority_cell_sets_the_deadline_from_receipt(app: TestApp) {
     for plan in [
         Plan::Free,
         Plan::Pro,
@@ -160,9 +154,7 @@ async fn every_plan_and_priority_cell_sets_the_deadline_from_receipt() {
     }
 }
 
-#[tokio::test]
-async fn every_plan_and_priority_cell_is_answered_by_compute_deadline() {
-    let app = spawn_app().await;
+async fn every_plan_and_priority_cell_is_answered_by_compute_deadline(app: TestApp) {
     let received = start_time() + Duration::seconds(17);
     for &(plan, priority, target_hours) in TARGETS {
         let answer = app
@@ -186,9 +178,7 @@ async fn every_plan_and_priority_cell_is_answered_by_compute_deadline() {
     }
 }
 
-#[tokio::test]
-async fn get_policy_returns_every_table_as_data() {
-    let app = spawn_app().await;
+async fn get_policy_returns_every_table_as_data(app: TestApp) {
     let policy = app
         .policy
         .clone()
@@ -263,3 +253,11 @@ async fn get_policy_returns_every_table_as_data() {
     assert!(!policy.priority_rules.is_empty());
     assert!(!policy.version.is_empty());
 }
+
+on_every_store!(
+    every_plan_and_channel_cell_is_enforced_by_create_ticket,
+    every_plan_and_channel_cell_is_answered_by_check_channel,
+    every_plan_and_priority_cell_sets_the_deadline_from_receipt,
+    every_plan_and_priority_cell_is_answered_by_compute_deadline,
+    get_policy_returns_every_table_as_data,
+);

@@ -1,0 +1,64 @@
+-- The SQLite schema mirrors migrations/postgres column for column (same names,
+-- same text forms of enumerations), so the shared row types read both.
+-- Timestamps are RFC 3339 text in UTC; ids are 16-byte UUID blobs.
+
+CREATE TABLE accounts (
+    id           TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    plan         TEXT NOT NULL CHECK (plan IN ('free', 'pro', 'business', 'education', 'api')),
+    create_time  TEXT NOT NULL,
+    update_time  TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE tickets (
+    -- INTEGER PRIMARY KEY is SQLite's only auto-increment; AUTOINCREMENT
+    -- keeps numbers from being reused.
+    number                    INTEGER PRIMARY KEY AUTOINCREMENT,
+    id                        BLOB NOT NULL UNIQUE,
+    account_id                TEXT NOT NULL REFERENCES accounts (id),
+    plan                      TEXT NOT NULL CHECK (plan IN ('free', 'pro', 'business', 'education', 'api')),
+    channel                   TEXT NOT NULL CHECK (channel IN ('web_form', 'chat', 'phone')),
+    contact_email             TEXT,
+    contact_name              TEXT,
+    chat_session_id           TEXT,
+    transcript_uri            TEXT,
+    first_message             TEXT,
+    call_id                   TEXT,
+    caller_number             TEXT,
+    dialed_number             TEXT,
+    region                    TEXT CHECK (region IN ('us', 'au', 'uk')),
+    subject                   TEXT NOT NULL,
+    description               TEXT NOT NULL,
+    request_kind              TEXT NOT NULL CHECK (request_kind IN ('problem', 'information', 'assistance', 'feature', 'change', 'prerelease_access')),
+    impact_scope              TEXT CHECK (impact_scope IN ('service_down', 'degraded', 'function_impaired', 'minimal')),
+    workaround                TEXT CHECK (workaround IN ('none', 'partial', 'full')),
+    priority                  TEXT NOT NULL CHECK (priority IN ('p1', 'p2', 'p3', 'p4')),
+    priority_rule_id          TEXT NOT NULL,
+    priority_rule_description TEXT NOT NULL,
+    -- Unchecked on purpose: the lifecycle adds statuses, and SQLite cannot
+    -- alter a CHECK without rebuilding the table.
+    status                    TEXT NOT NULL,
+    received_at               TEXT NOT NULL,
+    response_target_seconds   INTEGER NOT NULL CHECK (response_target_seconds > 0),
+    response_due_at           TEXT NOT NULL,
+    policy_version            TEXT NOT NULL,
+    -- AIP-155 idempotency key, unique per account: one tenant's keys never
+    -- collide with, or reveal, another's.
+    request_id                TEXT,
+    CONSTRAINT one_ticket_per_request UNIQUE (account_id, request_id),
+    CONSTRAINT web_form_origin_complete CHECK (channel <> 'web_form' OR contact_email IS NOT NULL),
+    CONSTRAINT chat_origin_complete CHECK (
+        channel <> 'chat'
+        OR (chat_session_id IS NOT NULL AND (transcript_uri IS NOT NULL OR first_message IS NOT NULL))
+    ),
+    CONSTRAINT phone_origin_complete CHECK (
+        channel <> 'phone'
+        OR (call_id IS NOT NULL AND caller_number IS NOT NULL AND dialed_number IS NOT NULL AND region IS NOT NULL)
+    )
+) STRICT;
+
+CREATE INDEX tickets_account_number ON tickets (account_id, number DESC);
+CREATE INDEX tickets_status_number ON tickets (status, number DESC);
+CREATE INDEX tickets_channel_number ON tickets (channel, number DESC);
+CREATE INDEX tickets_priority_number ON tickets (priority, number DESC);
+CREATE INDEX tickets_open_due ON tickets (response_due_at) WHERE status = 'new';

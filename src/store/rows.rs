@@ -1,0 +1,338 @@
+//! Row shapes shared by every backend. Both schemas have the same columns
+//! with compatible types, so one `FromRow` derive and one conversion serve
+//! PostgreSQL and SQLite; only the SQL text differs per backend.
+
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+use crate::domain::policy::{Channel, Plan, Priority, Region};
+use crate::domain::priority::{Impact, ImpactScope, PriorityDecision, RequestKind, Workaround};
+use crate::domain::ticket::{Account, Origin, Ticket, TicketStatus};
+use crate::error::{Error, Result};
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct AccountRow {
+    pub id: String,
+    pub display_name: String,
+    pub plan: String,
+    pub create_time: DateTime<Utc>,
+    pub update_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TicketRow {
+    pub id: Uuid,
+    pub number: i64,
+    pub account_id: String,
+    pub plan: String,
+    pub channel: String,
+    pub contact_email: Option<String>,
+    pub contact_name: Option<String>,
+    pub chat_session_id: Option<String>,
+    pub transcript_uri: Option<String>,
+    pub first_message: Option<String>,
+    pub call_id: Option<String>,
+    pub caller_number: Option<String>,
+    pub dialed_number: Option<String>,
+    pub region: Option<String>,
+    pub subject: String,
+    pub description: String,
+    pub request_kind: String,
+    pub impact_scope: Option<String>,
+    pub workaround: Option<String>,
+    pub priority: String,
+    pub priority_rule_id: String,
+    pub priority_rule_description: String,
+    pub status: String,
+    pub received_at: DateTime<Utc>,
+    pub response_target_seconds: i64,
+    pub response_due_at: DateTime<Utc>,
+    pub policy_version: String,
+    pub request_id: Option<String>,
+}
+
+/// Every ticket column in table order: the select list of both backends.
+macro_rules! ticket_columns {
+    () => {
+        "id, number, account_id, plan, channel, contact_email, contact_name, chat_session_id, \
+         transcript_uri, first_message, call_id, caller_number, dialed_number, region, subject, \
+         description, request_kind, impact_scope, workaround, priority, priority_rule_id, \
+         priority_rule_description, status, received_at, response_target_seconds, \
+         response_due_at, policy_version, request_id"
+    };
+}
+pub(crate) use ticket_columns;
+
+/// The columns an insert writes: all but the store-assigned `number`.
+macro_rules! ticket_insert_columns {
+    () => {
+        "id, account_id, plan, channel, contact_email, contact_name, chat_session_id, \
+         transcript_uri, first_message, call_id, caller_number, dialed_number, region, subject, \
+         description, request_kind, impact_scope, workaround, priority, priority_rule_id, \
+         priority_rule_description, status, received_at, response_target_seconds, \
+         response_due_at, policy_version, request_id"
+    };
+}
+pub(crate) use ticket_insert_columns;
+
+/// Binds a [`TicketRow`] in `ticket_insert_columns!` order. A macro rather
+/// than a generic function: the query types differ per backend.
+macro_rules! bind_ticket_insert {
+    ($query:expr, $row:expr) => {{
+        let row = $row;
+        $query
+            .bind(row.id)
+            .bind(&row.account_id)
+            .bind(&row.plan)
+            .bind(&row.channel)
+            .bind(&row.contact_email)
+            .bind(&row.contact_name)
+            .bind(&row.chat_session_id)
+            .bind(&row.transcript_uri)
+            .bind(&row.first_message)
+            .bind(&row.call_id)
+            .bind(&row.caller_number)
+            .bind(&row.dialed_number)
+            .bind(&row.region)
+            .bind(&row.subject)
+            .bind(&row.description)
+            .bind(&row.request_kind)
+            .bind(&row.impact_scope)
+            .bind(&row.workaround)
+            .bind(&row.priority)
+            .bind(&row.priority_rule_id)
+            .bind(&row.priority_rule_description)
+            .bind(&row.status)
+            .bind(row.received_at)
+            .bind(row.response_target_seconds)
+            .bind(row.response_due_at)
+            .bind(&row.policy_version)
+            .bind(&row.request_id)
+    }};
+}
+pub(crate) use bind_ticket_insert;
+
+macro_rules! account_columns {
+    () => {
+        "id, display_name, plan, create_time, update_time"
+    };
+}
+pub(crate) use account_columns;
+
+/// Reads a stored enumeration; a value the domain does not know means the
+/// database was written by something else, which is an internal error.
+fn parse<T>(column: &str, text: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+    parse(text).ok_or_else(|| Error::Internal(format!("unexpected {column} value {text:?}")))
+}
+
+fn parse_optional<T>(
+    column: &str,
+    text: Option<&str>,
+    from: fn(&str) -> Option<T>,
+) -> Result<Option<T>> {
+    text.map(|text| parse(column, text, from)).transpose()
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = Error;
+
+    fn try_from(row: AccountRow) -> Result<Self> {
+        Ok(Account {
+            plan: parse("plan", &row.plan, Plan::parse)?,
+            id: row.id,
+            display_name: row.display_name,
+            create_time: row.create_time,
+            update_time: row.update_time,
+        })
+    }
+}
+
+impl From<&Ticket> for TicketRow {
+    fn from(ticket: &Ticket) -> Self {
+        let mut row = TicketRow {
+            id: ticket.id,
+            number: ticket.number,
+            account_id: ticket.account_id.clone(),
+            plan: ticket.plan.as_str().to_owned(),
+            channel: ticket.channel().as_str().to_owned(),
+            contact_email: None,
+            contact_name: None,
+            chat_session_id: None,
+            transcript_uri: None,
+            first_message: None,
+            call_id: None,
+            caller_number: None,
+            dialed_number: None,
+            region: None,
+            subject: ticket.subject.clone(),
+            description: ticket.description.clone(),
+            request_kind: ticket.impact.kind().as_str().to_owned(),
+            impact_scope: ticket.impact.scope().map(|s| s.as_str().to_owned()),
+            workaround: ticket.impact.workaround().map(|w| w.as_str().to_owned()),
+            priority: ticket.decision.priority.as_str().to_owned(),
+            priority_rule_id: ticket.decision.rule_id.clone(),
+            priority_rule_description: ticket.decision.rule_description.clone(),
+            status: ticket.status.as_str().to_owned(),
+            received_at: ticket.received_at,
+            response_target_seconds: ticket.response_target.num_seconds(),
+            response_due_at: ticket.response_due_at,
+            policy_version: ticket.policy_version.clone(),
+            request_id: ticket.request_id.clone(),
+        };
+        match &ticket.origin {
+            Origin::WebForm {
+                contact_email,
+                contact_name,
+            } => {
+                row.contact_email = Some(contact_email.clone());
+                row.contact_name = contact_name.clone();
+            }
+            Origin::Chat {
+                session_id,
+                transcript_uri,
+                first_message,
+            } => {
+                row.chat_session_id = Some(session_id.clone());
+                row.transcript_uri = transcript_uri.clone();
+                row.first_message = first_message.clone();
+            }
+            Origin::Phone {
+                call_id,
+                caller_number,
+                dialed_number,
+                region,
+            } => {
+                row.call_id = Some(call_id.clone());
+                row.caller_number = Some(caller_number.clone());
+                row.dialed_number = Some(dialed_number.clone());
+                row.region = Some(region.as_str().to_owned());
+            }
+        }
+        row
+    }
+}
+
+impl TryFrom<TicketRow> for Ticket {
+    type Error = Error;
+
+    fn try_from(row: TicketRow) -> Result<Self> {
+        let channel = parse("channel", &row.channel, Channel::parse)?;
+        let required = |column: &str, value: Option<String>| {
+            value.ok_or_else(|| Error::Internal(format!("{column} missing on a {channel} ticket")))
+        };
+        let origin = match channel {
+            Channel::WebForm => Origin::WebForm {
+                contact_email: required("contact_email", row.contact_email)?,
+                contact_name: row.contact_name,
+            },
+            Channel::Chat => Origin::Chat {
+                session_id: required("chat_session_id", row.chat_session_id)?,
+                transcript_uri: row.transcript_uri,
+                first_message: row.first_message,
+            },
+            Channel::Phone => Origin::Phone {
+                call_id: required("call_id", row.call_id)?,
+                caller_number: required("caller_number", row.caller_number)?,
+                dialed_number: required("dialed_number", row.dialed_number)?,
+                region: parse("region", &required("region", row.region)?, Region::parse)?,
+            },
+        };
+        let impact = Impact::new(
+            parse("request_kind", &row.request_kind, RequestKind::parse)?,
+            parse_optional(
+                "impact_scope",
+                row.impact_scope.as_deref(),
+                ImpactScope::parse,
+            )?,
+            parse_optional("workaround", row.workaround.as_deref(), Workaround::parse)?,
+        )
+        .map_err(|missing| Error::Internal(format!("stored impact incomplete: {missing:?}")))?;
+        Ok(Ticket {
+            id: row.id,
+            number: row.number,
+            account_id: row.account_id,
+            plan: parse("plan", &row.plan, Plan::parse)?,
+            origin,
+            subject: row.subject,
+            description: row.description,
+            impact,
+            decision: PriorityDecision {
+                priority: parse("priority", &row.priority, Priority::parse)?,
+                rule_id: row.priority_rule_id,
+                rule_description: row.priority_rule_description,
+            },
+            status: parse("status", &row.status, TicketStatus::parse)?,
+            received_at: row.received_at,
+            response_target: Duration::seconds(row.response_target_seconds),
+            response_due_at: row.response_due_at,
+            policy_version: row.policy_version,
+            request_id: row.request_id,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::intake::receive;
+    use crate::domain::policy::Policy;
+    use crate::domain::ticket::TicketRequest;
+
+    #[test]
+    fn every_origin_survives_the_row_round_trip() {
+        let account = Account {
+            id: "acme".into(),
+            display_name: "Acme".into(),
+            plan: Plan::Business,
+            create_time: Utc::now(),
+            update_time: Utc::now(),
+        };
+        let origins = [
+            Origin::WebForm {
+                contact_email: "ana@example.com".into(),
+                contact_name: None,
+            },
+            Origin::Chat {
+                session_id: "s".into(),
+                transcript_uri: Some("https://x.example/t".into()),
+                first_message: None,
+            },
+            Origin::Phone {
+                call_id: "c".into(),
+                caller_number: "+14155550123".into(),
+                dialed_number: "+18887999666".into(),
+                region: Region::Us,
+            },
+        ];
+        for origin in origins {
+            let request = TicketRequest {
+                account_id: "acme".into(),
+                origin,
+                subject: "s".into(),
+                description: "d".into(),
+                impact: Impact::new(
+                    RequestKind::Problem,
+                    Some(ImpactScope::Degraded),
+                    Some(Workaround::Partial),
+                )
+                .unwrap(),
+                request_id: Some("r".into()),
+            };
+            let ticket = receive(&Policy::standard(), &account, request, Utc::now()).unwrap();
+            let back = Ticket::try_from(TicketRow::from(&ticket)).unwrap();
+            assert_eq!(back, ticket);
+        }
+    }
+
+    #[test]
+    fn an_unknown_stored_value_is_an_internal_error_not_a_panic() {
+        let row = AccountRow {
+            id: "acme".into(),
+            display_name: "Acme".into(),
+            plan: "platinum".into(),
+            create_time: Utc::now(),
+            update_time: Utc::now(),
+        };
+        assert!(matches!(Account::try_from(row), Err(Error::Internal(_))));
+    }
+}

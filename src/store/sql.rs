@@ -1,0 +1,210 @@
+//! The SQL both backends run. PostgreSQL and SQLite share the schema shape,
+//! the `$N` placeholders and every statement here, so the [`Store`]
+//! implementation is written once and stamped out per backend. A macro
+//! rather than a generic impl: sqlx's executor and codec traits make a
+//! backend-generic async impl a wall of higher-ranked bounds.
+//!
+//! [`Store`]: crate::store::Store
+
+macro_rules! impl_store_with_shared_sql {
+    ($store:ty, $db:ty) => {
+        // A const block so the expansion can have its own imports.
+        const _: () = {
+            use async_trait::async_trait;
+            use chrono::{DateTime, Utc};
+
+            use $crate::domain::policy::Plan;
+            use $crate::domain::ticket::{Account, AccountUpdate, Ticket};
+            use $crate::error::{Error, Result};
+            use $crate::store::rows::{
+                AccountRow, TicketRow, account_columns, bind_ticket_insert, ticket_columns,
+                ticket_insert_columns,
+            };
+            use $crate::store::{
+                Inserted, Store, TicketFilter, TicketKey, account_not_found, push_ticket_filters,
+                ticket_not_found,
+            };
+
+            #[async_trait]
+            impl Store for $store {
+                async fn ping(&self) -> Result<()> {
+                    sqlx::query("SELECT 1").execute(&self.pool).await?;
+                    Ok(())
+                }
+
+                async fn create_account(&self, account: &Account) -> Result<Account> {
+                    let result = sqlx::query_as::<_, AccountRow>(concat!(
+                        "INSERT INTO accounts (",
+                        account_columns!(),
+                        ") VALUES ($1, $2, $3, $4, $5) RETURNING ",
+                        account_columns!()
+                    ))
+                    .bind(&account.id)
+                    .bind(&account.display_name)
+                    .bind(account.plan.as_str())
+                    .bind(account.create_time)
+                    .bind(account.update_time)
+                    .fetch_one(&self.pool)
+                    .await;
+                    match result {
+                        Ok(row) => row.try_into(),
+                        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                            Err(Error::AlreadyExists {
+                                resource: "account",
+                                name: format!("accounts/{}", account.id),
+                            })
+                        }
+                        Err(err) => Err(err.into()),
+                    }
+                }
+
+                async fn get_account(&self, id: &str) -> Result<Account> {
+                    sqlx::query_as::<_, AccountRow>(concat!(
+                        "SELECT ",
+                        account_columns!(),
+                        " FROM accounts WHERE id = $1"
+                    ))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or_else(|| account_not_found(id))?
+                    .try_into()
+                }
+
+                async fn update_account(
+                    &self,
+                    id: &str,
+                    update: &AccountUpdate,
+                    now: DateTime<Utc>,
+                ) -> Result<Account> {
+                    sqlx::query_as::<_, AccountRow>(concat!(
+                        "UPDATE accounts SET display_name = COALESCE($2, display_name), ",
+                        "plan = COALESCE($3, plan), update_time = $4 WHERE id = $1 RETURNING ",
+                        account_columns!()
+                    ))
+                    .bind(id)
+                    .bind(update.display_name.as_deref())
+                    .bind(update.plan.map(Plan::as_str))
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or_else(|| account_not_found(id))?
+                    .try_into()
+                }
+
+                async fn list_accounts(
+                    &self,
+                    after_id: Option<&str>,
+                    limit: i64,
+                ) -> Result<Vec<Account>> {
+                    let rows = sqlx::query_as::<_, AccountRow>(concat!(
+                        "SELECT ",
+                        account_columns!(),
+                        " FROM accounts WHERE id > $1 ORDER BY id LIMIT $2"
+                    ))
+                    .bind(after_id.unwrap_or(""))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter().map(TryInto::try_into).collect()
+                }
+
+                async fn insert_ticket(&self, ticket: &Ticket) -> Result<Inserted> {
+                    // One statement, so the write is atomic without an explicit
+                    // transaction; ON CONFLICT makes concurrent retries with one
+                    // request id produce one row.
+                    let row = TicketRow::from(ticket);
+                    let query = sqlx::query_scalar::<_, i64>(concat!(
+                        "INSERT INTO tickets (",
+                        ticket_insert_columns!(),
+                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, ",
+                        "$14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27) ",
+                        "ON CONFLICT (account_id, request_id) DO NOTHING RETURNING number"
+                    ));
+                    let inserted = bind_ticket_insert!(query, &row)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                    if let Some(number) = inserted {
+                        let mut stored = ticket.clone();
+                        stored.number = number;
+                        return Ok(Inserted::New(stored));
+                    }
+                    let request_id = ticket.request_id.as_deref().ok_or_else(|| {
+                        Error::Internal("ticket insert conflicted without a request id".into())
+                    })?;
+                    self.find_ticket_by_request_id(&ticket.account_id, request_id)
+                        .await?
+                        .map(Inserted::Existing)
+                        .ok_or_else(|| Error::Internal("conflicting request id vanished".into()))
+                }
+
+                async fn find_ticket_by_request_id(
+                    &self,
+                    account_id: &str,
+                    request_id: &str,
+                ) -> Result<Option<Ticket>> {
+                    sqlx::query_as::<_, TicketRow>(concat!(
+                        "SELECT ",
+                        ticket_columns!(),
+                        " FROM tickets WHERE account_id = $1 AND request_id = $2"
+                    ))
+                    .bind(account_id)
+                    .bind(request_id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(TryInto::try_into)
+                    .transpose()
+                }
+
+                async fn get_ticket(&self, key: TicketKey) -> Result<Ticket> {
+                    let row = match key {
+                        TicketKey::Id(id) => {
+                            sqlx::query_as::<_, TicketRow>(concat!(
+                                "SELECT ",
+                                ticket_columns!(),
+                                " FROM tickets WHERE id = $1"
+                            ))
+                            .bind(id)
+                            .fetch_optional(&self.pool)
+                            .await?
+                        }
+                        TicketKey::Number(number) => {
+                            sqlx::query_as::<_, TicketRow>(concat!(
+                                "SELECT ",
+                                ticket_columns!(),
+                                " FROM tickets WHERE number = $1"
+                            ))
+                            .bind(number)
+                            .fetch_optional(&self.pool)
+                            .await?
+                        }
+                    };
+                    row.ok_or_else(|| ticket_not_found(key))?.try_into()
+                }
+
+                async fn list_tickets(
+                    &self,
+                    filter: &TicketFilter,
+                    before_number: Option<i64>,
+                    limit: i64,
+                ) -> Result<Vec<Ticket>> {
+                    // Built per filter combination (rather than `$1 IS NULL OR
+                    // ...`) so each shape gets its own prepared statement and a
+                    // plan that can use the matching index.
+                    let mut query = sqlx::QueryBuilder::<$db>::new(concat!(
+                        "SELECT ",
+                        ticket_columns!(),
+                        " FROM tickets"
+                    ));
+                    push_ticket_filters(&mut query, filter, before_number, limit);
+                    let rows = query
+                        .build_query_as::<TicketRow>()
+                        .fetch_all(&self.pool)
+                        .await?;
+                    rows.into_iter().map(TryInto::try_into).collect()
+                }
+            }
+        };
+    };
+}
+pub(crate) use impl_store_with_shared_sql;

@@ -1,0 +1,286 @@
+//! The storage contract, tested against the `Store` trait itself (the API
+//! tests cover the same ground end to end). Runs on both backends.
+
+use chrono::Duration;
+use ticketd::domain::intake::receive;
+use ticketd::domain::policy::{Channel, Plan, Policy, Priority, Region};
+use ticketd::domain::priority::{Impact, ImpactScope, RequestKind, Workaround};
+use ticketd::domain::ticket::{Account, AccountUpdate, Origin, Ticket, TicketRequest};
+use ticketd::error::Error;
+use ticketd::store::{Inserted, TicketFilter, TicketKey};
+
+use crate::helpers::*;
+
+fn account(id: &str, plan: Plan) -> Account {
+    let at = start_time();
+    Account {
+        id: id.into(),
+        display_name: format!("{id} Ltd"),
+        plan,
+        create_time: at,
+        update_time: at,
+    }
+}
+
+fn origins() -> [Origin; 3] {
+    [
+        Origin::WebForm {
+            contact_email: "ana@example.com".into(),
+            contact_name: Some("Ana".into()),
+        },
+        Origin::Chat {
+            session_id: "chat-1".into(),
+            transcript_uri: None,
+            first_message: Some("help".into()),
+        },
+        Origin::Phone {
+            call_id: "call-1".into(),
+            caller_number: "+14155550123".into(),
+            dialed_number: "+18887999666".into(),
+            region: Region::Us,
+        },
+    ]
+}
+
+fn ticket(owner: &Account, origin: Origin, request_id: Option<&str>) -> Ticket {
+    let request = TicketRequest {
+        account_id: owner.id.clone(),
+        origin,
+        subject: "Subject".into(),
+        description: "Description".into(),
+        impact: Impact::new(
+            RequestKind::Problem,
+            Some(ImpactScope::Degraded),
+            Some(Workaround::None),
+        )
+        .unwrap(),
+        request_id: request_id.map(str::to_owned),
+    };
+    // Sub-microsecond digits are cut at receipt, so the round trip is exact.
+    let now = start_time() + Duration::nanoseconds(123_456_789);
+    receive(&Policy::standard(), owner, request, now).unwrap()
+}
+
+fn new(inserted: Inserted) -> Ticket {
+    match inserted {
+        Inserted::New(ticket) => ticket,
+        Inserted::Existing(ticket) => panic!("expected a new row, got existing #{}", ticket.number),
+    }
+}
+
+async fn accounts_round_trip_and_report_conflicts_and_absence(app: TestApp) {
+    let store = &app.store;
+    let acme = account("acme", Plan::Pro);
+    assert_eq!(store.create_account(&acme).await.unwrap(), acme);
+    assert!(matches!(
+        store.create_account(&acme).await,
+        Err(Error::AlreadyExists {
+            resource: "account",
+            ..
+        })
+    ));
+    assert_eq!(store.get_account("acme").await.unwrap(), acme);
+    assert!(matches!(
+        store.get_account("ghost").await,
+        Err(Error::NotFound {
+            resource: "account",
+            ..
+        })
+    ));
+
+    let later = start_time() + Duration::hours(2);
+    let updated = store
+        .update_account(
+            "acme",
+            &AccountUpdate {
+                display_name: None,
+                plan: Some(Plan::Business),
+            },
+            later,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        updated,
+        Account {
+            plan: Plan::Business,
+            update_time: later,
+            ..acme
+        }
+    );
+    assert!(matches!(
+        store
+            .update_account("ghost", &AccountUpdate::default(), later)
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+
+    for id in ["charlie", "bravo"] {
+        store
+            .create_account(&account(id, Plan::Free))
+            .await
+            .unwrap();
+    }
+    let ids = |accounts: Vec<Account>| accounts.into_iter().map(|a| a.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.list_accounts(None, 2).await.unwrap()),
+        ["acme", "bravo"]
+    );
+    assert_eq!(
+        ids(store.list_accounts(Some("bravo"), 2).await.unwrap()),
+        ["charlie"]
+    );
+}
+
+async fn every_origin_reads_back_exactly_as_it_was_stored(app: TestApp) {
+    let store = &app.store;
+    let owner = account("acme", Plan::Business);
+    store.create_account(&owner).await.unwrap();
+    for origin in origins() {
+        let stored = new(store
+            .insert_ticket(&ticket(&owner, origin, None))
+            .await
+            .unwrap());
+        assert!(stored.number > 0);
+        assert_eq!(
+            store.get_ticket(TicketKey::Id(stored.id)).await.unwrap(),
+            stored
+        );
+        assert_eq!(
+            store
+                .get_ticket(TicketKey::Number(stored.number))
+                .await
+                .unwrap(),
+            stored
+        );
+    }
+    assert!(matches!(
+        store.get_ticket(TicketKey::Number(999)).await,
+        Err(Error::NotFound {
+            resource: "ticket",
+            ..
+        })
+    ));
+}
+
+async fn a_request_id_yields_one_row_per_account(app: TestApp) {
+    let store = &app.store;
+    let acme = account("acme", Plan::Pro);
+    let globex = account("globex", Plan::Pro);
+    store.create_account(&acme).await.unwrap();
+    store.create_account(&globex).await.unwrap();
+    let [_, chat, _] = origins();
+
+    let first = new(store
+        .insert_ticket(&ticket(&acme, chat.clone(), Some("r-1")))
+        .await
+        .unwrap());
+    match store
+        .insert_ticket(&ticket(&acme, chat.clone(), Some("r-1")))
+        .await
+        .unwrap()
+    {
+        Inserted::Existing(existing) => assert_eq!(existing, first),
+        Inserted::New(_) => panic!("a second row for the same request id"),
+    }
+    assert_eq!(
+        store
+            .find_ticket_by_request_id("acme", "r-1")
+            .await
+            .unwrap(),
+        Some(first)
+    );
+    assert_eq!(
+        store
+            .find_ticket_by_request_id("globex", "r-1")
+            .await
+            .unwrap(),
+        None
+    );
+    new(store
+        .insert_ticket(&ticket(&globex, chat.clone(), Some("r-1")))
+        .await
+        .unwrap());
+    // Without a request id nothing is deduplicated.
+    new(store
+        .insert_ticket(&ticket(&acme, chat.clone(), None))
+        .await
+        .unwrap());
+    new(store
+        .insert_ticket(&ticket(&acme, chat, None))
+        .await
+        .unwrap());
+    assert_eq!(app.ticket_count().await, 4);
+}
+
+async fn listing_filters_and_pages_newest_first(app: TestApp) {
+    let store = &app.store;
+    let acme = account("acme", Plan::Business);
+    let other = account("other", Plan::Business);
+    store.create_account(&acme).await.unwrap();
+    store.create_account(&other).await.unwrap();
+    let mut numbers = Vec::new();
+    for origin in origins() {
+        numbers.push(
+            new(store
+                .insert_ticket(&ticket(&acme, origin, None))
+                .await
+                .unwrap())
+            .number,
+        );
+    }
+    let [web, chat, phone] = [numbers[0], numbers[1], numbers[2]];
+    let elsewhere = new(store
+        .insert_ticket(&ticket(&other, origins()[1].clone(), None))
+        .await
+        .unwrap())
+    .number;
+
+    let list = |filter: TicketFilter, before: Option<i64>, limit: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .list_tickets(&filter, before, limit)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|t| t.number)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        list(TicketFilter::default(), None, 10).await,
+        [elsewhere, phone, chat, web]
+    );
+    assert_eq!(
+        list(TicketFilter::default(), Some(phone), 2).await,
+        [chat, web]
+    );
+    let by_account = TicketFilter {
+        account_id: Some("acme".into()),
+        ..Default::default()
+    };
+    assert_eq!(list(by_account, None, 10).await, [phone, chat, web]);
+    let by_channel = TicketFilter {
+        channel: Some(Channel::Chat),
+        ..Default::default()
+    };
+    assert_eq!(list(by_channel, None, 10).await, [elsewhere, chat]);
+    let by_priority = TicketFilter {
+        priority: Some(Priority::P1),
+        ..Default::default()
+    };
+    assert!(list(by_priority, None, 10).await.is_empty());
+}
+
+async fn ping_answers_when_the_store_is_up(app: TestApp) {
+    app.store.ping().await.unwrap();
+}
+
+on_every_store!(
+    accounts_round_trip_and_report_conflicts_and_absence,
+    every_origin_reads_back_exactly_as_it_was_stored,
+    a_request_id_yields_one_row_per_account,
+    listing_filters_and_pages_newest_first,
+    ping_answers_when_the_store_is_up,
+);
