@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use tower_http::LatencyUnit;
@@ -157,8 +157,11 @@ impl Application {
             }
         };
         tracing::info!(%addr, store = %self.config.database_for_logs(), "ticketd serving");
-        let server =
-            router.serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), signal);
+        // Without TCP_NODELAY small responses wait on delayed ACKs (~40 ms).
+        let incoming = TcpIncoming::from(self.listener)
+            .with_nodelay(Some(true))
+            .with_keepalive(Some(Duration::from_secs(60)));
+        let server = router.serve_with_incoming_shutdown(incoming, signal);
         let drain = self.config.drain_timeout();
         let deadline = async move {
             match stopping_rx.await {

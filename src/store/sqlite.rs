@@ -15,6 +15,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Held for the life of the store: one process per database file.
+    _owner: std::sync::Arc<std::fs::File>,
 }
 
 impl SqliteStore {
@@ -29,22 +31,51 @@ impl SqliteStore {
             .foreign_keys(true)
             // Writers queue on SQLite's single write lock instead of failing.
             .busy_timeout(Duration::from_secs(5));
-        if let Some(dir) = Path::new(options.get_filename()).parent()
+        let path = options.get_filename().to_owned();
+        if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir)?;
         }
+        let owner = lock_for_this_process(&path)?;
         let pool = SqlitePoolOptions::new()
             .max_connections(config.max_connections)
             .acquire_timeout(config.acquire_timeout)
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            _owner: std::sync::Arc::new(owner),
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+}
+
+/// SQLite mode is single-process: a second ticketd on the same file would
+/// share the data but not the in-process state (idempotency races are
+/// settled by the database, but SLA streams and breach timers are not).
+/// An exclusive lock on `<file>.lock` refuses the second process at start
+/// instead of letting it be silently wrong.
+fn lock_for_this_process(database: &Path) -> anyhow::Result<std::fs::File> {
+    let mut lock_path = database.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another ticketd process is serving {}: the embedded SQLite store serves one \
+             process only; run several replicas on PostgreSQL (--database postgres://...)",
+            database.display()
+        ),
+        Err(std::fs::TryLockError::Error(err)) => Err(err.into()),
     }
 }
 

@@ -51,8 +51,9 @@ pub struct TestApp {
     pub tickets: TicketServiceClient<Channel>,
     pub policy: PolicyServiceClient<Channel>,
     /// The server's store, for the trait-level contract tests.
-    pub store: Arc<dyn Store>,
+    store: Option<Arc<dyn Store>>,
     pub db: TestDb,
+    pub db_url: String,
     pub shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
 }
@@ -89,14 +90,9 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
     };
 
     let clock = ManualClock::new(start_time());
-    let mut config = Config::for_database(&db_url);
-    config.health_interval_ms = 100;
-    config.drain_timeout_secs = 2;
-    adjust(&mut config);
-    let app = Application::build(config, Arc::new(clock.clone()))
+    let (app, addr) = start_server(&db_url, &clock, adjust)
         .await
         .expect("build application");
-    let addr = app.local_addr();
     let store = app.store();
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
@@ -113,7 +109,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
         clock,
         tickets: TicketServiceClient::new(channel.clone()),
         policy: PolicyServiceClient::new(channel),
-        store,
+        store: Some(store),
         db: match backend {
             Backend::Postgres => TestDb::Postgres {
                 pool: PgPool::connect(&db_url)
@@ -128,8 +124,64 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
                 path: PathBuf::from(db_url.trim_start_matches("sqlite://")),
             },
         },
+        db_url,
         shutdown: Some(shutdown_tx),
         server: Some(server),
+    }
+}
+
+/// Builds the server for `db_url` and starts it; returns its address, the
+/// handle to stop it, and the running task.
+async fn start_server(
+    db_url: &str,
+    clock: &ManualClock,
+    adjust: impl FnOnce(&mut Config),
+) -> anyhow::Result<(Application, SocketAddr)> {
+    let mut config = Config::for_database(db_url);
+    config.health_interval_ms = 100;
+    config.drain_timeout_secs = 2;
+    adjust(&mut config);
+    let app = Application::build(config, Arc::new(clock.clone())).await?;
+    let addr = app.local_addr();
+    Ok((app, addr))
+}
+
+impl TestApp {
+    pub fn store(&self) -> &Arc<dyn Store> {
+        self.store.as_ref().expect("the server is running")
+    }
+
+    /// Stops the server and starts a new one on the same database, as an
+    /// operator's restart would.
+    pub async fn restart(&mut self) {
+        self.stop().await.expect("clean stop");
+        // Release the store (and, on SQLite, its single-process lock) as a
+        // stopped process would.
+        self.store = None;
+        let (app, addr) = start_server(&self.db_url, &self.clock, |_| {})
+            .await
+            .expect("restart on the same database");
+        self.store = Some(app.store());
+        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+        self.server = Some(tokio::spawn(app.run_until_stopped(async {
+            let _ = shutdown_rx.await;
+        })));
+        self.shutdown = Some(shutdown_tx);
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect to restarted server");
+        self.addr = addr;
+        self.tickets = TicketServiceClient::new(channel.clone());
+        self.policy = PolicyServiceClient::new(channel);
+    }
+
+    /// Tries to start a second server on this test's database.
+    pub async fn start_second_server(&self) -> anyhow::Result<Application> {
+        start_server(&self.db_url, &self.clock, |_| {})
+            .await
+            .map(|(app, _)| app)
     }
 }
 

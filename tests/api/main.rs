@@ -46,6 +46,7 @@ mod accounts;
 mod idempotency;
 mod intake;
 mod listing;
+mod persistence;
 mod policy_service;
 mod policy_tables;
 mod serving;

@@ -69,7 +69,7 @@ fn new(inserted: Inserted) -> Ticket {
 }
 
 async fn accounts_round_trip_and_report_conflicts_and_absence(app: TestApp) {
-    let store = &app.store;
+    let store = app.store();
     let acme = account("acme", Plan::Pro);
     assert_eq!(store.create_account(&acme).await.unwrap(), acme);
     assert!(matches!(
@@ -133,7 +133,7 @@ async fn accounts_round_trip_and_report_conflicts_and_absence(app: TestApp) {
 }
 
 async fn every_origin_reads_back_exactly_as_it_was_stored(app: TestApp) {
-    let store = &app.store;
+    let store = app.store();
     let owner = account("acme", Plan::Business);
     store.create_account(&owner).await.unwrap();
     for origin in origins() {
@@ -164,7 +164,7 @@ async fn every_origin_reads_back_exactly_as_it_was_stored(app: TestApp) {
 }
 
 async fn a_request_id_yields_one_row_per_account(app: TestApp) {
-    let store = &app.store;
+    let store = app.store();
     let acme = account("acme", Plan::Pro);
     let globex = account("globex", Plan::Pro);
     store.create_account(&acme).await.unwrap();
@@ -214,7 +214,7 @@ async fn a_request_id_yields_one_row_per_account(app: TestApp) {
 }
 
 async fn listing_filters_and_pages_newest_first(app: TestApp) {
-    let store = &app.store;
+    let store = app.store();
     let acme = account("acme", Plan::Business);
     let other = account("other", Plan::Business);
     store.create_account(&acme).await.unwrap();
@@ -274,7 +274,7 @@ async fn listing_filters_and_pages_newest_first(app: TestApp) {
 }
 
 async fn ping_answers_when_the_store_is_up(app: TestApp) {
-    app.store.ping().await.unwrap();
+    app.store().ping().await.unwrap();
 }
 
 on_every_store!(
