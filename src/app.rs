@@ -7,11 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tonic::codegen::http::{HeaderName, HeaderValue, Method};
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use tower_http::LatencyUnit;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -128,6 +130,9 @@ impl Application {
             // gRPC-Web arrives over HTTP/1.1 from browsers.
             .accept_http1(true)
             .layer(trace)
+            .layer(tower::util::option_layer(cors(
+                &self.config.cors_allowed_origins,
+            )?))
             .layer(tonic_web::GrpcWebLayer::new())
             .add_service(health_service)
             .add_optional_service(reflection_v1)
@@ -180,6 +185,39 @@ impl Application {
         tracing::info!("ticketd stopped");
         Ok(())
     }
+}
+
+/// CORS for gRPC-Web callers on the listed origins; `None` when there are
+/// none, so only same-origin browsers (and every non-browser) can call.
+fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
+    if origins.is_empty() {
+        return Ok(None);
+    }
+    let origins = origins
+        .iter()
+        .map(|o| HeaderValue::from_str(o.trim()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let header = |name: &'static str| HeaderName::from_static(name);
+    Ok(Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::POST, Method::OPTIONS])
+            .allow_headers([
+                header("content-type"),
+                header("x-grpc-web"),
+                header("x-user-agent"),
+                header("grpc-timeout"),
+                header("authorization"),
+                header("connect-protocol-version"),
+                header("connect-timeout-ms"),
+            ])
+            .expose_headers([
+                header("grpc-status"),
+                header("grpc-message"),
+                header("grpc-status-details-bin"),
+            ])
+            .max_age(Duration::from_secs(3600)),
+    ))
 }
 
 async fn set_health(health: &HealthReporter, status: ServingStatus) {

@@ -65,6 +65,11 @@ pub struct Config {
     #[arg(long, env = "TICKETD_HEALTH_INTERVAL_MS", default_value_t = 2_000)]
     pub health_interval_ms: u64,
 
+    /// Browser origins allowed to call over gRPC-Web (CORS), comma-separated,
+    /// e.g. `https://support.example.com`. Empty: no cross-origin calls.
+    #[arg(long, env = "TICKETD_CORS_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub cors_allowed_origins: Vec<String>,
+
     /// Serve gRPC server reflection (v1 and v1alpha).
     #[arg(long, env = "TICKETD_REFLECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub reflection: bool,
@@ -81,6 +86,7 @@ impl std::fmt::Debug for Config {
             .field("drain_timeout_secs", &self.drain_timeout_secs)
             .field("shutdown_grace_ms", &self.shutdown_grace_ms)
             .field("health_interval_ms", &self.health_interval_ms)
+            .field("cors_allowed_origins", &self.cors_allowed_origins)
             .field("reflection", &self.reflection)
             .finish()
     }
@@ -98,6 +104,7 @@ impl Config {
             drain_timeout_secs: 10,
             shutdown_grace_ms: 0,
             health_interval_ms: 2_000,
+            cors_allowed_origins: Vec::new(),
             reflection: true,
         }
     }

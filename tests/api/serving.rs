@@ -290,6 +290,89 @@ async fn health_reports_not_serving_during_the_shutdown_grace_period(app: TestAp
     app.stop().await.expect("stops after the grace period");
 }
 
+async fn preflight(
+    app: &TestApp,
+    origin: &str,
+) -> tonic::codegen::http::Response<hyper::body::Incoming> {
+    use tonic::codegen::http::{Method, Request};
+    let client = Client::builder(TokioExecutor::new()).build_http::<tonic::body::Body>();
+    let request = Request::builder()
+        .method(Method::OPTIONS)
+        .uri(format!(
+            "http://{}/support.v1.PolicyService/GetPolicy",
+            app.addr
+        ))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type,x-grpc-web")
+        .body(tonic::body::Body::empty())
+        .unwrap();
+    client.request(request).await.unwrap()
+}
+
+async fn cors_preflight_admits_only_the_configured_origins(app: TestApp) {
+    let allowed = preflight(&app, "https://support.example.com").await;
+    let header = |name: &str| {
+        allowed
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        header("access-control-allow-origin"),
+        "https://support.example.com"
+    );
+    assert!(header("access-control-allow-headers").contains("x-grpc-web"));
+
+    // The call itself: a gRPC-Web GetPolicy with an empty message frame.
+    use tonic::codegen::http::{Method, Request};
+    let client = Client::builder(TokioExecutor::new()).build_http::<tonic::body::Body>();
+    let call = Request::builder()
+        .method(Method::POST)
+        .uri(format!(
+            "http://{}/support.v1.PolicyService/GetPolicy",
+            app.addr
+        ))
+        .header("origin", "https://support.example.com")
+        .header("content-type", "application/grpc-web+proto")
+        .header("x-grpc-web", "1")
+        .body(tonic::body::Body::new(http_body_util::Full::new(
+            hyper::body::Bytes::from_static(&[0, 0, 0, 0, 0]),
+        )))
+        .unwrap();
+    let response = client.request(call).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let expose = response
+        .headers()
+        .get("access-control-expose-headers")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(expose.contains("grpc-status"), "{expose}");
+    assert!(expose.contains("grpc-status-details-bin"), "{expose}");
+
+    let refused = preflight(&app, "https://evil.example.net").await;
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
+mod with_cors {
+    use super::*;
+
+    #[tokio::test]
+    async fn cors_preflight_admits_only_the_configured_origins() {
+        let app = spawn_app_with(Backend::Sqlite, |c| {
+            c.cors_allowed_origins = vec!["https://support.example.com".into()]
+        })
+        .await;
+        super::cors_preflight_admits_only_the_configured_origins(app).await
+    }
+}
+
 mod with_grace {
     use super::*;
 
