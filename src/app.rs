@@ -88,6 +88,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (health, health_service) = tonic_health::server::health_reporter();
+        let sweeper = tokio::spawn(crate::sla_sweeper::run(self.service.clone()));
         let health_task = tokio::spawn(watch_database(
             self.service.store().clone(),
             health.clone(),
@@ -152,8 +153,11 @@ impl Application {
             async move {
                 shutdown.await;
                 // Stop the checker first so it cannot flip us back to SERVING,
-                // then give load balancers time to see NOT_SERVING.
+                // then give load balancers time to see NOT_SERVING. The
+                // sweeper stops too: other replicas (or the next start) catch
+                // up on any threshold it would have recorded.
                 health_task.abort();
+                sweeper.abort();
                 set_health(&health, ServingStatus::NotServing).await;
                 tracing::info!(?grace, "shutdown requested; reporting NOT_SERVING");
                 tokio::time::sleep(grace).await;

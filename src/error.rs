@@ -48,6 +48,16 @@ pub enum Error {
     #[error("request_id {request_id} was already used for a different ticket")]
     RequestIdReused { request_id: String },
 
+    #[error("cannot {action} a ticket that is {from}")]
+    IllegalTransition {
+        action: &'static str,
+        from: crate::domain::ticket::TicketStatus,
+    },
+
+    /// Someone else changed the ticket between our read and our write.
+    #[error("the ticket changed concurrently")]
+    Conflict,
+
     /// The database could not be reached or timed out; worth retrying.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
@@ -62,6 +72,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
         Self::InvalidArgument(vec![FieldViolation::new(field, description)])
+    }
+}
+
+impl From<crate::domain::lifecycle::IllegalTransition> for Error {
+    fn from(illegal: crate::domain::lifecycle::IllegalTransition) -> Self {
+        Self::IllegalTransition {
+            action: illegal.action,
+            from: illegal.from,
+        }
     }
 }
 

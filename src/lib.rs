@@ -6,10 +6,12 @@
 
 pub mod api;
 pub mod app;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod proto;
 pub mod service;
+pub mod sla_sweeper;
 pub mod store;
 pub mod telemetry;

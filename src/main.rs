@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use ticketd::app::{Application, shutdown_signal};
+use ticketd::clock::SystemClock;
 use ticketd::config::Config;
-use ticketd::domain::SystemClock;
 
 #[derive(Parser)]
 #[command(name = "ticketd", version, about = "Support-ticket gRPC server")]

@@ -4,10 +4,17 @@
 
 use std::sync::Arc;
 
+use tokio::sync::Notify;
+use uuid::Uuid;
+
 use crate::domain::clock::Clock;
 use crate::domain::intake;
-use crate::domain::policy::Policy;
-use crate::domain::ticket::{Account, AccountUpdate, Ticket, TicketRequest};
+use crate::domain::lifecycle::{self, Change};
+use crate::domain::policy::{Policy, Priority};
+use crate::domain::ticket::{
+    Account, AccountUpdate, EventKind, NotificationMethod, Ticket, TicketEvent, TicketRequest,
+    TicketStatus,
+};
 use crate::error::{Error, Result};
 use crate::store::{Inserted, Store, TicketFilter, TicketKey};
 
@@ -16,7 +23,43 @@ pub struct Service {
     store: Arc<dyn Store>,
     policy: Arc<Policy>,
     clock: Arc<dyn Clock>,
+    /// Wakes the SLA sweeper when a local write may have brought the next
+    /// deadline forward.
+    sla_changed: Arc<Notify>,
 }
+
+/// What an agent does to a ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Acknowledge {
+        responder: String,
+        method: NotificationMethod,
+    },
+    SetStatus {
+        to: TicketStatus,
+        actor: String,
+        note: Option<String>,
+    },
+    Resolve {
+        actor: String,
+        note: Option<String>,
+    },
+    Reopen {
+        actor: String,
+        reason: Option<String>,
+    },
+    Close {
+        actor: String,
+    },
+    Reprioritize {
+        priority: Priority,
+        actor: String,
+        reason: String,
+    },
+}
+
+/// Attempts at an optimistic update before answering ABORTED.
+const MAX_ATTEMPTS: usize = 5;
 
 /// What an account needs on creation; timestamps come from the clock.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +75,16 @@ impl Service {
             store,
             policy,
             clock,
+            sla_changed: Arc::new(Notify::new()),
         }
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn sla_changed(&self) -> &Arc<Notify> {
+        &self.sla_changed
     }
 
     pub fn policy(&self) -> &Policy {
@@ -89,8 +141,20 @@ impl Service {
                     return Err(refusal.into());
                 }
             };
-        match self.store.insert_ticket(&ticket).await? {
+        let received = TicketEvent {
+            to_status: Some(ticket.status),
+            to_priority: Some(ticket.decision.priority),
+            to_due_at: Some(ticket.response_due_at),
+            ..TicketEvent::new(
+                &ticket,
+                EventKind::Received,
+                &ticket.account_id,
+                ticket.received_at,
+            )
+        };
+        match self.store.insert_ticket(&ticket, &[received]).await? {
             Inserted::New(stored) => {
+                self.sla_changed.notify_one();
                 tracing::info!(
                     ticket = stored.number,
                     account = %stored.account_id,
@@ -106,6 +170,72 @@ impl Service {
 
     pub async fn get_ticket(&self, key: TicketKey) -> Result<Ticket> {
         self.store.get_ticket(key).await
+    }
+
+    /// Applies an agent's action: read, let the domain decide, write if the
+    /// ticket has not changed meanwhile; on a concurrent change, start over.
+    pub async fn act(&self, key: TicketKey, action: &Action) -> Result<Ticket> {
+        for _ in 0..MAX_ATTEMPTS {
+            let ticket = self.store.get_ticket(key).await?;
+            let change = self.decide(&ticket, action)?;
+            if change.is_noop() {
+                return Ok(change.ticket);
+            }
+            match self
+                .store
+                .update_ticket(&change.ticket, ticket.version, &change.events)
+                .await
+            {
+                Ok(stored) => {
+                    self.sla_changed.notify_one();
+                    return Ok(stored);
+                }
+                Err(Error::Conflict) => continue,
+                Err(err) => return Err(err),
+            }
+        }
+        Err(Error::Conflict)
+    }
+
+    fn decide(&self, ticket: &Ticket, action: &Action) -> Result<Change> {
+        let now = self.clock.now();
+        let change = match action {
+            Action::Acknowledge { responder, method } => {
+                lifecycle::acknowledge(ticket, responder, *method, now)
+            }
+            Action::SetStatus { to, actor, note } => {
+                lifecycle::set_work_status(ticket, *to, actor, note.clone(), now)
+            }
+            Action::Resolve { actor, note } => lifecycle::resolve(ticket, actor, note.clone(), now),
+            Action::Reopen { actor, reason } => {
+                lifecycle::reopen(ticket, actor, reason.clone(), now)
+            }
+            Action::Close { actor } => lifecycle::close(ticket, actor, now),
+            Action::Reprioritize {
+                priority,
+                actor,
+                reason,
+            } => lifecycle::reprioritize(ticket, &self.policy, *priority, actor, reason, now),
+        }?;
+        Ok(change)
+    }
+
+    pub async fn list_ticket_events(
+        &self,
+        key: TicketKey,
+        after_id: Option<i64>,
+        limit: i64,
+    ) -> Result<(Uuid, Vec<TicketEvent>)> {
+        let id = match key {
+            TicketKey::Id(id) => id,
+            TicketKey::Number(_) => self.store.get_ticket(key).await?.id,
+        };
+        let events = self.store.list_ticket_events(id, after_id, limit).await?;
+        if events.is_empty() && after_id.is_none() {
+            // Every ticket has a RECEIVED event; none means no such ticket.
+            self.store.get_ticket(TicketKey::Id(id)).await?;
+        }
+        Ok((id, events))
     }
 
     pub async fn list_tickets(

@@ -45,6 +45,18 @@ CREATE TABLE tickets (
     -- AIP-155 idempotency key, unique per account: one tenant's keys never
     -- collide with, or reveal, another's.
     request_id                TEXT,
+    -- The response SLA clock: AT_RISK from at_risk_at, BREACHED past
+    -- response_due_at, stopped by the first response.
+    at_risk_at                TEXT NOT NULL,
+    first_response_at         TEXT,
+    first_responder           TEXT,
+    first_response_method     TEXT CHECK (first_response_method IN ('email', 'chat_message', 'phone_call', 'web_portal')),
+    sla_state                 TEXT NOT NULL CHECK (sla_state IN ('on_track', 'at_risk', 'breached', 'met', 'missed')),
+    -- When the recorded sla_state next changes by time alone; NULL once final.
+    next_sla_check_at         TEXT,
+    -- Every write is conditional on it, so concurrent writers (replicas,
+    -- the breach sweeper) cannot both record one transition.
+    version                   INTEGER NOT NULL,
     CONSTRAINT one_ticket_per_request UNIQUE (account_id, request_id),
     CONSTRAINT web_form_origin_complete CHECK (channel <> 'web_form' OR contact_email IS NOT NULL),
     CONSTRAINT chat_origin_complete CHECK (
@@ -62,3 +74,24 @@ CREATE INDEX tickets_status_number ON tickets (status, number DESC);
 CREATE INDEX tickets_channel_number ON tickets (channel, number DESC);
 CREATE INDEX tickets_priority_number ON tickets (priority, number DESC);
 CREATE INDEX tickets_open_due ON tickets (response_due_at) WHERE status = 'new';
+-- The breach sweeper's queue.
+CREATE INDEX tickets_next_sla_check ON tickets (next_sla_check_at) WHERE next_sla_check_at IS NOT NULL;
+
+-- Each ticket's durable, ordered history.
+CREATE TABLE ticket_events (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_id     BLOB NOT NULL REFERENCES tickets (id),
+    kind          TEXT NOT NULL CHECK (kind IN ('received', 'status_changed', 'priority_changed', 'deadline_recalculated', 'at_risk', 'breached', 'first_response')),
+    actor         TEXT NOT NULL,
+    occurred_at   TEXT NOT NULL,
+    sla_state     TEXT NOT NULL,
+    from_status   TEXT,
+    to_status     TEXT,
+    from_priority TEXT,
+    to_priority   TEXT,
+    from_due_at   TEXT,
+    to_due_at     TEXT,
+    note          TEXT
+) STRICT;
+
+CREATE INDEX ticket_events_by_ticket ON ticket_events (ticket_id, id);

@@ -5,7 +5,10 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::policy::{Channel, Plan, Policy, Priority, Region};
 use crate::domain::priority::{Impact, ImpactScope, PriorityDecision, RequestKind, Workaround};
-use crate::domain::ticket::{Account, Origin, Ticket, TicketStatus};
+use crate::domain::sla::SlaState;
+use crate::domain::ticket::{
+    Account, EventKind, NotificationMethod, Origin, Ticket, TicketEvent, TicketStatus,
+};
 use crate::proto::pb;
 
 /// Maps a domain enum to its protobuf twin and back. The way back yields
@@ -50,7 +53,19 @@ enum_mapping!(workaround_to_proto, workaround_from_proto, Workaround => Workarou
     None <=> None, Partial <=> Partial, Full <=> Full,
 });
 enum_mapping!(status_to_proto, status_from_proto, TicketStatus => TicketStatus {
-    New <=> New,
+    New <=> New, Acknowledged <=> Acknowledged, InProgress <=> InProgress,
+    WaitingOnCustomer <=> WaitingOnCustomer, Resolved <=> Resolved, Closed <=> Closed,
+});
+enum_mapping!(sla_state_to_proto, sla_state_from_proto, SlaState => SlaState {
+    OnTrack <=> OnTrack, AtRisk <=> AtRisk, Breached <=> Breached, Met <=> Met, Missed <=> Missed,
+});
+enum_mapping!(method_to_proto, method_from_proto, NotificationMethod => NotificationMethod {
+    Email <=> Email, ChatMessage <=> ChatMessage, PhoneCall <=> PhoneCall, WebPortal <=> WebPortal,
+});
+enum_mapping!(event_kind_to_proto, event_kind_from_proto, EventKind => TicketEventKind {
+    Received <=> Received, StatusChanged <=> StatusChanged, PriorityChanged <=> PriorityChanged,
+    DeadlineRecalculated <=> DeadlineRecalculated, AtRisk <=> AtRisk, Breached <=> Breached,
+    FirstResponse <=> FirstResponse,
 });
 
 pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
@@ -158,6 +173,35 @@ impl From<Ticket> for pb::Ticket {
             response_due_at: Some(timestamp(ticket.response_due_at)),
             policy_version: ticket.policy_version,
             request_id: ticket.request_id.unwrap_or_default(),
+            sla_state: sla_state_to_proto(ticket.sla_state).into(),
+            at_risk_at: Some(timestamp(ticket.at_risk_at)),
+            first_response: ticket.first_response.map(|r| pb::FirstResponse {
+                responded_at: Some(timestamp(r.at)),
+                responder: r.responder,
+                method: method_to_proto(r.method).into(),
+            }),
+        }
+    }
+}
+
+impl From<TicketEvent> for pb::TicketEvent {
+    fn from(event: TicketEvent) -> Self {
+        Self {
+            event_id: event.id,
+            ticket: format!("tickets/{}", event.ticket_id),
+            kind: event_kind_to_proto(event.kind).into(),
+            actor: event.actor,
+            occur_time: Some(timestamp(event.occurred_at)),
+            sla_state: sla_state_to_proto(event.sla_state).into(),
+            from_status: event.from_status.map_or(0, |s| status_to_proto(s).into()),
+            to_status: event.to_status.map_or(0, |s| status_to_proto(s).into()),
+            from_priority: event
+                .from_priority
+                .map_or(0, |p| priority_to_proto(p).into()),
+            to_priority: event.to_priority.map_or(0, |p| priority_to_proto(p).into()),
+            from_due_at: event.from_due_at.map(timestamp),
+            to_due_at: event.to_due_at.map(timestamp),
+            note: event.note.unwrap_or_default(),
         }
     }
 }
@@ -234,6 +278,7 @@ impl From<&Policy> for pb::Policy {
                         .collect(),
                 })
                 .collect(),
+            at_risk_percent: i32::from(policy.at_risk_percent()),
             support_hours: Some(pb::SupportHours {
                 always_open: policy.support_hours().always_open,
                 description: policy.support_hours().description.clone(),

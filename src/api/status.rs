@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use super::convert::{channel_to_proto, plan_to_proto};
+use super::convert::{channel_to_proto, plan_to_proto, status_to_proto};
 use crate::error::Error;
 
 /// The `ErrorInfo.domain` of every error this service defines.
@@ -21,6 +21,8 @@ pub mod reason {
     pub const RESOURCE_ALREADY_EXISTS: &str = "RESOURCE_ALREADY_EXISTS";
     pub const CHANNEL_NOT_IN_PLAN: &str = "CHANNEL_NOT_IN_PLAN";
     pub const REQUEST_ID_REUSED: &str = "REQUEST_ID_REUSED";
+    pub const ILLEGAL_TRANSITION: &str = "ILLEGAL_TRANSITION";
+    pub const CONCURRENT_UPDATE: &str = "CONCURRENT_UPDATE";
     pub const STORAGE_UNAVAILABLE: &str = "STORAGE_UNAVAILABLE";
     pub const INTERNAL: &str = "INTERNAL";
 }
@@ -119,6 +121,25 @@ impl From<Error> for Status {
                 Code::AlreadyExists,
                 format!("request_id {request_id:?} was already used for a different ticket"),
                 info(reason::REQUEST_ID_REUSED, [("request_id", request_id)]),
+            ),
+            Error::IllegalTransition { action, from } => {
+                let current = status_to_proto(from).as_str_name();
+                Status::with_error_details(
+                    Code::FailedPrecondition,
+                    format!("cannot {action} a ticket whose status is {current}"),
+                    info(
+                        reason::ILLEGAL_TRANSITION,
+                        [
+                            ("current_status", current.to_owned()),
+                            ("action", action.to_owned()),
+                        ],
+                    ),
+                )
+            }
+            Error::Conflict => Status::with_error_details(
+                Code::Aborted,
+                "the ticket changed while this request was applied; retry",
+                info(reason::CONCURRENT_UPDATE, []),
             ),
             Error::Unavailable(detail) => {
                 tracing::warn!(%detail, "storage unavailable");

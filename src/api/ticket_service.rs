@@ -4,6 +4,7 @@ use tonic::{Request, Response, Status};
 
 use super::page_token;
 use super::validate;
+use crate::error::Error;
 use crate::proto::pb;
 use crate::proto::pb::ticket_service_server::TicketService;
 use crate::service::Service;
@@ -120,7 +121,100 @@ impl TicketService for TicketApi {
             next_page_token,
         }))
     }
+
+    async fn acknowledge_ticket(
+        &self,
+        request: Request<pb::AcknowledgeTicketRequest>,
+    ) -> Result<Response<pb::AcknowledgeTicketResponse>, Status> {
+        agent_action!(
+            self,
+            request,
+            validate::acknowledge,
+            AcknowledgeTicketResponse
+        )
+    }
+
+    async fn update_ticket_status(
+        &self,
+        request: Request<pb::UpdateTicketStatusRequest>,
+    ) -> Result<Response<pb::UpdateTicketStatusResponse>, Status> {
+        agent_action!(
+            self,
+            request,
+            validate::update_status,
+            UpdateTicketStatusResponse
+        )
+    }
+
+    async fn resolve_ticket(
+        &self,
+        request: Request<pb::ResolveTicketRequest>,
+    ) -> Result<Response<pb::ResolveTicketResponse>, Status> {
+        agent_action!(self, request, validate::resolve, ResolveTicketResponse)
+    }
+
+    async fn reopen_ticket(
+        &self,
+        request: Request<pb::ReopenTicketRequest>,
+    ) -> Result<Response<pb::ReopenTicketResponse>, Status> {
+        agent_action!(self, request, validate::reopen, ReopenTicketResponse)
+    }
+
+    async fn close_ticket(
+        &self,
+        request: Request<pb::CloseTicketRequest>,
+    ) -> Result<Response<pb::CloseTicketResponse>, Status> {
+        agent_action!(self, request, validate::close, CloseTicketResponse)
+    }
+
+    async fn reprioritize_ticket(
+        &self,
+        request: Request<pb::ReprioritizeTicketRequest>,
+    ) -> Result<Response<pb::ReprioritizeTicketResponse>, Status> {
+        agent_action!(
+            self,
+            request,
+            validate::reprioritize,
+            ReprioritizeTicketResponse
+        )
+    }
+
+    async fn list_ticket_events(
+        &self,
+        request: Request<pb::ListTicketEventsRequest>,
+    ) -> Result<Response<pb::ListTicketEventsResponse>, Status> {
+        let request = request.into_inner();
+        let listing = validate::list_ticket_events(&request)?;
+        let filters = page_token::fingerprint(&format!("events {}", request.name));
+        let after = page_token::decode(&request.page_token, filters)?
+            .map(|key| key.parse::<i64>())
+            .transpose()
+            .map_err(|_| Error::invalid("page_token", "is not a token this server issued"))?;
+        let (_, mut events) = self
+            .service
+            .list_ticket_events(listing.key, after, listing.page_size + 1)
+            .await?;
+        let next_page_token = next_token(&mut events, listing.page_size, filters, |e| {
+            e.id.to_string()
+        });
+        Ok(Response::new(pb::ListTicketEventsResponse {
+            events: events.into_iter().map(Into::into).collect(),
+            next_page_token,
+        }))
+    }
 }
+
+/// Applies an agent's action and answers with the ticket.
+macro_rules! agent_action {
+    ($self:ident, $request:ident, $validate:path, $response:ident) => {{
+        let (key, action) = $validate($request.into_inner())?;
+        let ticket = $self.service.act(key, &action).await?;
+        Ok(Response::new(pb::$response {
+            ticket: Some(ticket.into()),
+        }))
+    }};
+}
+use agent_action;
 
 /// Trims the look-ahead row and returns the token for the next page, or an
 /// empty string on the last page.

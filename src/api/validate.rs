@@ -5,15 +5,15 @@
 use uuid::Uuid;
 
 use super::convert::{
-    channel_from_proto, kind_from_proto, plan_from_proto, priority_from_proto, region_from_proto,
-    scope_from_proto, status_from_proto, workaround_from_proto,
+    channel_from_proto, kind_from_proto, method_from_proto, plan_from_proto, priority_from_proto,
+    region_from_proto, scope_from_proto, status_from_proto, workaround_from_proto,
 };
 use crate::domain::policy::Policy;
 use crate::domain::priority::{Impact, MissingImpactField};
-use crate::domain::ticket::{AccountUpdate, Origin, TicketRequest};
+use crate::domain::ticket::{AccountUpdate, Origin, TicketRequest, TicketStatus};
 use crate::error::{Error, FieldViolation, Result};
 use crate::proto::pb;
-use crate::service::NewAccount;
+use crate::service::{Action, NewAccount};
 use crate::store::{TicketFilter, TicketKey};
 
 pub const MAX_SUBJECT_CHARS: usize = 200;
@@ -380,6 +380,114 @@ pub fn classify_priority(request: pb::ClassifyPriorityRequest) -> Result<Impact>
     let impact = impact(&mut v, "impact.", request.impact);
     v.into_result()?;
     impact.ok_or_else(|| Error::invalid("impact", "is required"))
+}
+
+fn ticket_key(v: &mut Violations, name: &str) -> Option<TicketKey> {
+    match ticket_name(name) {
+        Ok(key) => Some(key),
+        Err(Error::InvalidArgument(mut violations)) => {
+            v.0.append(&mut violations);
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+const MAX_NOTE_CHARS: usize = 2_000;
+
+/// Builds an agent action from its request, reporting every bad field.
+fn action(
+    name: &str,
+    build: impl FnOnce(&mut Violations) -> Option<Action>,
+) -> Result<(TicketKey, Action)> {
+    let mut v = Violations::default();
+    let key = ticket_key(&mut v, name);
+    let action = build(&mut v);
+    v.into_result()?;
+    match (key, action) {
+        (Some(key), Some(action)) => Ok((key, action)),
+        _ => Err(Error::Internal(
+            "validation let an incomplete action through".into(),
+        )),
+    }
+}
+
+pub fn acknowledge(request: pb::AcknowledgeTicketRequest) -> Result<(TicketKey, Action)> {
+    action(&request.name, |v| {
+        let responder = v.required("responder", request.responder, MAX_NAME_CHARS);
+        let method = v.required_enum("method", request.method, method_from_proto);
+        method.map(|method| Action::Acknowledge { responder, method })
+    })
+}
+
+pub fn update_status(request: pb::UpdateTicketStatusRequest) -> Result<(TicketKey, Action)> {
+    action(&request.name, |v| {
+        let to = v.required_enum("status", request.status, status_from_proto);
+        let to = to.filter(|to| {
+            let allowed = matches!(to, TicketStatus::InProgress | TicketStatus::WaitingOnCustomer);
+            if !allowed {
+                v.add(
+                    "status",
+                    "must be TICKET_STATUS_IN_PROGRESS or TICKET_STATUS_WAITING_ON_CUSTOMER; \
+                     use AcknowledgeTicket, ResolveTicket, ReopenTicket or CloseTicket for the others",
+                );
+            }
+            allowed
+        });
+        let actor = v.required("actor", request.actor, MAX_NAME_CHARS);
+        let note = v.optional("note", request.note, MAX_NOTE_CHARS);
+        to.map(|to| Action::SetStatus { to, actor, note })
+    })
+}
+
+pub fn resolve(request: pb::ResolveTicketRequest) -> Result<(TicketKey, Action)> {
+    action(&request.name, |v| {
+        let actor = v.required("actor", request.actor, MAX_NAME_CHARS);
+        let note = v.optional("note", request.note, MAX_NOTE_CHARS);
+        Some(Action::Resolve { actor, note })
+    })
+}
+
+pub fn reopen(request: pb::ReopenTicketRequest) -> Result<(TicketKey, Action)> {
+    action(&request.name, |v| {
+        let actor = v.required("actor", request.actor, MAX_NAME_CHARS);
+        let reason = v.optional("reason", request.reason, MAX_NOTE_CHARS);
+        Some(Action::Reopen { actor, reason })
+    })
+}
+
+pub fn close(request: pb::CloseTicketRequest) -> Result<(TicketKey, Action)> {
+    action(&request.name, |v| {
+        let actor = v.required("actor", request.actor, MAX_NAME_CHARS);
+        Some(Action::Close { actor })
+    })
+}
+
+pub fn reprioritize(request: pb::ReprioritizeTicketRequest) -> Result<(TicketKey, Action)> {
+    action(&request.name, |v| {
+        let priority = v.required_enum("priority", request.priority, priority_from_proto);
+        let actor = v.required("actor", request.actor, MAX_NAME_CHARS);
+        let reason = v.required("reason", request.reason, MAX_NOTE_CHARS);
+        priority.map(|priority| Action::Reprioritize {
+            priority,
+            actor,
+            reason,
+        })
+    })
+}
+
+pub struct EventListing {
+    pub key: TicketKey,
+    pub page_size: i64,
+}
+
+pub fn list_ticket_events(request: &pb::ListTicketEventsRequest) -> Result<EventListing> {
+    let mut v = Violations::default();
+    let key = ticket_key(&mut v, &request.name);
+    let page_size = page_size(&mut v, request.page_size);
+    v.into_result()?;
+    key.map(|key| EventListing { key, page_size })
+        .ok_or_else(|| Error::Internal("validation let a bad name through".into()))
 }
 
 pub fn ticket_name(name: &str) -> Result<TicketKey> {

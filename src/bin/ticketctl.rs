@@ -73,6 +73,58 @@ enum TicketCommand {
     Create(Box<CreateTicket>),
     /// Show a ticket by number or by name (tickets/{uuid}).
     Get { ticket: String },
+    /// Record the first response: the customer was told the ticket is registered.
+    Ack {
+        ticket: String,
+        #[arg(long)]
+        responder: String,
+        #[arg(long, value_enum)]
+        method: MethodArg,
+    },
+    /// Set IN_PROGRESS or WAITING_ON_CUSTOMER.
+    Status {
+        ticket: String,
+        #[arg(value_enum)]
+        status: WorkStatusArg,
+        #[arg(long)]
+        actor: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Mark resolved.
+    Resolve {
+        ticket: String,
+        #[arg(long)]
+        actor: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Reopen a resolved ticket.
+    Reopen {
+        ticket: String,
+        #[arg(long)]
+        actor: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Close a resolved ticket.
+    Close {
+        ticket: String,
+        #[arg(long)]
+        actor: String,
+    },
+    /// Change the priority, with a reason.
+    Reprioritize {
+        ticket: String,
+        #[arg(long, value_enum)]
+        priority: PriorityArg,
+        #[arg(long)]
+        actor: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Show a ticket's history.
+    Events { ticket: String },
     /// List tickets, newest first.
     List {
         #[arg(long)]
@@ -187,6 +239,8 @@ cli_enum!(Plan => Plan { Free, Pro, Business, Education, Api });
 cli_enum!(ChannelArg => Channel { WebForm, Chat, Phone });
 cli_enum!(PriorityArg => Priority { P1Urgent, P2High, P3Normal, P4Low });
 cli_enum!(RegionArg => Region { Us, Au, Uk });
+cli_enum!(MethodArg => NotificationMethod { Email, ChatMessage, PhoneCall, WebPortal });
+cli_enum!(WorkStatusArg => TicketStatus { InProgress, WaitingOnCustomer });
 cli_enum!(KindArg => RequestKind { Problem, Information, Assistance, Feature, Change, PrereleaseAccess });
 cli_enum!(ScopeArg => ImpactScope { ServiceDown, Degraded, FunctionImpaired, Minimal });
 cli_enum!(WorkaroundArg => Workaround { None, Partial, Full });
@@ -198,6 +252,14 @@ impl From<&ImpactArgs> for pb::Impact {
             scope: args.scope.map_or(0, Into::into),
             workaround: args.workaround.map_or(0, Into::into),
         }
+    }
+}
+
+fn ticket_name(ticket: &str) -> String {
+    if ticket.starts_with("tickets/") {
+        ticket.to_owned()
+    } else {
+        format!("tickets/{}", ticket.trim_start_matches('#'))
     }
 }
 
@@ -355,13 +417,119 @@ async fn ticket(
             print_ticket(&response.into_inner().ticket.unwrap_or_default());
         }
         TicketCommand::Get { ticket } => {
-            let name = if ticket.starts_with("tickets/") {
-                ticket
-            } else {
-                format!("tickets/{}", ticket.trim_start_matches('#'))
-            };
+            let name = ticket_name(&ticket);
             let response = client.get_ticket(pb::GetTicketRequest { name }).await?;
             print_ticket(&response.into_inner().ticket.unwrap_or_default());
+        }
+        TicketCommand::Ack {
+            ticket,
+            responder,
+            method,
+        } => {
+            let request = pb::AcknowledgeTicketRequest {
+                name: ticket_name(&ticket),
+                responder,
+                method: method.into(),
+            };
+            let response = client.acknowledge_ticket(request).await?.into_inner();
+            print_ticket(&response.ticket.unwrap_or_default());
+        }
+        TicketCommand::Status {
+            ticket,
+            status,
+            actor,
+            note,
+        } => {
+            let request = pb::UpdateTicketStatusRequest {
+                name: ticket_name(&ticket),
+                status: status.into(),
+                actor,
+                note,
+            };
+            let response = client.update_ticket_status(request).await?.into_inner();
+            print_ticket(&response.ticket.unwrap_or_default());
+        }
+        TicketCommand::Resolve {
+            ticket,
+            actor,
+            note,
+        } => {
+            let request = pb::ResolveTicketRequest {
+                name: ticket_name(&ticket),
+                actor,
+                note,
+            };
+            let response = client.resolve_ticket(request).await?.into_inner();
+            print_ticket(&response.ticket.unwrap_or_default());
+        }
+        TicketCommand::Reopen {
+            ticket,
+            actor,
+            reason,
+        } => {
+            let request = pb::ReopenTicketRequest {
+                name: ticket_name(&ticket),
+                actor,
+                reason,
+            };
+            let response = client.reopen_ticket(request).await?.into_inner();
+            print_ticket(&response.ticket.unwrap_or_default());
+        }
+        TicketCommand::Close { ticket, actor } => {
+            let request = pb::CloseTicketRequest {
+                name: ticket_name(&ticket),
+                actor,
+            };
+            let response = client.close_ticket(request).await?.into_inner();
+            print_ticket(&response.ticket.unwrap_or_default());
+        }
+        TicketCommand::Reprioritize {
+            ticket,
+            priority,
+            actor,
+            reason,
+        } => {
+            let request = pb::ReprioritizeTicketRequest {
+                name: ticket_name(&ticket),
+                priority: priority.into(),
+                actor,
+                reason,
+            };
+            let response = client.reprioritize_ticket(request).await?.into_inner();
+            print_ticket(&response.ticket.unwrap_or_default());
+        }
+        TicketCommand::Events { ticket } => {
+            let mut token = String::new();
+            loop {
+                let page = client
+                    .list_ticket_events(pb::ListTicketEventsRequest {
+                        name: ticket_name(&ticket),
+                        page_size: 100,
+                        page_token: token,
+                    })
+                    .await?
+                    .into_inner();
+                for event in &page.events {
+                    let kind = pb::TicketEventKind::try_from(event.kind)
+                        .map_or("?", |k| k.as_str_name())
+                        .trim_start_matches("TICKET_EVENT_KIND_");
+                    let sla = pb::SlaState::try_from(event.sla_state)
+                        .map_or("?", |s| s.as_str_name())
+                        .trim_start_matches("SLA_STATE_");
+                    println!(
+                        "{}  {:<22} sla {:<9} by {:<16} {}",
+                        time(event.occur_time.as_ref()),
+                        kind,
+                        sla,
+                        event.actor,
+                        event.note
+                    );
+                }
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                token = page.next_page_token;
+            }
         }
         TicketCommand::List {
             account,
@@ -589,6 +757,11 @@ fn print_ticket(ticket: &pb::Ticket) {
         priority_name(decision.priority),
         decision.rule_id,
         decision.rule_description
+    );
+    println!(
+        "  status:   {}, SLA {}",
+        pb::TicketStatus::try_from(ticket.status).map_or("?", |s| s.as_str_name()),
+        pb::SlaState::try_from(ticket.sla_state).map_or("?", |s| s.as_str_name())
     );
     println!("  received: {}", time(ticket.received_at.as_ref()));
     println!(

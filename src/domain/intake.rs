@@ -6,6 +6,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use uuid::Uuid;
 
 use super::policy::{ChannelNotInPlan, Policy};
+use super::sla::{SlaState, at_risk_at};
 use super::ticket::{Account, Ticket, TicketRequest, TicketStatus};
 
 /// Times are recorded to the microsecond, the precision the contract (and
@@ -26,6 +27,7 @@ pub fn receive(
     let now = receipt_time(now);
     let decision = policy.classify(&request.impact);
     let response_target = policy.response_target(account.plan, decision.priority);
+    let response_due_at = policy.response_due_at(account.plan, decision.priority, now);
     Ok(Ticket {
         id: Uuid::new_v4(),
         number: 0,
@@ -38,10 +40,14 @@ pub fn receive(
         status: TicketStatus::New,
         received_at: now,
         response_target,
-        response_due_at: policy.response_due_at(account.plan, decision.priority, now),
+        response_due_at,
+        at_risk_at: at_risk_at(now, response_due_at, policy.at_risk_percent()),
         decision,
         policy_version: policy.version().to_owned(),
         request_id: request.request_id,
+        first_response: None,
+        sla_state: SlaState::OnTrack,
+        version: 1,
     })
 }
 

@@ -4,10 +4,12 @@
 
 pub mod clock;
 pub mod intake;
+pub mod lifecycle;
 pub mod policy;
 pub mod priority;
+pub mod sla;
 pub mod ticket;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::Clock;
 pub use policy::{Channel, Plan, Policy, Priority, Region};
 pub use priority::{Impact, ImpactScope, PriorityDecision, RequestKind, Workaround};

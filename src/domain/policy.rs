@@ -105,6 +105,7 @@ pub struct Policy {
     priorities: Vec<PriorityDefinition>,
     rules: Vec<PriorityRule>,
     hours: SupportHours,
+    at_risk_percent: u8,
 }
 
 /// The parts a policy is made of; rows as the published tables have them.
@@ -117,6 +118,9 @@ pub struct PolicyParts {
     pub priorities: Vec<PriorityDefinition>,
     pub rules: Vec<PriorityRule>,
     pub hours: SupportHours,
+    /// Share of the response target, in percent, after which an unanswered
+    /// ticket is AT_RISK.
+    pub at_risk_percent: u8,
 }
 
 impl Policy {
@@ -161,6 +165,9 @@ impl Policy {
         if parts.rules.is_empty() {
             return Err("no priority rules".into());
         }
+        if !(1..=99).contains(&parts.at_risk_percent) {
+            return Err("at_risk_percent must be between 1 and 99".into());
+        }
         Ok(Self {
             version: parts.version,
             channels,
@@ -169,7 +176,12 @@ impl Policy {
             priorities: parts.priorities,
             rules: parts.rules,
             hours: parts.hours,
+            at_risk_percent: parts.at_risk_percent,
         })
+    }
+
+    pub fn at_risk_percent(&self) -> u8 {
+        self.at_risk_percent
     }
 
     pub fn version(&self) -> &str {
@@ -314,6 +326,7 @@ impl Policy {
                 description: "24 hours a day, 7 days a week, national holidays included.".into(),
                 response_clock: "calendar time (24/7); business hours affect who works a ticket, not its response target".into(),
             },
+            at_risk_percent: 75,
         })
         .expect("the standard policy is complete")
     }
@@ -552,6 +565,7 @@ mod tests {
             priorities: policy.priorities.clone(),
             rules: policy.rules.clone(),
             hours: policy.hours.clone(),
+            at_risk_percent: policy.at_risk_percent,
         }
     }
 }

@@ -3,8 +3,9 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-use super::policy::{Channel, Plan, Region, named_enum};
+use super::policy::{Channel, Plan, Priority, Region, named_enum};
 use super::priority::{Impact, PriorityDecision};
+use super::sla::{SlaClock, SlaState};
 
 /// A customer account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,8 +26,92 @@ pub struct AccountUpdate {
 
 named_enum!(
     /// Where a ticket stands in its lifecycle.
-    TicketStatus { New => "new" }
+    TicketStatus {
+        New => "new",
+        Acknowledged => "acknowledged",
+        InProgress => "in_progress",
+        WaitingOnCustomer => "waiting_on_customer",
+        Resolved => "resolved",
+        Closed => "closed",
+    }
 );
+
+named_enum!(
+    /// How the customer was told that their ticket is registered.
+    NotificationMethod {
+        Email => "email",
+        ChatMessage => "chat_message",
+        PhoneCall => "phone_call",
+        WebPortal => "web_portal",
+    }
+);
+
+/// The first response: the moment the customer was notified that the ticket
+/// is registered. It stops the response clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstResponse {
+    pub at: DateTime<Utc>,
+    pub responder: String,
+    pub method: NotificationMethod,
+}
+
+named_enum!(
+    /// What happened to a ticket.
+    EventKind {
+        Received => "received",
+        StatusChanged => "status_changed",
+        PriorityChanged => "priority_changed",
+        DeadlineRecalculated => "deadline_recalculated",
+        AtRisk => "at_risk",
+        Breached => "breached",
+        FirstResponse => "first_response",
+    }
+);
+
+/// One entry of a ticket's durable, ordered history. Fields that do not
+/// apply to the kind are `None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketEvent {
+    /// Assigned by the store; increases in commit order per ticket.
+    pub id: i64,
+    pub ticket_id: Uuid,
+    pub kind: EventKind,
+    /// Who acted; `system` for time-driven events.
+    pub actor: String,
+    pub occurred_at: DateTime<Utc>,
+    /// The ticket's SLA state after the event.
+    pub sla_state: SlaState,
+    pub from_status: Option<TicketStatus>,
+    pub to_status: Option<TicketStatus>,
+    pub from_priority: Option<Priority>,
+    pub to_priority: Option<Priority>,
+    pub from_due_at: Option<DateTime<Utc>>,
+    pub to_due_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+}
+
+impl TicketEvent {
+    pub fn new(ticket: &Ticket, kind: EventKind, actor: &str, occurred_at: DateTime<Utc>) -> Self {
+        Self {
+            id: 0,
+            ticket_id: ticket.id,
+            kind,
+            actor: actor.to_owned(),
+            occurred_at,
+            sla_state: ticket.sla_state,
+            from_status: None,
+            to_status: None,
+            from_priority: None,
+            to_priority: None,
+            from_due_at: None,
+            to_due_at: None,
+            note: None,
+        }
+    }
+}
+
+/// The actor recorded for events no person caused.
+pub const SYSTEM_ACTOR: &str = "system";
 
 /// Where a ticket came from; each channel carries what identifies it there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,11 +173,40 @@ pub struct Ticket {
     pub response_due_at: DateTime<Utc>,
     pub policy_version: String,
     pub request_id: Option<String>,
+    /// When the ticket turns AT_RISK without a first response.
+    pub at_risk_at: DateTime<Utc>,
+    pub first_response: Option<FirstResponse>,
+    /// The SLA state last recorded (by an action or the breach sweeper).
+    pub sla_state: SlaState,
+    /// Increases with every change; writes are conditional on it, so two
+    /// replicas cannot both record the same transition.
+    pub version: i64,
 }
 
 impl Ticket {
     pub fn channel(&self) -> Channel {
         self.origin.channel()
+    }
+
+    pub fn sla_clock(&self) -> SlaClock {
+        SlaClock {
+            at_risk_at: self.at_risk_at,
+            due_at: self.response_due_at,
+            first_response_at: self.first_response.as_ref().map(|r| r.at),
+        }
+    }
+
+    /// When the recorded SLA state will next change by time alone: the
+    /// at-risk moment, then just past the deadline; never once responded.
+    pub fn next_sla_check_at(&self) -> Option<DateTime<Utc>> {
+        if self.first_response.is_some() {
+            return None;
+        }
+        match self.sla_state {
+            SlaState::OnTrack => Some(self.at_risk_at),
+            SlaState::AtRisk => Some(self.response_due_at + chrono::Duration::microseconds(1)),
+            SlaState::Breached | SlaState::Met | SlaState::Missed => None,
+        }
     }
 
     /// True when `request` asks for this very ticket: an idempotent retry

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::policy::{Channel, Priority};
-use crate::domain::ticket::{Account, AccountUpdate, Ticket, TicketStatus};
+use crate::domain::ticket::{Account, AccountUpdate, Ticket, TicketEvent, TicketStatus};
 use crate::error::{Error, Result};
 
 /// How a ticket is looked up: by resource id or by its human-friendly number.
@@ -60,9 +60,35 @@ pub trait Store: Send + Sync + 'static {
     /// Accounts ordered by id, starting after `after_id`.
     async fn list_accounts(&self, after_id: Option<&str>, limit: i64) -> Result<Vec<Account>>;
 
-    /// Stores a received ticket in one atomic write. When the account already
-    /// has a ticket with its request id, returns that one and writes nothing.
-    async fn insert_ticket(&self, ticket: &Ticket) -> Result<Inserted>;
+    /// Stores a received ticket and its first events in one transaction. When
+    /// the account already has a ticket with its request id, returns that one
+    /// and writes nothing.
+    async fn insert_ticket(&self, ticket: &Ticket, events: &[TicketEvent]) -> Result<Inserted>;
+    /// Writes a changed ticket and the events recording the change in one
+    /// transaction, only if the stored ticket is still at `expected_version`;
+    /// otherwise fails with `Conflict` and writes nothing. Returns the ticket
+    /// at its new version.
+    async fn update_ticket(
+        &self,
+        ticket: &Ticket,
+        expected_version: i64,
+        events: &[TicketEvent],
+    ) -> Result<Ticket>;
+    /// A ticket's events in order, after event `after_id`.
+    async fn list_ticket_events(
+        &self,
+        ticket_id: Uuid,
+        after_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<TicketEvent>>;
+    /// Tickets whose SLA state may have changed by `now`, earliest first.
+    async fn tickets_due_for_sla_check(
+        &self,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Ticket>>;
+    /// The earliest moment any ticket's SLA state changes by time alone.
+    async fn next_sla_check_at(&self) -> Result<Option<DateTime<Utc>>>;
     /// Request ids are scoped to the account that used them.
     async fn find_ticket_by_request_id(
         &self,

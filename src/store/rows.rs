@@ -7,7 +7,11 @@ use uuid::Uuid;
 
 use crate::domain::policy::{Channel, Plan, Priority, Region};
 use crate::domain::priority::{Impact, ImpactScope, PriorityDecision, RequestKind, Workaround};
-use crate::domain::ticket::{Account, Origin, Ticket, TicketStatus};
+use crate::domain::sla::SlaState;
+use crate::domain::ticket::{
+    Account, EventKind, FirstResponse, NotificationMethod, Origin, Ticket, TicketEvent,
+    TicketStatus,
+};
 use crate::error::{Error, Result};
 
 #[derive(Debug, sqlx::FromRow)]
@@ -49,6 +53,30 @@ pub struct TicketRow {
     pub response_due_at: DateTime<Utc>,
     pub policy_version: String,
     pub request_id: Option<String>,
+    pub at_risk_at: DateTime<Utc>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub first_responder: Option<String>,
+    pub first_response_method: Option<String>,
+    pub sla_state: String,
+    pub next_sla_check_at: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: i64,
+    pub ticket_id: Uuid,
+    pub kind: String,
+    pub actor: String,
+    pub occurred_at: DateTime<Utc>,
+    pub sla_state: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub from_priority: Option<String>,
+    pub to_priority: Option<String>,
+    pub from_due_at: Option<DateTime<Utc>>,
+    pub to_due_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
 }
 
 /// Every ticket column in table order: the select list of both backends.
@@ -58,7 +86,8 @@ macro_rules! ticket_columns {
          transcript_uri, first_message, call_id, caller_number, dialed_number, region, subject, \
          description, request_kind, impact_scope, workaround, priority, priority_rule_id, \
          priority_rule_description, status, received_at, response_target_seconds, \
-         response_due_at, policy_version, request_id"
+         response_due_at, policy_version, request_id, at_risk_at, first_response_at, \
+         first_responder, first_response_method, sla_state, next_sla_check_at, version"
     };
 }
 pub(crate) use ticket_columns;
@@ -70,10 +99,19 @@ macro_rules! ticket_insert_columns {
          transcript_uri, first_message, call_id, caller_number, dialed_number, region, subject, \
          description, request_kind, impact_scope, workaround, priority, priority_rule_id, \
          priority_rule_description, status, received_at, response_target_seconds, \
-         response_due_at, policy_version, request_id"
+         response_due_at, policy_version, request_id, at_risk_at, first_response_at, \
+         first_responder, first_response_method, sla_state, next_sla_check_at, version"
     };
 }
 pub(crate) use ticket_insert_columns;
+
+macro_rules! event_columns {
+    () => {
+        "id, ticket_id, kind, actor, occurred_at, sla_state, from_status, to_status, \
+         from_priority, to_priority, from_due_at, to_due_at, note"
+    };
+}
+pub(crate) use event_columns;
 
 /// Binds a [`TicketRow`] in `ticket_insert_columns!` order. A macro rather
 /// than a generic function: the query types differ per backend.
@@ -108,6 +146,13 @@ macro_rules! bind_ticket_insert {
             .bind(row.response_due_at)
             .bind(&row.policy_version)
             .bind(&row.request_id)
+            .bind(row.at_risk_at)
+            .bind(row.first_response_at)
+            .bind(&row.first_responder)
+            .bind(&row.first_response_method)
+            .bind(&row.sla_state)
+            .bind(row.next_sla_check_at)
+            .bind(row.version)
     }};
 }
 pub(crate) use bind_ticket_insert;
@@ -178,6 +223,16 @@ impl From<&Ticket> for TicketRow {
             response_due_at: ticket.response_due_at,
             policy_version: ticket.policy_version.clone(),
             request_id: ticket.request_id.clone(),
+            at_risk_at: ticket.at_risk_at,
+            first_response_at: ticket.first_response.as_ref().map(|r| r.at),
+            first_responder: ticket.first_response.as_ref().map(|r| r.responder.clone()),
+            first_response_method: ticket
+                .first_response
+                .as_ref()
+                .map(|r| r.method.as_str().to_owned()),
+            sla_state: ticket.sla_state.as_str().to_owned(),
+            next_sla_check_at: ticket.next_sla_check_at(),
+            version: ticket.version,
         };
         match &ticket.origin {
             Origin::WebForm {
@@ -267,6 +322,77 @@ impl TryFrom<TicketRow> for Ticket {
             response_due_at: row.response_due_at,
             policy_version: row.policy_version,
             request_id: row.request_id,
+            at_risk_at: row.at_risk_at,
+            first_response: match (
+                row.first_response_at,
+                row.first_responder,
+                row.first_response_method,
+            ) {
+                (Some(at), Some(responder), Some(method)) => Some(FirstResponse {
+                    at,
+                    responder,
+                    method: parse("first_response_method", &method, NotificationMethod::parse)?,
+                }),
+                (None, None, None) => None,
+                _ => return Err(Error::Internal("first response stored incompletely".into())),
+            },
+            sla_state: parse("sla_state", &row.sla_state, SlaState::parse)?,
+            version: row.version,
+        })
+    }
+}
+
+impl From<&TicketEvent> for EventRow {
+    fn from(event: &TicketEvent) -> Self {
+        let text = |v: Option<&'static str>| v.map(str::to_owned);
+        EventRow {
+            id: event.id,
+            ticket_id: event.ticket_id,
+            kind: event.kind.as_str().to_owned(),
+            actor: event.actor.clone(),
+            occurred_at: event.occurred_at,
+            sla_state: event.sla_state.as_str().to_owned(),
+            from_status: text(event.from_status.map(TicketStatus::as_str)),
+            to_status: text(event.to_status.map(TicketStatus::as_str)),
+            from_priority: text(event.from_priority.map(Priority::as_str)),
+            to_priority: text(event.to_priority.map(Priority::as_str)),
+            from_due_at: event.from_due_at,
+            to_due_at: event.to_due_at,
+            note: event.note.clone(),
+        }
+    }
+}
+
+impl TryFrom<EventRow> for TicketEvent {
+    type Error = Error;
+
+    fn try_from(row: EventRow) -> Result<Self> {
+        Ok(TicketEvent {
+            id: row.id,
+            ticket_id: row.ticket_id,
+            kind: parse("kind", &row.kind, EventKind::parse)?,
+            actor: row.actor,
+            occurred_at: row.occurred_at,
+            sla_state: parse("sla_state", &row.sla_state, SlaState::parse)?,
+            from_status: parse_optional(
+                "from_status",
+                row.from_status.as_deref(),
+                TicketStatus::parse,
+            )?,
+            to_status: parse_optional("to_status", row.to_status.as_deref(), TicketStatus::parse)?,
+            from_priority: parse_optional(
+                "from_priority",
+                row.from_priority.as_deref(),
+                Priority::parse,
+            )?,
+            to_priority: parse_optional(
+                "to_priority",
+                row.to_priority.as_deref(),
+                Priority::parse,
+            )?,
+            from_due_at: row.from_due_at,
+            to_due_at: row.to_due_at,
+            note: row.note,
         })
     }
 }

@@ -14,12 +14,44 @@ macro_rules! impl_store_with_shared_sql {
             use chrono::{DateTime, Utc};
 
             use $crate::domain::policy::Plan;
-            use $crate::domain::ticket::{Account, AccountUpdate, Ticket};
+            use $crate::domain::ticket::{Account, AccountUpdate, Ticket, TicketEvent};
             use $crate::error::{Error, Result};
             use $crate::store::rows::{
-                AccountRow, TicketRow, account_columns, bind_ticket_insert, ticket_columns,
-                ticket_insert_columns,
+                AccountRow, EventRow, TicketRow, account_columns, bind_ticket_insert,
+                event_columns, ticket_columns, ticket_insert_columns,
             };
+
+            impl $store {
+                async fn insert_events(
+                    tx: &mut sqlx::Transaction<'_, $db>,
+                    events: &[TicketEvent],
+                ) -> Result<()> {
+                    for event in events {
+                        let row = EventRow::from(event);
+                        sqlx::query(concat!(
+                            "INSERT INTO ticket_events (ticket_id, kind, actor, occurred_at, ",
+                            "sla_state, from_status, to_status, from_priority, to_priority, ",
+                            "from_due_at, to_due_at, note) ",
+                            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                        ))
+                        .bind(row.ticket_id)
+                        .bind(&row.kind)
+                        .bind(&row.actor)
+                        .bind(row.occurred_at)
+                        .bind(&row.sla_state)
+                        .bind(&row.from_status)
+                        .bind(&row.to_status)
+                        .bind(&row.from_priority)
+                        .bind(&row.to_priority)
+                        .bind(row.from_due_at)
+                        .bind(row.to_due_at)
+                        .bind(&row.note)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    Ok(())
+                }
+            }
             use $crate::store::{
                 Inserted, Store, TicketFilter, TicketKey, account_not_found, push_ticket_filters,
                 ticket_not_found,
@@ -109,26 +141,34 @@ macro_rules! impl_store_with_shared_sql {
                     rows.into_iter().map(TryInto::try_into).collect()
                 }
 
-                async fn insert_ticket(&self, ticket: &Ticket) -> Result<Inserted> {
-                    // One statement, so the write is atomic without an explicit
-                    // transaction; ON CONFLICT makes concurrent retries with one
-                    // request id produce one row.
+                async fn insert_ticket(
+                    &self,
+                    ticket: &Ticket,
+                    events: &[TicketEvent],
+                ) -> Result<Inserted> {
+                    // ON CONFLICT makes concurrent retries with one request id
+                    // produce one row; only the winner writes events.
                     let row = TicketRow::from(ticket);
                     let query = sqlx::query_scalar::<_, i64>(concat!(
                         "INSERT INTO tickets (",
                         ticket_insert_columns!(),
                         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, ",
-                        "$14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27) ",
+                        "$14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, ",
+                        "$28, $29, $30, $31, $32, $33, $34) ",
                         "ON CONFLICT (account_id, request_id) DO NOTHING RETURNING number"
                     ));
+                    let mut tx = self.pool.begin().await?;
                     let inserted = bind_ticket_insert!(query, &row)
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&mut *tx)
                         .await?;
                     if let Some(number) = inserted {
+                        Self::insert_events(&mut tx, events).await?;
+                        tx.commit().await?;
                         let mut stored = ticket.clone();
                         stored.number = number;
                         return Ok(Inserted::New(stored));
                     }
+                    tx.rollback().await?;
                     let request_id = ticket.request_id.as_deref().ok_or_else(|| {
                         Error::Internal("ticket insert conflicted without a request id".into())
                     })?;
@@ -136,6 +176,94 @@ macro_rules! impl_store_with_shared_sql {
                         .await?
                         .map(Inserted::Existing)
                         .ok_or_else(|| Error::Internal("conflicting request id vanished".into()))
+                }
+
+                async fn update_ticket(
+                    &self,
+                    ticket: &Ticket,
+                    expected_version: i64,
+                    events: &[TicketEvent],
+                ) -> Result<Ticket> {
+                    let row = TicketRow::from(ticket);
+                    let mut tx = self.pool.begin().await?;
+                    let version = sqlx::query_scalar::<_, i64>(concat!(
+                        "UPDATE tickets SET status = $3, priority = $4, priority_rule_id = $5, ",
+                        "priority_rule_description = $6, response_target_seconds = $7, ",
+                        "response_due_at = $8, at_risk_at = $9, first_response_at = $10, ",
+                        "first_responder = $11, first_response_method = $12, sla_state = $13, ",
+                        "next_sla_check_at = $14, version = version + 1 ",
+                        "WHERE id = $1 AND version = $2 RETURNING version"
+                    ))
+                    .bind(row.id)
+                    .bind(expected_version)
+                    .bind(&row.status)
+                    .bind(&row.priority)
+                    .bind(&row.priority_rule_id)
+                    .bind(&row.priority_rule_description)
+                    .bind(row.response_target_seconds)
+                    .bind(row.response_due_at)
+                    .bind(row.at_risk_at)
+                    .bind(row.first_response_at)
+                    .bind(&row.first_responder)
+                    .bind(&row.first_response_method)
+                    .bind(&row.sla_state)
+                    .bind(row.next_sla_check_at)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(Error::Conflict)?;
+                    Self::insert_events(&mut tx, events).await?;
+                    tx.commit().await?;
+                    let mut stored = ticket.clone();
+                    stored.version = version;
+                    Ok(stored)
+                }
+
+                async fn list_ticket_events(
+                    &self,
+                    ticket_id: uuid::Uuid,
+                    after_id: Option<i64>,
+                    limit: i64,
+                ) -> Result<Vec<TicketEvent>> {
+                    let rows = sqlx::query_as::<_, EventRow>(concat!(
+                        "SELECT ",
+                        event_columns!(),
+                        " FROM ticket_events WHERE ticket_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+                    ))
+                    .bind(ticket_id)
+                    .bind(after_id.unwrap_or(0))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter().map(TryInto::try_into).collect()
+                }
+
+                async fn tickets_due_for_sla_check(
+                    &self,
+                    now: DateTime<Utc>,
+                    limit: i64,
+                ) -> Result<Vec<Ticket>> {
+                    let rows = sqlx::query_as::<_, TicketRow>(concat!(
+                        "SELECT ",
+                        ticket_columns!(),
+                        " FROM tickets WHERE next_sla_check_at <= $1 ",
+                        "ORDER BY next_sla_check_at LIMIT $2"
+                    ))
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter().map(TryInto::try_into).collect()
+                }
+
+                async fn next_sla_check_at(&self) -> Result<Option<DateTime<Utc>>> {
+                    // ORDER BY … LIMIT 1 rather than min(): it reads the
+                    // partial index, and both backends decode the column type.
+                    Ok(sqlx::query_scalar::<_, DateTime<Utc>>(
+                        "SELECT next_sla_check_at FROM tickets WHERE next_sla_check_at IS NOT NULL \
+                         ORDER BY next_sla_check_at LIMIT 1",
+                    )
+                    .fetch_optional(&self.pool)
+                    .await?)
                 }
 
                 async fn find_ticket_by_request_id(

@@ -8,8 +8,8 @@ use std::sync::{Arc, Once};
 use chrono::{DateTime, Utc};
 use sqlx::{Connection, PgConnection, PgPool, SqlitePool};
 use ticketd::app::Application;
+use ticketd::clock::ManualClock;
 use ticketd::config::Config;
-use ticketd::domain::ManualClock;
 use ticketd::proto::pb;
 use ticketd::proto::pb::policy_service_client::PolicyServiceClient;
 use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
@@ -405,7 +405,7 @@ pub fn ts(at: DateTime<Utc>) -> prost_types::Timestamp {
 
 impl TestApp {
     pub fn clock_now(&self) -> DateTime<Utc> {
-        use ticketd::domain::Clock;
+        use ticketd::clock::Clock;
         self.clock.now()
     }
 }

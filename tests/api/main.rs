@@ -45,6 +45,7 @@ mod helpers;
 mod accounts;
 mod idempotency;
 mod intake;
+mod lifecycle;
 mod listing;
 mod persistence;
 mod policy_service;

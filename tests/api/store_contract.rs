@@ -138,7 +138,7 @@ async fn every_origin_reads_back_exactly_as_it_was_stored(app: TestApp) {
     store.create_account(&owner).await.unwrap();
     for origin in origins() {
         let stored = new(store
-            .insert_ticket(&ticket(&owner, origin, None))
+            .insert_ticket(&ticket(&owner, origin, None), &[])
             .await
             .unwrap());
         assert!(stored.number > 0);
@@ -172,11 +172,11 @@ async fn a_request_id_yields_one_row_per_account(app: TestApp) {
     let [_, chat, _] = origins();
 
     let first = new(store
-        .insert_ticket(&ticket(&acme, chat.clone(), Some("r-1")))
+        .insert_ticket(&ticket(&acme, chat.clone(), Some("r-1")), &[])
         .await
         .unwrap());
     match store
-        .insert_ticket(&ticket(&acme, chat.clone(), Some("r-1")))
+        .insert_ticket(&ticket(&acme, chat.clone(), Some("r-1")), &[])
         .await
         .unwrap()
     {
@@ -198,16 +198,16 @@ async fn a_request_id_yields_one_row_per_account(app: TestApp) {
         None
     );
     new(store
-        .insert_ticket(&ticket(&globex, chat.clone(), Some("r-1")))
+        .insert_ticket(&ticket(&globex, chat.clone(), Some("r-1")), &[])
         .await
         .unwrap());
     // Without a request id nothing is deduplicated.
     new(store
-        .insert_ticket(&ticket(&acme, chat.clone(), None))
+        .insert_ticket(&ticket(&acme, chat.clone(), None), &[])
         .await
         .unwrap());
     new(store
-        .insert_ticket(&ticket(&acme, chat, None))
+        .insert_ticket(&ticket(&acme, chat, None), &[])
         .await
         .unwrap());
     assert_eq!(app.ticket_count().await, 4);
@@ -223,7 +223,7 @@ async fn listing_filters_and_pages_newest_first(app: TestApp) {
     for origin in origins() {
         numbers.push(
             new(store
-                .insert_ticket(&ticket(&acme, origin, None))
+                .insert_ticket(&ticket(&acme, origin, None), &[])
                 .await
                 .unwrap())
             .number,
@@ -231,7 +231,7 @@ async fn listing_filters_and_pages_newest_first(app: TestApp) {
     }
     let [web, chat, phone] = [numbers[0], numbers[1], numbers[2]];
     let elsewhere = new(store
-        .insert_ticket(&ticket(&other, origins()[1].clone(), None))
+        .insert_ticket(&ticket(&other, origins()[1].clone(), None), &[])
         .await
         .unwrap())
     .number;

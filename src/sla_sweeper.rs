@@ -1,0 +1,82 @@
+//! Records SLA thresholds (AT_RISK, BREACHED) when they happen, not only when
+//! someone looks. Every replica runs one sweeper; writes are conditional on
+//! the ticket's version, so a threshold is recorded exactly once however
+//! many replicas race for it. The sweeper sleeps until the earliest known
+//! threshold, and wakes early when a local write may have brought it forward.
+
+use std::time::Duration;
+
+use crate::domain::lifecycle;
+use crate::error::Error;
+use crate::service::Service;
+
+/// Tickets handled per query while catching up.
+const BATCH: i64 = 200;
+/// Longest sleep with nothing due, so thresholds of tickets written by
+/// other replicas are picked up even if this one hears of nothing.
+const MAX_IDLE: chrono::Duration = chrono::Duration::seconds(30);
+/// Pause after a storage error before trying again.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+pub async fn run(service: Service) {
+    let store = service.store().clone();
+    let clock = service.clock().clone();
+    loop {
+        let now = clock.now();
+        let next = match sweep_due(&service, now).await {
+            Ok(()) => store.next_sla_check_at().await,
+            Err(err) => Err(err),
+        };
+        let wake_at = match next {
+            Ok(Some(next)) => next.min(now + MAX_IDLE),
+            Ok(None) => now + MAX_IDLE,
+            Err(err) => {
+                tracing::warn!(error = %err, "SLA sweep failed; retrying");
+                tokio::time::sleep(RETRY_AFTER).await;
+                continue;
+            }
+        };
+        tokio::select! {
+            () = clock.sleep_until(wake_at) => {}
+            () = service.sla_changed().notified() => {}
+        }
+    }
+}
+
+/// Records every threshold passed by `now`.
+async fn sweep_due(service: &Service, now: chrono::DateTime<chrono::Utc>) -> Result<(), Error> {
+    let store = service.store();
+    loop {
+        let due = store.tickets_due_for_sla_check(now, BATCH).await?;
+        let mut progressed = false;
+        for ticket in &due {
+            let change = lifecycle::sweep(ticket, now);
+            if change.is_noop() {
+                continue;
+            }
+            match store
+                .update_ticket(&change.ticket, ticket.version, &change.events)
+                .await
+            {
+                Ok(_) => {
+                    progressed = true;
+                    for event in &change.events {
+                        tracing::info!(
+                            ticket = ticket.number,
+                            event = %event.kind,
+                            at = %event.occurred_at,
+                            "SLA threshold recorded"
+                        );
+                    }
+                }
+                // Another replica (or an agent) got there first; the next
+                // query sees the ticket as it now is.
+                Err(Error::Conflict) => progressed = true,
+                Err(err) => return Err(err),
+            }
+        }
+        if (due.len() as i64) < BATCH || !progressed {
+            return Ok(());
+        }
+    }
+}
