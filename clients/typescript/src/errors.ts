@@ -1,0 +1,126 @@
+import { ConnectError, Code } from "@connectrpc/connect";
+import {
+  BadRequestSchema,
+  ErrorInfoSchema,
+  ResourceInfoSchema,
+  RetryInfoSchema,
+  type BadRequest_FieldViolation,
+  type ErrorInfo,
+} from "./gen/google/rpc/error_details_pb.js";
+import { Channel, ChannelSchema } from "./gen/support/v1/policy_pb.js";
+
+/** The `ErrorInfo.domain` of every error ticketd defines. */
+export const ERROR_DOMAIN = "ticketd.support.v1";
+
+/** `ErrorInfo.reason` values ticketd sends; switch on these, not on messages. */
+export const ErrorReason = {
+  /** INVALID_ARGUMENT; the BadRequest names each bad field. */
+  INVALID_FIELDS: "INVALID_FIELDS",
+  /** NOT_FOUND. */
+  RESOURCE_NOT_FOUND: "RESOURCE_NOT_FOUND",
+  /** ALREADY_EXISTS for an account id that is taken. */
+  RESOURCE_ALREADY_EXISTS: "RESOURCE_ALREADY_EXISTS",
+  /** FAILED_PRECONDITION: the plan excludes the channel; see `allowedChannels`. */
+  CHANNEL_NOT_IN_PLAN: "CHANNEL_NOT_IN_PLAN",
+  /** ALREADY_EXISTS: the request_id was used for a different ticket. */
+  REQUEST_ID_REUSED: "REQUEST_ID_REUSED",
+  /** UNAVAILABLE: retry with backoff (`retryDelayMs`). */
+  STORAGE_UNAVAILABLE: "STORAGE_UNAVAILABLE",
+  /** INTERNAL. */
+  INTERNAL: "INTERNAL",
+} as const;
+export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
+
+/** Everything a ticketd error says, decoded from grpc-status-details-bin. */
+export interface TicketdErrorDetails {
+  /** The gRPC status code, e.g. `Code.FailedPrecondition`. */
+  code: Code;
+  /** The server's message, without the `[code]` prefix. */
+  message: string;
+  /** `ErrorInfo.reason`, e.g. `CHANNEL_NOT_IN_PLAN`; "" if the error has no ErrorInfo (e.g. a transport error). */
+  reason: string;
+  /** `ErrorInfo.domain`: `ticketd.support.v1` for ticketd's own errors. */
+  domain: string;
+  /** `ErrorInfo.metadata`. */
+  metadata: Record<string, string>;
+  /** INVALID_ARGUMENT: one entry per bad field (`BadRequest.field_violations`). */
+  fieldViolations: { field: string; description: string }[];
+  /** CHANNEL_NOT_IN_PLAN: the channels the account's plan does include. */
+  allowedChannels: Channel[];
+  /** NOT_FOUND / ALREADY_EXISTS of a resource (`ResourceInfo`). */
+  resource?: { type: string; name: string; description: string };
+  /** UNAVAILABLE: how long to wait before retrying (`RetryInfo`). */
+  retryDelayMs?: number;
+  /** The ConnectError all of this was read from. */
+  error: ConnectError;
+}
+
+/** The ErrorInfo of an error, if it has one. */
+export function errorInfo(err: unknown): ErrorInfo | undefined {
+  return ConnectError.from(err).findDetails(ErrorInfoSchema)[0];
+}
+
+/** The field violations of an INVALID_ARGUMENT error (empty for other errors). */
+export function fieldViolations(err: unknown): BadRequest_FieldViolation[] {
+  return ConnectError.from(err)
+    .findDetails(BadRequestSchema)
+    .flatMap((badRequest) => badRequest.fieldViolations);
+}
+
+/**
+ * For a CHANNEL_NOT_IN_PLAN refusal, the channels the plan includes, from the
+ * ErrorInfo's `allowed_channels` metadata (`CHANNEL_WEB_FORM,CHANNEL_CHAT`).
+ * Undefined for every other error.
+ */
+export function allowedChannels(err: unknown): Channel[] | undefined {
+  const info = errorInfo(err);
+  if (info?.domain !== ERROR_DOMAIN || info.reason !== ErrorReason.CHANNEL_NOT_IN_PLAN) {
+    return undefined;
+  }
+  return parseChannels(info.metadata["allowed_channels"] ?? "");
+}
+
+/** True when `err` is a ticketd error with this ErrorInfo reason. */
+export function hasReason(err: unknown, reason: ErrorReason | string): boolean {
+  const info = errorInfo(err);
+  return info?.domain === ERROR_DOMAIN && info.reason === reason;
+}
+
+/** Decodes everything a ticketd error carries. Accepts any thrown value. */
+export function describeError(err: unknown): TicketdErrorDetails {
+  const error = ConnectError.from(err);
+  const info = error.findDetails(ErrorInfoSchema)[0];
+  const resource = error.findDetails(ResourceInfoSchema)[0];
+  const retry = error.findDetails(RetryInfoSchema)[0]?.retryDelay;
+  return {
+    code: error.code,
+    message: error.rawMessage,
+    reason: info?.reason ?? "",
+    domain: info?.domain ?? "",
+    metadata: { ...(info?.metadata ?? {}) },
+    fieldViolations: fieldViolations(error).map(({ field, description }) => ({ field, description })),
+    allowedChannels: allowedChannels(error) ?? [],
+    resource: resource && {
+      type: resource.resourceType,
+      name: resource.resourceName,
+      description: resource.description,
+    },
+    retryDelayMs: retry && Number(retry.seconds) * 1000 + Math.round(retry.nanos / 1e6),
+    error,
+  };
+}
+
+/** `CHANNEL_WEB_FORM,CHANNEL_CHAT` → `[Channel.WEB_FORM, Channel.CHAT]`; unknown names are dropped. */
+export function parseChannels(list: string): Channel[] {
+  return list
+    .split(",")
+    .map((name) => ChannelSchema.values.find((value) => value.name === name.trim())?.number)
+    .filter((number): number is Channel => number !== undefined && number !== Channel.UNSPECIFIED);
+}
+
+/** The proto name of a channel, e.g. `CHANNEL_CHAT`. */
+export function channelName(channel: Channel): string {
+  return ChannelSchema.value[channel]?.name ?? String(channel);
+}
+
+export { Code, ConnectError };

@@ -1,0 +1,165 @@
+/**
+ * Starts a real ticketd for a test: the binary from TICKETD_BIN, or the repo's
+ * target/release/ticketd, or target/debug/ticketd; on a free loopback port with
+ * a fresh SQLite database in a temp dir; waits until it answers gRPC; stop()
+ * kills it and removes the dir.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createNodeClients } from "../src/node.js";
+
+export interface TicketdServer {
+  /** `http://127.0.0.1:PORT`. */
+  baseUrl: string;
+  port: number;
+  /** Everything the server printed so far. */
+  logs(): string;
+  /** Kills the server (SIGTERM, then SIGKILL) and removes its database. */
+  stop(): Promise<void>;
+}
+
+/** Thrown when the process exits before it serves; `logs` has its output. */
+export class TicketdStartError extends Error {
+  constructor(
+    message: string,
+    readonly logs: string,
+  ) {
+    super(`${message}\n--- ticketd output ---\n${logs}`);
+  }
+}
+
+/** The repository root: the first ancestor of this file with Cargo.toml and proto/support/v1. */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, "Cargo.toml")) && existsSync(join(dir, "proto", "support", "v1"))) {
+      return dir;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) {
+      throw new Error(`no ticketd repository above ${fileURLToPath(import.meta.url)}`);
+    }
+    dir = parent;
+  }
+}
+
+/** The ticketd binary to test against. */
+export function ticketdBinary(): string {
+  const fromEnv = process.env["TICKETD_BIN"];
+  if (fromEnv) {
+    const bin = resolve(fromEnv);
+    if (!existsSync(bin)) {
+      throw new Error(`TICKETD_BIN=${fromEnv}: no such file`);
+    }
+    return bin;
+  }
+  const root = repoRoot();
+  const candidates = ["release", "debug"].map((profile) => join(root, "target", profile, "ticketd"));
+  const found = candidates.find((path) => existsSync(path));
+  if (!found) {
+    throw new Error(
+      `no ticketd binary: set TICKETD_BIN or build one (cargo build --release --bin ticketd); looked at ${candidates.join(", ")}`,
+    );
+  }
+  return found;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve(true);
+  }
+  return new Promise((resolveExit) => {
+    const timer = setTimeout(() => resolveExit(false), ms);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolveExit(true);
+    });
+  });
+}
+
+/** Starts ticketd with `serve --listen … --database sqlite://…` plus `extraArgs`. */
+export async function startTicketd(extraArgs: string[] = []): Promise<TicketdServer> {
+  const bin = ticketdBinary();
+  const dir = mkdtempSync(join(tmpdir(), "ticketd-ts-"));
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  // Only the flags decide the configuration: drop the caller's TICKETD_* and DATABASE_URL.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith("TICKETD_") && key !== "DATABASE_URL"),
+  );
+  const args = ["serve", "--listen", `127.0.0.1:${port}`, "--database", `sqlite://${join(dir, "ticketd.db")}`, ...extraArgs];
+  const child = spawn(bin, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  let spawnError: Error | undefined;
+  child.on("error", (err) => {
+    spawnError = err;
+  });
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.length > 200_000) output = output.slice(-100_000);
+    if (process.env["TEST_LOG"]) process.stderr.write(chunk);
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+
+  const stop = async () => {
+    process.removeListener("exit", killOnExit);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      if (!(await waitForExit(child, 10_000))) {
+        child.kill("SIGKILL");
+        await waitForExit(child, 5_000);
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  // Ready when a real RPC answers.
+  const { policy } = createNodeClients({ baseUrl, defaultTimeoutMs: 1_000 });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (spawnError) {
+      await stop();
+      throw new TicketdStartError(`cannot run ${bin}: ${spawnError.message}`, output);
+    }
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await stop();
+      throw new TicketdStartError(
+        `ticketd exited (${child.exitCode ?? child.signalCode}) before serving: ${bin} ${args.join(" ")}`,
+        output,
+      );
+    }
+    try {
+      await policy.getPolicy({});
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) {
+        await stop();
+        throw new TicketdStartError(`ticketd did not serve on ${baseUrl} within 30 s: ${String(err)}`, output);
+      }
+      await sleep(100);
+    }
+  }
+  return { baseUrl, port, logs: () => output, stop };
+}
