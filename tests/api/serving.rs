@@ -153,30 +153,37 @@ async fn grpc_web_over_http1_reaches_the_same_services(app: TestApp) {
     assert!(!answer.allowed);
 }
 
-async fn stopping_the_server_drains_and_then_refuses_new_calls(mut app: TestApp) {
+type InFlight =
+    tokio::task::JoinHandle<Result<tonic::Response<pb::UpdateAccountResponse>, tonic::Status>>;
+
+/// Starts an UpdateAccount that stays in flight until the returned
+/// transaction (holding the account's row lock) ends.
+async fn call_held_on_a_row_lock(
+    app: &TestApp,
+    new_name: &str,
+) -> (sqlx::Transaction<'static, sqlx::Postgres>, InFlight) {
     app.create_account("acme", pb::Plan::Pro).await;
-    // Hold the account's row lock so an UpdateAccount is still in flight
-    // when shutdown begins.
     let mut blocker = app.pg().begin().await.unwrap();
     sqlx::query("SELECT 1 FROM accounts WHERE id = 'acme' FOR UPDATE")
         .execute(&mut *blocker)
         .await
         .unwrap();
     let mut client = app.tickets.clone();
-    let in_flight = tokio::spawn(async move {
-        client
-            .update_account(pb::UpdateAccountRequest {
-                account: Some(pb::Account {
-                    name: account("acme"),
-                    display_name: "Acme Renamed".into(),
-                    ..Default::default()
-                }),
-                update_mask: None,
-            })
-            .await
-    });
-    wait_until_waiting_on_lock(&app).await;
+    let request = pb::UpdateAccountRequest {
+        account: Some(pb::Account {
+            name: account("acme"),
+            display_name: new_name.into(),
+            ..Default::default()
+        }),
+        update_mask: None,
+    };
+    let in_flight = tokio::spawn(async move { client.update_account(request).await });
+    wait_until_waiting_on_lock(app).await;
+    (blocker, in_flight)
+}
 
+async fn stopping_the_server_drains_and_then_refuses_new_calls(mut app: TestApp) {
+    let (blocker, in_flight) = call_held_on_a_row_lock(&app, "Acme Renamed").await;
     let started = tokio::time::Instant::now();
     let mut stopping = tokio::spawn(async move {
         let result = app.stop().await;
@@ -213,26 +220,7 @@ async fn stopping_the_server_drains_and_then_refuses_new_calls(mut app: TestApp)
 }
 
 async fn a_call_held_past_the_drain_deadline_makes_the_stop_fail_loudly(mut app: TestApp) {
-    app.create_account("acme", pb::Plan::Pro).await;
-    let mut blocker = app.pg().begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM accounts WHERE id = 'acme' FOR UPDATE")
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
-    let mut client = app.tickets.clone();
-    let _in_flight = tokio::spawn(async move {
-        client
-            .update_account(pb::UpdateAccountRequest {
-                account: Some(pb::Account {
-                    name: account("acme"),
-                    display_name: "Never".into(),
-                    ..Default::default()
-                }),
-                update_mask: None,
-            })
-            .await
-    });
-    wait_until_waiting_on_lock(&app).await;
+    let (blocker, _in_flight) = call_held_on_a_row_lock(&app, "Never").await;
     let result = tokio::time::timeout(Duration::from_secs(10), app.stop())
         .await
         .expect("gives up at the drain deadline (2 s in tests)");
