@@ -16,7 +16,7 @@ use crate::domain::ticket::{
     TicketStatus,
 };
 use crate::error::{Error, Result};
-use crate::store::{Inserted, Store, TicketFilter, TicketKey};
+use crate::store::{DeadlineCursor, DeadlineFilter, Inserted, Store, TicketFilter, TicketKey};
 
 #[derive(Clone)]
 pub struct Service {
@@ -218,6 +218,18 @@ impl Service {
             } => lifecycle::reprioritize(ticket, &self.policy, *priority, actor, reason, now),
         }?;
         Ok(change)
+    }
+
+    /// Unanswered tickets by deadline, as of now.
+    pub async fn list_tickets_by_deadline(
+        &self,
+        filter: &DeadlineFilter,
+        after: Option<DeadlineCursor>,
+        limit: i64,
+    ) -> Result<Vec<Ticket>> {
+        self.store
+            .list_tickets_by_deadline(filter, after, limit)
+            .await
     }
 
     pub async fn list_ticket_events(

@@ -179,6 +179,29 @@ impl TicketService for TicketApi {
         )
     }
 
+    async fn list_tickets_by_deadline(
+        &self,
+        request: Request<pb::ListTicketsByDeadlineRequest>,
+    ) -> Result<Response<pb::ListTicketsByDeadlineResponse>, Status> {
+        let request = request.into_inner();
+        let listing = validate::list_tickets_by_deadline(&request, self.service.clock().now())?;
+        let filters = page_token::fingerprint(&listing.fingerprint);
+        let after = page_token::decode(&request.page_token, filters)?
+            .map(|key| decode_deadline_cursor(&key))
+            .transpose()?;
+        let mut tickets = self
+            .service
+            .list_tickets_by_deadline(&listing.filter, after, listing.page_size + 1)
+            .await?;
+        let next_page_token = next_token(&mut tickets, listing.page_size, filters, |t| {
+            format!("{}:{}", t.response_due_at.timestamp_micros(), t.number)
+        });
+        Ok(Response::new(pb::ListTicketsByDeadlineResponse {
+            tickets: tickets.into_iter().map(Into::into).collect(),
+            next_page_token,
+        }))
+    }
+
     async fn list_ticket_events(
         &self,
         request: Request<pb::ListTicketEventsRequest>,
@@ -215,6 +238,17 @@ macro_rules! agent_action {
     }};
 }
 use agent_action;
+
+fn decode_deadline_cursor(key: &str) -> Result<crate::store::DeadlineCursor, Error> {
+    let invalid = || Error::invalid("page_token", "is not a token this server issued");
+    let (micros, number) = key.split_once(':').ok_or_else(invalid)?;
+    let due = micros
+        .parse::<i64>()
+        .ok()
+        .and_then(chrono::DateTime::from_timestamp_micros)
+        .ok_or_else(invalid)?;
+    Ok((due, number.parse().map_err(|_| invalid())?))
+}
 
 /// Trims the look-ahead row and returns the token for the next page, or an
 /// empty string on the last page.

@@ -6,15 +6,17 @@ use uuid::Uuid;
 
 use super::convert::{
     channel_from_proto, kind_from_proto, method_from_proto, plan_from_proto, priority_from_proto,
-    region_from_proto, scope_from_proto, status_from_proto, workaround_from_proto,
+    region_from_proto, scope_from_proto, sla_state_from_proto, status_from_proto,
+    workaround_from_proto,
 };
 use crate::domain::policy::Policy;
 use crate::domain::priority::{Impact, MissingImpactField};
+use crate::domain::sla::SlaState;
 use crate::domain::ticket::{AccountUpdate, Origin, TicketRequest, TicketStatus};
 use crate::error::{Error, FieldViolation, Result};
 use crate::proto::pb;
 use crate::service::{Action, NewAccount};
-use crate::store::{TicketFilter, TicketKey};
+use crate::store::{DeadlineFilter, TicketFilter, TicketKey};
 
 pub const MAX_SUBJECT_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
@@ -488,6 +490,67 @@ pub fn list_ticket_events(request: &pb::ListTicketEventsRequest) -> Result<Event
     v.into_result()?;
     key.map(|key| EventListing { key, page_size })
         .ok_or_else(|| Error::Internal("validation let a bad name through".into()))
+}
+
+pub struct DeadlineListing {
+    pub filter: DeadlineFilter,
+    pub page_size: i64,
+    /// Identifies the filters (not the moment) for page tokens.
+    pub fingerprint: String,
+}
+
+pub fn list_tickets_by_deadline(
+    request: &pb::ListTicketsByDeadlineRequest,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<DeadlineListing> {
+    let mut v = Violations::default();
+    let page_size = page_size(&mut v, request.page_size);
+    let due_within = request.due_within.and_then(|d| {
+        if d.seconds < 0 || d.nanos < 0 || d.seconds > 366 * 24 * 3600 {
+            v.add("due_within", "must be between 0 and 366 days");
+            None
+        } else {
+            Some(
+                chrono::Duration::seconds(d.seconds)
+                    + chrono::Duration::nanoseconds(d.nanos.into()),
+            )
+        }
+    });
+    let mut states = Vec::new();
+    for (i, raw) in request.sla_states.iter().enumerate() {
+        let field = format!("sla_states[{i}]");
+        match sla_state_from_proto(*raw) {
+            Some(state @ (SlaState::OnTrack | SlaState::AtRisk | SlaState::Breached)) => {
+                states.push(state)
+            }
+            Some(_) => v.add(
+                &field,
+                "MET and MISSED tickets have been answered; use ListTickets",
+            ),
+            None => v.add(
+                &field,
+                format!("{raw} is not ON_TRACK, AT_RISK or BREACHED"),
+            ),
+        }
+    }
+    let filter = DeadlineFilter {
+        now,
+        due_within,
+        states,
+        plan: v.filter_enum("plan", request.plan, plan_from_proto),
+        priority: v.filter_enum("priority", request.priority, priority_from_proto),
+        channel: v.filter_enum("channel", request.channel, channel_from_proto),
+    };
+    v.into_result()?;
+    let fingerprint = format!(
+        "deadline {:?} {:?} {:?} {:?} {:?}",
+        filter.due_within, filter.states, filter.plan, filter.priority, filter.channel
+    );
+    Ok(DeadlineListing {
+        filter,
+        page_size,
+        fingerprint,
+    })
 }
 
 pub fn ticket_name(name: &str) -> Result<TicketKey> {

@@ -14,7 +14,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::domain::policy::{Channel, Priority};
+use crate::domain::policy::{Channel, Plan, Priority};
+use crate::domain::sla::SlaState;
 use crate::domain::ticket::{Account, AccountUpdate, Ticket, TicketEvent, TicketStatus};
 use crate::error::{Error, Result};
 
@@ -33,6 +34,22 @@ pub struct TicketFilter {
     pub priority: Option<Priority>,
     pub status: Option<TicketStatus>,
 }
+
+/// Which unanswered tickets a deadline query wants, as of `now`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DeadlineFilter {
+    pub now: DateTime<Utc>,
+    /// Deadline in `[now, now + due_within]`.
+    pub due_within: Option<chrono::Duration>,
+    /// Empty: every state an unanswered ticket can be in.
+    pub states: Vec<SlaState>,
+    pub plan: Option<Plan>,
+    pub priority: Option<Priority>,
+    pub channel: Option<Channel>,
+}
+
+/// Where a deadline-ordered page ends: the last ticket's deadline and number.
+pub type DeadlineCursor = (DateTime<Utc>, i64);
 
 /// The result of inserting a ticket that carries a request id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +106,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Ticket>>;
     /// The earliest moment any ticket's SLA state changes by time alone.
     async fn next_sla_check_at(&self) -> Result<Option<DateTime<Utc>>>;
+    /// Unanswered tickets matching `filter`, earliest deadline first, after `after`.
+    async fn list_tickets_by_deadline(
+        &self,
+        filter: &DeadlineFilter,
+        after: Option<DeadlineCursor>,
+        limit: i64,
+    ) -> Result<Vec<Ticket>>;
     /// Request ids are scoped to the account that used them.
     async fn find_ticket_by_request_id(
         &self,
@@ -189,6 +213,75 @@ fn push_ticket_filters<'args, DB: sqlx::Database>(
         query.push(" AND number < ").push_bind(before);
     }
     query.push(" ORDER BY number DESC LIMIT ").push_bind(limit);
+}
+
+/// Appends the deadline query's WHERE, ORDER BY and LIMIT to a
+/// `SELECT … FROM tickets`. Public so a test can EXPLAIN the very query the
+/// store runs. "Unanswered" is `status = 'new'`, which matches the partial
+/// index on `response_due_at`; states are computed from the deadlines, so
+/// they are exact even between sweeps.
+pub fn push_deadline_query<'args, DB: sqlx::Database>(
+    query: &mut sqlx::QueryBuilder<'args, DB>,
+    filter: &DeadlineFilter,
+    after: Option<DeadlineCursor>,
+    limit: i64,
+) where
+    &'static str: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    DateTime<Utc>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+{
+    let now = filter.now;
+    query.push(" WHERE status = 'new'");
+    if let Some(within) = filter.due_within {
+        query.push(" AND response_due_at >= ").push_bind(now);
+        query
+            .push(" AND response_due_at <= ")
+            .push_bind(now + within);
+    }
+    let states: Vec<SlaState> = filter
+        .states
+        .iter()
+        .copied()
+        .filter(|s| matches!(s, SlaState::OnTrack | SlaState::AtRisk | SlaState::Breached))
+        .collect();
+    if !states.is_empty() {
+        query.push(" AND (FALSE");
+        for state in states {
+            match state {
+                SlaState::OnTrack => query.push(" OR at_risk_at > ").push_bind(now),
+                SlaState::AtRisk => query
+                    .push(" OR (at_risk_at <= ")
+                    .push_bind(now)
+                    .push(" AND response_due_at >= ")
+                    .push_bind(now)
+                    .push(")"),
+                _ => query.push(" OR response_due_at < ").push_bind(now),
+            };
+        }
+        query.push(")");
+    }
+    if let Some(plan) = filter.plan {
+        query.push(" AND plan = ").push_bind(plan.as_str());
+    }
+    if let Some(priority) = filter.priority {
+        query.push(" AND priority = ").push_bind(priority.as_str());
+    }
+    if let Some(channel) = filter.channel {
+        query.push(" AND channel = ").push_bind(channel.as_str());
+    }
+    if let Some((due, number)) = after {
+        query
+            .push(" AND (response_due_at > ")
+            .push_bind(due)
+            .push(" OR (response_due_at = ")
+            .push_bind(due)
+            .push(" AND number > ")
+            .push_bind(number)
+            .push("))");
+    }
+    query
+        .push(" ORDER BY response_due_at, number LIMIT ")
+        .push_bind(limit);
 }
 
 #[cfg(test)]

@@ -53,8 +53,8 @@ macro_rules! impl_store_with_shared_sql {
                 }
             }
             use $crate::store::{
-                Inserted, Store, TicketFilter, TicketKey, account_not_found, push_ticket_filters,
-                ticket_not_found,
+                DeadlineCursor, DeadlineFilter, Inserted, Store, TicketFilter, TicketKey,
+                account_not_found, push_deadline_query, push_ticket_filters, ticket_not_found,
             };
 
             #[async_trait]
@@ -252,6 +252,25 @@ macro_rules! impl_store_with_shared_sql {
                     .bind(limit)
                     .fetch_all(&self.pool)
                     .await?;
+                    rows.into_iter().map(TryInto::try_into).collect()
+                }
+
+                async fn list_tickets_by_deadline(
+                    &self,
+                    filter: &DeadlineFilter,
+                    after: Option<DeadlineCursor>,
+                    limit: i64,
+                ) -> Result<Vec<Ticket>> {
+                    let mut query = sqlx::QueryBuilder::<$db>::new(concat!(
+                        "SELECT ",
+                        ticket_columns!(),
+                        " FROM tickets"
+                    ));
+                    push_deadline_query(&mut query, filter, after, limit);
+                    let rows = query
+                        .build_query_as::<TicketRow>()
+                        .fetch_all(&self.pool)
+                        .await?;
                     rows.into_iter().map(TryInto::try_into).collect()
                 }
 

@@ -22,75 +22,80 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from ticketd_client.support.v1 import account_pb2 as support_dot_v1_dot_account__pb2
 from ticketd_client.support.v1 import policy_pb2 as support_dot_v1_dot_policy__pb2
 from ticketd_client.support.v1 import ticket_pb2 as support_dot_v1_dot_ticket__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fsupport/v1/ticket_service.proto\x12\nsupport.v1\x1a google/protobuf/field_mask.proto\x1a\x18support/v1/account.proto\x1a\x17support/v1/policy.proto\x1a\x17support/v1/ticket.proto\"k\n\x18\x41\x63knowledgeTicketRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tresponder\x18\x02 \x01(\t\x12.\n\x06method\x18\x03 \x01(\x0e\x32\x1e.support.v1.NotificationMethod\"?\n\x19\x41\x63knowledgeTicketResponse\x12\"\n\x06ticket\x18\x01 \x01(\x0b\x32\x12.support.v1.Ticket\"p\n\x19UpdateTicketStatusRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x06status\x18\x02 \x01(\x0e\x32\x18.support.v1.TicketStatus\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0c\n\x04note\x18\x04 \x01(\t\"@\n\x1aUpdateTicketStatusResponse\x12\"\n\x06ticket\x18\x01 \x01(\x0b\x32\x12.support.v1.Ticket\"A\n\x14ResolveTicketRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\x12\x0c\n\x04note\x18\x03 \x01(\t\";\n\x15ResolveTicketResponse\x12\"\n\x06ticket\x18\x01 \x01(\x0b\x32\x12.support.v1.Ticket\"B\n\x13ReopenTicketRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\":\n\x14ReopenTicketResponse\x12\"\n\x06ticket\x18\x01 \x01(\x0b\x32\x12.support.v1.Ticket\"1\n\x12\x43loseTicketRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\"9\n\x13\x43loseTicketResponse\x12\"\n\x06ticket\x18\x01 \x01(\x0b\x32\x12.support.v1.Ticket\"p\n\x19ReprioritizeTicketRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12&\n\x08priority\x18\x02 \x01(\x0e\x32\x14.support.v1.Priority\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"@\n\x1aReprioritizeTicketResponse\x12\"\n\x06ticket\x18\x01 \x01(\x0b\x32\x12.support.v1.Ticket\"N\n\x17ListTicketEventsRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\\\n\x18ListTicketEventsResponse\x12\'\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x17.support.v1.TicketEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"P\n\x14\x43reateAccountRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12$\n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\x13.support.v1.Account\"=\n\x15\x43reateAccountResponse\x12$\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x13.support.v1.Account\"!\n\x11GetAccountRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\":\n\x12GetAccountResponse\x12$\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x13.support.v1.Account\"m\n\x14UpdateAccountRequest\x12$\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x13.support.v1.Account\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"=\n\x15UpdateAccountResponse\x12$\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x13.support.v1.Account\"<\n\x13ListAccountsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"V\n\x14ListAccountsResponse\x12%\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x13.support.v1.Account\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x97\x02\n\x13\x43reateTicketRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x31\n\x08web_form\x18\x02 \x01(\x0b\x32\x1d.support.v1.WebFormSubmissionH\x00\x12\'\n\x04\x63hat\x18\x03 \x01(\x0b\x32\x17.support.v1.ChatSessionH\x00\x12+\n\nphone_call\x18\x04 \x01(\x0b\x32\x15.support.v1.PhoneCallH\x00\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\"\n\x06impact\x18\x07 \x01(\x0b\x32\x12.support.v1.Impact\x12\x12\n\nrequest_id\x18\x08 \x01(\tB\x08\n\x06origin\":\n\x14\x43reateTicketResponse\x12\"\n\x06ticket\x18\x01 \x01(\x0b\x32\x12.support.v1.Ticket\" \n\x10GetTicketRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"7\n\x11GetTicketResponse\x12\"\n\x06ticket\x18\x01 \x01(\x0b\x32\x12.support.v1.Ticket\"\xc4\x01\n\x12ListTicketsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x03 \x01(\t\x12$\n\x07\x63hannel\x18\x04 \x01(\x0e\x32\x13.support.v1.Channel\x12&\n\x08priority\x18\x05 \x01(\x0e\x32\x14.support.v1.Priority\x12(\n\x06status\x18\x06 \x01(\x0e\x32\x18.support.v1.TicketStatus\"S\n\x13ListTicketsResponse\x12#\n\x07tickets\x18\x01 \x03(\x0b\x32\x12.support.v1.Ticket\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xcc\t\n\rTicketService\x12T\n\rCreateAccount\x12 .support.v1.CreateAccountRequest\x1a!.support.v1.CreateAccountResponse\x12K\n\nGetAccount\x12\x1d.support.v1.GetAccountRequest\x1a\x1e.support.v1.GetAccountResponse\x12T\n\rUpdateAccount\x12 .support.v1.UpdateAccountRequest\x1a!.support.v1.UpdateAccountResponse\x12Q\n\x0cListAccounts\x12\x1f.support.v1.ListAccountsRequest\x1a .support.v1.ListAccountsResponse\x12Q\n\x0c\x43reateTicket\x12\x1f.support.v1.CreateTicketRequest\x1a .support.v1.CreateTicketResponse\x12H\n\tGetTicket\x12\x1c.support.v1.GetTicketRequest\x1a\x1d.support.v1.GetTicketResponse\x12N\n\x0bListTickets\x12\x1e.support.v1.ListTicketsRequest\x1a\x1f.support.v1.ListTicketsResponse\x12`\n\x11\x41\x63knowledgeTicket\x12$.support.v1.AcknowledgeTicketRequest\x1a%.support.v1.AcknowledgeTicketResponse\x12\x63\n\x12UpdateTicketStatus\x12%.support.v1.UpdateTicketStatusRequest\x1a&.support.v1.UpdateTicketStatusResponse\x12T\n\rResolveTicket\x12 .support.v1.ResolveTicketRequest\x1a!.support.v1.ResolveTicketResponse\x12Q\n\x0cReopenTicket\x12\x1f.support.v1.ReopenTicketRequest\x1a .support.v1.ReopenTicketResponse\x12N\n\x0b\x43loseTicket\x12\x1e.support.v1.CloseTicketRequest\x1a\x1f.support.v1.CloseTicketResponse\x12\x63\n\x12ReprioritizeTicket\x12%.support.v1.ReprioritizeTicketRequest\x1a&.support.v1.ReprioritizeTicketResponse\x12]\n\x10ListTicketEvents\x12#.support.v1.ListTicketEventsRequest\x1a$.support.v1.ListTicketEventsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fsupport/v1/ticket_service.proto\x12\nsupport.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x18support/v1/account.proto\x1a\x17support/v1/policy.proto\x1a\x17support/v1/ticket.proto\"\x8c\x02\n\x1cListTicketsByDeadlineRequest\x12-\n\ndue_within\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12(\n\nsla_states\x18\x02 \x03(\x0e\x32\x14.support.v1.SlaState\x12\x1e\n\x04plan\x18\x03 \x01(\x0e\x32\x10.support.v1.Plan\x12&\n\x08priority\x18\x04 \x01(\x0e\x32\x14.support.v1.Priority\x12$\n\x07\x63hannel\x18\x05 \x01(\x0e\x32\x13.support.v1.Channel\x12\x11\n\tpage_size\x18\x06 \x01(\x05\x12\x12\n\npage_token\x18\x07 \x01(\t\"]\n\x1dListTicketsByDeadlineResponse\x12#\n\x07tickets\x18\x01 \x03(\x0b\x32\x12.support.v1.Ticket\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"k\n\x18\x41\x63knowledgeTicketRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tresponder\x18\x02 \x01(\t\x12.\n\x06method\x18\x03 \x01(\x0e\x32\x1e.support.v1.NotificationMethod\"?\n\x19\x41\x63knowledgeTicketResponse\x12\"\n\x06ticket\x18\x01 \x01(\x0b\x32\x12.support.v1.Ticket\"p\n\x19UpdateTicketStatusRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x06status\x18\x02 \x01(\x0e\x32\x18.support.v1.TicketStatus\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0c\n\x04note\x18\x04 \x01(\t\"@\n\x1aUpdateTicketStatusResponse\x12\"\n\x06ticket\x18\x01 \x01(\x0b\x32\x12.support.v1.Ticket\"A\n\x14ResolveTicketRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\x12\x0c\n\x04note\x18\x03 \x01(\t\";\n\x15ResolveTicketResponse\x12\"\n\x06ticket\x18\x01 \x01(\x0b\x32\x12.support.v1.Ticket\"B\n\x13ReopenTicketRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\":\n\x14ReopenTicketResponse\x12\"\n\x06ticket\x18\x01 \x01(\x0b\x32\x12.support.v1.Ticket\"1\n\x12\x43loseTicketRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x61\x63tor\x18\x02 \x01(\t\"9\n\x13\x43loseTicketResponse\x12\"\n\x06ticket\x18\x01 \x01(\x0b\x32\x12.support.v1.Ticket\"p\n\x19ReprioritizeTicketRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12&\n\x08priority\x18\x02 \x01(\x0e\x32\x14.support.v1.Priority\x12\r\n\x05\x61\x63tor\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"@\n\x1aReprioritizeTicketResponse\x12\"\n\x06ticket\x18\x01 \x01(\x0b\x32\x12.support.v1.Ticket\"N\n\x17ListTicketEventsRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\\\n\x18ListTicketEventsResponse\x12\'\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x17.support.v1.TicketEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"P\n\x14\x43reateAccountRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12$\n\x07\x61\x63\x63ount\x18\x02 \x01(\x0b\x32\x13.support.v1.Account\"=\n\x15\x43reateAccountResponse\x12$\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x13.support.v1.Account\"!\n\x11GetAccountRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\":\n\x12GetAccountResponse\x12$\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x13.support.v1.Account\"m\n\x14UpdateAccountRequest\x12$\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x13.support.v1.Account\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"=\n\x15UpdateAccountResponse\x12$\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x13.support.v1.Account\"<\n\x13ListAccountsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"V\n\x14ListAccountsResponse\x12%\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x13.support.v1.Account\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x97\x02\n\x13\x43reateTicketRequest\x12\x0f\n\x07\x61\x63\x63ount\x18\x01 \x01(\t\x12\x31\n\x08web_form\x18\x02 \x01(\x0b\x32\x1d.support.v1.WebFormSubmissionH\x00\x12\'\n\x04\x63hat\x18\x03 \x01(\x0b\x32\x17.support.v1.ChatSessionH\x00\x12+\n\nphone_call\x18\x04 \x01(\x0b\x32\x15.support.v1.PhoneCallH\x00\x12\x0f\n\x07subject\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\"\n\x06impact\x18\x07 \x01(\x0b\x32\x12.support.v1.Impact\x12\x12\n\nrequest_id\x18\x08 \x01(\tB\x08\n\x06origin\":\n\x14\x43reateTicketResponse\x12\"\n\x06ticket\x18\x01 \x01(\x0b\x32\x12.support.v1.Ticket\" \n\x10GetTicketRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"7\n\x11GetTicketResponse\x12\"\n\x06ticket\x18\x01 \x01(\x0b\x32\x12.support.v1.Ticket\"\xc4\x01\n\x12ListTicketsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x03 \x01(\t\x12$\n\x07\x63hannel\x18\x04 \x01(\x0e\x32\x13.support.v1.Channel\x12&\n\x08priority\x18\x05 \x01(\x0e\x32\x14.support.v1.Priority\x12(\n\x06status\x18\x06 \x01(\x0e\x32\x18.support.v1.TicketStatus\"S\n\x13ListTicketsResponse\x12#\n\x07tickets\x18\x01 \x03(\x0b\x32\x12.support.v1.Ticket\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xba\n\n\rTicketService\x12T\n\rCreateAccount\x12 .support.v1.CreateAccountRequest\x1a!.support.v1.CreateAccountResponse\x12K\n\nGetAccount\x12\x1d.support.v1.GetAccountRequest\x1a\x1e.support.v1.GetAccountResponse\x12T\n\rUpdateAccount\x12 .support.v1.UpdateAccountRequest\x1a!.support.v1.UpdateAccountResponse\x12Q\n\x0cListAccounts\x12\x1f.support.v1.ListAccountsRequest\x1a .support.v1.ListAccountsResponse\x12Q\n\x0c\x43reateTicket\x12\x1f.support.v1.CreateTicketRequest\x1a .support.v1.CreateTicketResponse\x12H\n\tGetTicket\x12\x1c.support.v1.GetTicketRequest\x1a\x1d.support.v1.GetTicketResponse\x12N\n\x0bListTickets\x12\x1e.support.v1.ListTicketsRequest\x1a\x1f.support.v1.ListTicketsResponse\x12`\n\x11\x41\x63knowledgeTicket\x12$.support.v1.AcknowledgeTicketRequest\x1a%.support.v1.AcknowledgeTicketResponse\x12\x63\n\x12UpdateTicketStatus\x12%.support.v1.UpdateTicketStatusRequest\x1a&.support.v1.UpdateTicketStatusResponse\x12T\n\rResolveTicket\x12 .support.v1.ResolveTicketRequest\x1a!.support.v1.ResolveTicketResponse\x12Q\n\x0cReopenTicket\x12\x1f.support.v1.ReopenTicketRequest\x1a .support.v1.ReopenTicketResponse\x12N\n\x0b\x43loseTicket\x12\x1e.support.v1.CloseTicketRequest\x1a\x1f.support.v1.CloseTicketResponse\x12\x63\n\x12ReprioritizeTicket\x12%.support.v1.ReprioritizeTicketRequest\x1a&.support.v1.ReprioritizeTicketResponse\x12]\n\x10ListTicketEvents\x12#.support.v1.ListTicketEventsRequest\x1a$.support.v1.ListTicketEventsResponse\x12l\n\x15ListTicketsByDeadline\x12(.support.v1.ListTicketsByDeadlineRequest\x1a).support.v1.ListTicketsByDeadlineResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ticketd_client.support.v1.ticket_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ACKNOWLEDGETICKETREQUEST']._serialized_start=157
-  _globals['_ACKNOWLEDGETICKETREQUEST']._serialized_end=264
-  _globals['_ACKNOWLEDGETICKETRESPONSE']._serialized_start=266
-  _globals['_ACKNOWLEDGETICKETRESPONSE']._serialized_end=329
-  _globals['_UPDATETICKETSTATUSREQUEST']._serialized_start=331
-  _globals['_UPDATETICKETSTATUSREQUEST']._serialized_end=443
-  _globals['_UPDATETICKETSTATUSRESPONSE']._serialized_start=445
-  _globals['_UPDATETICKETSTATUSRESPONSE']._serialized_end=509
-  _globals['_RESOLVETICKETREQUEST']._serialized_start=511
-  _globals['_RESOLVETICKETREQUEST']._serialized_end=576
-  _globals['_RESOLVETICKETRESPONSE']._serialized_start=578
-  _globals['_RESOLVETICKETRESPONSE']._serialized_end=637
-  _globals['_REOPENTICKETREQUEST']._serialized_start=639
-  _globals['_REOPENTICKETREQUEST']._serialized_end=705
-  _globals['_REOPENTICKETRESPONSE']._serialized_start=707
-  _globals['_REOPENTICKETRESPONSE']._serialized_end=765
-  _globals['_CLOSETICKETREQUEST']._serialized_start=767
-  _globals['_CLOSETICKETREQUEST']._serialized_end=816
-  _globals['_CLOSETICKETRESPONSE']._serialized_start=818
-  _globals['_CLOSETICKETRESPONSE']._serialized_end=875
-  _globals['_REPRIORITIZETICKETREQUEST']._serialized_start=877
-  _globals['_REPRIORITIZETICKETREQUEST']._serialized_end=989
-  _globals['_REPRIORITIZETICKETRESPONSE']._serialized_start=991
-  _globals['_REPRIORITIZETICKETRESPONSE']._serialized_end=1055
-  _globals['_LISTTICKETEVENTSREQUEST']._serialized_start=1057
-  _globals['_LISTTICKETEVENTSREQUEST']._serialized_end=1135
-  _globals['_LISTTICKETEVENTSRESPONSE']._serialized_start=1137
-  _globals['_LISTTICKETEVENTSRESPONSE']._serialized_end=1229
-  _globals['_CREATEACCOUNTREQUEST']._serialized_start=1231
-  _globals['_CREATEACCOUNTREQUEST']._serialized_end=1311
-  _globals['_CREATEACCOUNTRESPONSE']._serialized_start=1313
-  _globals['_CREATEACCOUNTRESPONSE']._serialized_end=1374
-  _globals['_GETACCOUNTREQUEST']._serialized_start=1376
-  _globals['_GETACCOUNTREQUEST']._serialized_end=1409
-  _globals['_GETACCOUNTRESPONSE']._serialized_start=1411
-  _globals['_GETACCOUNTRESPONSE']._serialized_end=1469
-  _globals['_UPDATEACCOUNTREQUEST']._serialized_start=1471
-  _globals['_UPDATEACCOUNTREQUEST']._serialized_end=1580
-  _globals['_UPDATEACCOUNTRESPONSE']._serialized_start=1582
-  _globals['_UPDATEACCOUNTRESPONSE']._serialized_end=1643
-  _globals['_LISTACCOUNTSREQUEST']._serialized_start=1645
-  _globals['_LISTACCOUNTSREQUEST']._serialized_end=1705
-  _globals['_LISTACCOUNTSRESPONSE']._serialized_start=1707
-  _globals['_LISTACCOUNTSRESPONSE']._serialized_end=1793
-  _globals['_CREATETICKETREQUEST']._serialized_start=1796
-  _globals['_CREATETICKETREQUEST']._serialized_end=2075
-  _globals['_CREATETICKETRESPONSE']._serialized_start=2077
-  _globals['_CREATETICKETRESPONSE']._serialized_end=2135
-  _globals['_GETTICKETREQUEST']._serialized_start=2137
-  _globals['_GETTICKETREQUEST']._serialized_end=2169
-  _globals['_GETTICKETRESPONSE']._serialized_start=2171
-  _globals['_GETTICKETRESPONSE']._serialized_end=2226
-  _globals['_LISTTICKETSREQUEST']._serialized_start=2229
-  _globals['_LISTTICKETSREQUEST']._serialized_end=2425
-  _globals['_LISTTICKETSRESPONSE']._serialized_start=2427
-  _globals['_LISTTICKETSRESPONSE']._serialized_end=2510
-  _globals['_TICKETSERVICE']._serialized_start=2513
-  _globals['_TICKETSERVICE']._serialized_end=3741
+  _globals['_LISTTICKETSBYDEADLINEREQUEST']._serialized_start=190
+  _globals['_LISTTICKETSBYDEADLINEREQUEST']._serialized_end=458
+  _globals['_LISTTICKETSBYDEADLINERESPONSE']._serialized_start=460
+  _globals['_LISTTICKETSBYDEADLINERESPONSE']._serialized_end=553
+  _globals['_ACKNOWLEDGETICKETREQUEST']._serialized_start=555
+  _globals['_ACKNOWLEDGETICKETREQUEST']._serialized_end=662
+  _globals['_ACKNOWLEDGETICKETRESPONSE']._serialized_start=664
+  _globals['_ACKNOWLEDGETICKETRESPONSE']._serialized_end=727
+  _globals['_UPDATETICKETSTATUSREQUEST']._serialized_start=729
+  _globals['_UPDATETICKETSTATUSREQUEST']._serialized_end=841
+  _globals['_UPDATETICKETSTATUSRESPONSE']._serialized_start=843
+  _globals['_UPDATETICKETSTATUSRESPONSE']._serialized_end=907
+  _globals['_RESOLVETICKETREQUEST']._serialized_start=909
+  _globals['_RESOLVETICKETREQUEST']._serialized_end=974
+  _globals['_RESOLVETICKETRESPONSE']._serialized_start=976
+  _globals['_RESOLVETICKETRESPONSE']._serialized_end=1035
+  _globals['_REOPENTICKETREQUEST']._serialized_start=1037
+  _globals['_REOPENTICKETREQUEST']._serialized_end=1103
+  _globals['_REOPENTICKETRESPONSE']._serialized_start=1105
+  _globals['_REOPENTICKETRESPONSE']._serialized_end=1163
+  _globals['_CLOSETICKETREQUEST']._serialized_start=1165
+  _globals['_CLOSETICKETREQUEST']._serialized_end=1214
+  _globals['_CLOSETICKETRESPONSE']._serialized_start=1216
+  _globals['_CLOSETICKETRESPONSE']._serialized_end=1273
+  _globals['_REPRIORITIZETICKETREQUEST']._serialized_start=1275
+  _globals['_REPRIORITIZETICKETREQUEST']._serialized_end=1387
+  _globals['_REPRIORITIZETICKETRESPONSE']._serialized_start=1389
+  _globals['_REPRIORITIZETICKETRESPONSE']._serialized_end=1453
+  _globals['_LISTTICKETEVENTSREQUEST']._serialized_start=1455
+  _globals['_LISTTICKETEVENTSREQUEST']._serialized_end=1533
+  _globals['_LISTTICKETEVENTSRESPONSE']._serialized_start=1535
+  _globals['_LISTTICKETEVENTSRESPONSE']._serialized_end=1627
+  _globals['_CREATEACCOUNTREQUEST']._serialized_start=1629
+  _globals['_CREATEACCOUNTREQUEST']._serialized_end=1709
+  _globals['_CREATEACCOUNTRESPONSE']._serialized_start=1711
+  _globals['_CREATEACCOUNTRESPONSE']._serialized_end=1772
+  _globals['_GETACCOUNTREQUEST']._serialized_start=1774
+  _globals['_GETACCOUNTREQUEST']._serialized_end=1807
+  _globals['_GETACCOUNTRESPONSE']._serialized_start=1809
+  _globals['_GETACCOUNTRESPONSE']._serialized_end=1867
+  _globals['_UPDATEACCOUNTREQUEST']._serialized_start=1869
+  _globals['_UPDATEACCOUNTREQUEST']._serialized_end=1978
+  _globals['_UPDATEACCOUNTRESPONSE']._serialized_start=1980
+  _globals['_UPDATEACCOUNTRESPONSE']._serialized_end=2041
+  _globals['_LISTACCOUNTSREQUEST']._serialized_start=2043
+  _globals['_LISTACCOUNTSREQUEST']._serialized_end=2103
+  _globals['_LISTACCOUNTSRESPONSE']._serialized_start=2105
+  _globals['_LISTACCOUNTSRESPONSE']._serialized_end=2191
+  _globals['_CREATETICKETREQUEST']._serialized_start=2194
+  _globals['_CREATETICKETREQUEST']._serialized_end=2473
+  _globals['_CREATETICKETRESPONSE']._serialized_start=2475
+  _globals['_CREATETICKETRESPONSE']._serialized_end=2533
+  _globals['_GETTICKETREQUEST']._serialized_start=2535
+  _globals['_GETTICKETREQUEST']._serialized_end=2567
+  _globals['_GETTICKETRESPONSE']._serialized_start=2569
+  _globals['_GETTICKETRESPONSE']._serialized_end=2624
+  _globals['_LISTTICKETSREQUEST']._serialized_start=2627
+  _globals['_LISTTICKETSREQUEST']._serialized_end=2823
+  _globals['_LISTTICKETSRESPONSE']._serialized_start=2825
+  _globals['_LISTTICKETSRESPONSE']._serialized_end=2908
+  _globals['_TICKETSERVICE']._serialized_start=2911
+  _globals['_TICKETSERVICE']._serialized_end=4249
 # @@protoc_insertion_point(module_scope)

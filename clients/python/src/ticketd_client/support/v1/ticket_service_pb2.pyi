@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
@@ -21,6 +22,88 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+@_typing.final
+class ListTicketsByDeadlineRequest(_message.Message):
+    """Request for TicketService.ListTicketsByDeadline. Unset filters match everything."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DUE_WITHIN_FIELD_NUMBER: _builtins.int
+    SLA_STATES_FIELD_NUMBER: _builtins.int
+    PLAN_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    plan: _policy_pb2.Plan.ValueType
+    """Only tickets of this plan (as received)."""
+    priority: _policy_pb2.Priority.ValueType
+    """Only tickets with this priority."""
+    channel: _policy_pb2.Channel.ValueType
+    """Only tickets from this channel."""
+    page_size: _builtins.int
+    """Maximum tickets to return; 0 means 50, values above 500 are treated as 500."""
+    page_token: _builtins.str
+    """The `next_page_token` of a previous call with the same filters."""
+    @_builtins.property
+    def due_within(self) -> _duration_pb2.Duration:
+        """Only tickets whose deadline falls between now and now + `due_within`
+        (not yet breached). Unset: any deadline.
+        """
+
+    @_builtins.property
+    def sla_states(self) -> _containers.RepeatedScalarFieldContainer[_ticket_pb2.SlaState.ValueType]:
+        """Only tickets in these states: SLA_STATE_ON_TRACK, SLA_STATE_AT_RISK or
+        SLA_STATE_BREACHED. Empty: all three.
+        """
+
+    def __init__(
+        self,
+        *,
+        due_within: _duration_pb2.Duration | None = ...,
+        sla_states: _abc.Iterable[_ticket_pb2.SlaState.ValueType] | None = ...,
+        plan: _policy_pb2.Plan.ValueType = ...,
+        priority: _policy_pb2.Priority.ValueType = ...,
+        channel: _policy_pb2.Channel.ValueType = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["due_within", b"due_within"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel", b"channel", "due_within", b"due_within", "page_size", b"page_size", "page_token", b"page_token", "plan", b"plan", "priority", b"priority", "sla_states", b"sla_states"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListTicketsByDeadlineRequest: _TypeAlias = ListTicketsByDeadlineRequest  # noqa: Y015
+
+@_typing.final
+class ListTicketsByDeadlineResponse(_message.Message):
+    """Response for TicketService.ListTicketsByDeadline."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TICKETS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token for the next page; empty on the last page."""
+    @_builtins.property
+    def tickets(self) -> _containers.RepeatedCompositeFieldContainer[_ticket_pb2.Ticket]:
+        """The tickets on this page, earliest deadline first."""
+
+    def __init__(
+        self,
+        *,
+        tickets: _abc.Iterable[_ticket_pb2.Ticket] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "tickets", b"tickets"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListTicketsByDeadlineResponse: _TypeAlias = ListTicketsByDeadlineResponse  # noqa: Y015
 
 @_typing.final
 class AcknowledgeTicketRequest(_message.Message):

@@ -113,6 +113,11 @@ class TicketServiceStub:
                 request_serializer=support_dot_v1_dot_ticket__service__pb2.ListTicketEventsRequest.SerializeToString,
                 response_deserializer=support_dot_v1_dot_ticket__service__pb2.ListTicketEventsResponse.FromString,
                 _registered_method=True)
+        self.ListTicketsByDeadline = channel.unary_unary(
+                '/support.v1.TicketService/ListTicketsByDeadline',
+                request_serializer=support_dot_v1_dot_ticket__service__pb2.ListTicketsByDeadlineRequest.SerializeToString,
+                response_deserializer=support_dot_v1_dot_ticket__service__pb2.ListTicketsByDeadlineResponse.FromString,
+                _registered_method=True)
 
 
 class TicketServiceServicer:
@@ -256,6 +261,17 @@ class TicketServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListTicketsByDeadline(self, request, context):
+        """Lists tickets still waiting for their first response, earliest deadline
+        first: those due within a window, at risk, or breached. States are
+        computed from the deadlines at the time of the call.
+        Errors: INVALID_ARGUMENT (negative window, unknown enum values, page
+        size, page token).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TicketServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -328,6 +344,11 @@ def add_TicketServiceServicer_to_server(servicer, server):
                     servicer.ListTicketEvents,
                     request_deserializer=support_dot_v1_dot_ticket__service__pb2.ListTicketEventsRequest.FromString,
                     response_serializer=support_dot_v1_dot_ticket__service__pb2.ListTicketEventsResponse.SerializeToString,
+            ),
+            'ListTicketsByDeadline': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTicketsByDeadline,
+                    request_deserializer=support_dot_v1_dot_ticket__service__pb2.ListTicketsByDeadlineRequest.FromString,
+                    response_serializer=support_dot_v1_dot_ticket__service__pb2.ListTicketsByDeadlineResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -717,6 +738,33 @@ class TicketService:
             '/support.v1.TicketService/ListTicketEvents',
             support_dot_v1_dot_ticket__service__pb2.ListTicketEventsRequest.SerializeToString,
             support_dot_v1_dot_ticket__service__pb2.ListTicketEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTicketsByDeadline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/support.v1.TicketService/ListTicketsByDeadline',
+            support_dot_v1_dot_ticket__service__pb2.ListTicketsByDeadlineRequest.SerializeToString,
+            support_dot_v1_dot_ticket__service__pb2.ListTicketsByDeadlineResponse.FromString,
             options,
             channel_credentials,
             insecure,

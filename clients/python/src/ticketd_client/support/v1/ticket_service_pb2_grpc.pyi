@@ -115,6 +115,13 @@ class TicketServiceStub:
     """Lists a ticket's events, oldest first.
     Errors: INVALID_ARGUMENT (name, page size, page token); NOT_FOUND.
     """
+    ListTicketsByDeadline: _grpc.UnaryUnaryMultiCallable[_ticket_service_pb2.ListTicketsByDeadlineRequest, _ticket_service_pb2.ListTicketsByDeadlineResponse]
+    """Lists tickets still waiting for their first response, earliest deadline
+    first: those due within a window, at risk, or breached. States are
+    computed from the deadlines at the time of the call.
+    Errors: INVALID_ARGUMENT (negative window, unknown enum values, page
+    size, page token).
+    """
 
 @_typing.type_check_only
 class TicketServiceAsyncStub(TicketServiceStub):
@@ -202,6 +209,13 @@ class TicketServiceAsyncStub(TicketServiceStub):
     ListTicketEvents: _aio.UnaryUnaryMultiCallable[_ticket_service_pb2.ListTicketEventsRequest, _ticket_service_pb2.ListTicketEventsResponse]  # type: ignore[assignment]
     """Lists a ticket's events, oldest first.
     Errors: INVALID_ARGUMENT (name, page size, page token); NOT_FOUND.
+    """
+    ListTicketsByDeadline: _aio.UnaryUnaryMultiCallable[_ticket_service_pb2.ListTicketsByDeadlineRequest, _ticket_service_pb2.ListTicketsByDeadlineResponse]  # type: ignore[assignment]
+    """Lists tickets still waiting for their first response, earliest deadline
+    first: those due within a window, at risk, or breached. States are
+    computed from the deadlines at the time of the call.
+    Errors: INVALID_ARGUMENT (negative window, unknown enum values, page
+    size, page token).
     """
 
 class TicketServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -371,6 +385,19 @@ class TicketServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_ticket_service_pb2.ListTicketEventsResponse, _abc.Awaitable[_ticket_service_pb2.ListTicketEventsResponse]]:
         """Lists a ticket's events, oldest first.
         Errors: INVALID_ARGUMENT (name, page size, page token); NOT_FOUND.
+        """
+
+    @_abc_1.abstractmethod
+    def ListTicketsByDeadline(
+        self,
+        request: _ticket_service_pb2.ListTicketsByDeadlineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ticket_service_pb2.ListTicketsByDeadlineResponse, _abc.Awaitable[_ticket_service_pb2.ListTicketsByDeadlineResponse]]:
+        """Lists tickets still waiting for their first response, earliest deadline
+        first: those due within a window, at risk, or breached. States are
+        computed from the deadlines at the time of the call.
+        Errors: INVALID_ARGUMENT (negative window, unknown enum values, page
+        size, page token).
         """
 
 def add_TicketServiceServicer_to_server(servicer: TicketServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

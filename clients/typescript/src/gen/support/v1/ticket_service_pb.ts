@@ -4,13 +4,13 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { FieldMask } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_field_mask } from "@bufbuild/protobuf/wkt";
+import type { Duration, FieldMask } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_field_mask } from "@bufbuild/protobuf/wkt";
 import type { Account } from "./account_pb.js";
 import { file_support_v1_account } from "./account_pb.js";
-import type { Channel, Impact, Priority } from "./policy_pb.js";
+import type { Channel, Impact, Plan, Priority } from "./policy_pb.js";
 import { file_support_v1_policy } from "./policy_pb.js";
-import type { ChatSession, NotificationMethod, PhoneCall, Ticket, TicketEvent, TicketStatus, WebFormSubmission } from "./ticket_pb.js";
+import type { ChatSession, NotificationMethod, PhoneCall, SlaState, Ticket, TicketEvent, TicketStatus, WebFormSubmission } from "./ticket_pb.js";
 import { file_support_v1_ticket } from "./ticket_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -18,7 +18,100 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file support/v1/ticket_service.proto.
  */
 export const file_support_v1_ticket_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch9zdXBwb3J0L3YxL3RpY2tldF9zZXJ2aWNlLnByb3RvEgpzdXBwb3J0LnYxImsKGEFja25vd2xlZGdlVGlja2V0UmVxdWVzdBIMCgRuYW1lGAEgASgJEhEKCXJlc3BvbmRlchgCIAEoCRIuCgZtZXRob2QYAyABKA4yHi5zdXBwb3J0LnYxLk5vdGlmaWNhdGlvbk1ldGhvZCI/ChlBY2tub3dsZWRnZVRpY2tldFJlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0InAKGVVwZGF0ZVRpY2tldFN0YXR1c1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIoCgZzdGF0dXMYAiABKA4yGC5zdXBwb3J0LnYxLlRpY2tldFN0YXR1cxINCgVhY3RvchgDIAEoCRIMCgRub3RlGAQgASgJIkAKGlVwZGF0ZVRpY2tldFN0YXR1c1Jlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0IkEKFFJlc29sdmVUaWNrZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSDQoFYWN0b3IYAiABKAkSDAoEbm90ZRgDIAEoCSI7ChVSZXNvbHZlVGlja2V0UmVzcG9uc2USIgoGdGlja2V0GAEgASgLMhIuc3VwcG9ydC52MS5UaWNrZXQiQgoTUmVvcGVuVGlja2V0UmVxdWVzdBIMCgRuYW1lGAEgASgJEg0KBWFjdG9yGAIgASgJEg4KBnJlYXNvbhgDIAEoCSI6ChRSZW9wZW5UaWNrZXRSZXNwb25zZRIiCgZ0aWNrZXQYASABKAsyEi5zdXBwb3J0LnYxLlRpY2tldCIxChJDbG9zZVRpY2tldFJlcXVlc3QSDAoEbmFtZRgBIAEoCRINCgVhY3RvchgCIAEoCSI5ChNDbG9zZVRpY2tldFJlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0InAKGVJlcHJpb3JpdGl6ZVRpY2tldFJlcXVlc3QSDAoEbmFtZRgBIAEoCRImCghwcmlvcml0eRgCIAEoDjIULnN1cHBvcnQudjEuUHJpb3JpdHkSDQoFYWN0b3IYAyABKAkSDgoGcmVhc29uGAQgASgJIkAKGlJlcHJpb3JpdGl6ZVRpY2tldFJlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0Ik4KF0xpc3RUaWNrZXRFdmVudHNSZXF1ZXN0EgwKBG5hbWUYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiXAoYTGlzdFRpY2tldEV2ZW50c1Jlc3BvbnNlEicKBmV2ZW50cxgBIAMoCzIXLnN1cHBvcnQudjEuVGlja2V0RXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlAKFENyZWF0ZUFjY291bnRSZXF1ZXN0EhIKCmFjY291bnRfaWQYASABKAkSJAoHYWNjb3VudBgCIAEoCzITLnN1cHBvcnQudjEuQWNjb3VudCI9ChVDcmVhdGVBY2NvdW50UmVzcG9uc2USJAoHYWNjb3VudBgBIAEoCzITLnN1cHBvcnQudjEuQWNjb3VudCIhChFHZXRBY2NvdW50UmVxdWVzdBIMCgRuYW1lGAEgASgJIjoKEkdldEFjY291bnRSZXNwb25zZRIkCgdhY2NvdW50GAEgASgLMhMuc3VwcG9ydC52MS5BY2NvdW50Im0KFFVwZGF0ZUFjY291bnRSZXF1ZXN0EiQKB2FjY291bnQYASABKAsyEy5zdXBwb3J0LnYxLkFjY291bnQSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIj0KFVVwZGF0ZUFjY291bnRSZXNwb25zZRIkCgdhY2NvdW50GAEgASgLMhMuc3VwcG9ydC52MS5BY2NvdW50IjwKE0xpc3RBY2NvdW50c1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiVgoUTGlzdEFjY291bnRzUmVzcG9uc2USJQoIYWNjb3VudHMYASADKAsyEy5zdXBwb3J0LnYxLkFjY291bnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIpcCChNDcmVhdGVUaWNrZXRSZXF1ZXN0Eg8KB2FjY291bnQYASABKAkSMQoId2ViX2Zvcm0YAiABKAsyHS5zdXBwb3J0LnYxLldlYkZvcm1TdWJtaXNzaW9uSAASJwoEY2hhdBgDIAEoCzIXLnN1cHBvcnQudjEuQ2hhdFNlc3Npb25IABIrCgpwaG9uZV9jYWxsGAQgASgLMhUuc3VwcG9ydC52MS5QaG9uZUNhbGxIABIPCgdzdWJqZWN0GAUgASgJEhMKC2Rlc2NyaXB0aW9uGAYgASgJEiIKBmltcGFjdBgHIAEoCzISLnN1cHBvcnQudjEuSW1wYWN0EhIKCnJlcXVlc3RfaWQYCCABKAlCCAoGb3JpZ2luIjoKFENyZWF0ZVRpY2tldFJlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0IiAKEEdldFRpY2tldFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI3ChFHZXRUaWNrZXRSZXNwb25zZRIiCgZ0aWNrZXQYASABKAsyEi5zdXBwb3J0LnYxLlRpY2tldCLEAQoSTGlzdFRpY2tldHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg8KB2FjY291bnQYAyABKAkSJAoHY2hhbm5lbBgEIAEoDjITLnN1cHBvcnQudjEuQ2hhbm5lbBImCghwcmlvcml0eRgFIAEoDjIULnN1cHBvcnQudjEuUHJpb3JpdHkSKAoGc3RhdHVzGAYgASgOMhguc3VwcG9ydC52MS5UaWNrZXRTdGF0dXMiUwoTTGlzdFRpY2tldHNSZXNwb25zZRIjCgd0aWNrZXRzGAEgAygLMhIuc3VwcG9ydC52MS5UaWNrZXQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJMswJCg1UaWNrZXRTZXJ2aWNlElQKDUNyZWF0ZUFjY291bnQSIC5zdXBwb3J0LnYxLkNyZWF0ZUFjY291bnRSZXF1ZXN0GiEuc3VwcG9ydC52MS5DcmVhdGVBY2NvdW50UmVzcG9uc2USSwoKR2V0QWNjb3VudBIdLnN1cHBvcnQudjEuR2V0QWNjb3VudFJlcXVlc3QaHi5zdXBwb3J0LnYxLkdldEFjY291bnRSZXNwb25zZRJUCg1VcGRhdGVBY2NvdW50EiAuc3VwcG9ydC52MS5VcGRhdGVBY2NvdW50UmVxdWVzdBohLnN1cHBvcnQudjEuVXBkYXRlQWNjb3VudFJlc3BvbnNlElEKDExpc3RBY2NvdW50cxIfLnN1cHBvcnQudjEuTGlzdEFjY291bnRzUmVxdWVzdBogLnN1cHBvcnQudjEuTGlzdEFjY291bnRzUmVzcG9uc2USUQoMQ3JlYXRlVGlja2V0Eh8uc3VwcG9ydC52MS5DcmVhdGVUaWNrZXRSZXF1ZXN0GiAuc3VwcG9ydC52MS5DcmVhdGVUaWNrZXRSZXNwb25zZRJICglHZXRUaWNrZXQSHC5zdXBwb3J0LnYxLkdldFRpY2tldFJlcXVlc3QaHS5zdXBwb3J0LnYxLkdldFRpY2tldFJlc3BvbnNlEk4KC0xpc3RUaWNrZXRzEh4uc3VwcG9ydC52MS5MaXN0VGlja2V0c1JlcXVlc3QaHy5zdXBwb3J0LnYxLkxpc3RUaWNrZXRzUmVzcG9uc2USYAoRQWNrbm93bGVkZ2VUaWNrZXQSJC5zdXBwb3J0LnYxLkFja25vd2xlZGdlVGlja2V0UmVxdWVzdBolLnN1cHBvcnQudjEuQWNrbm93bGVkZ2VUaWNrZXRSZXNwb25zZRJjChJVcGRhdGVUaWNrZXRTdGF0dXMSJS5zdXBwb3J0LnYxLlVwZGF0ZVRpY2tldFN0YXR1c1JlcXVlc3QaJi5zdXBwb3J0LnYxLlVwZGF0ZVRpY2tldFN0YXR1c1Jlc3BvbnNlElQKDVJlc29sdmVUaWNrZXQSIC5zdXBwb3J0LnYxLlJlc29sdmVUaWNrZXRSZXF1ZXN0GiEuc3VwcG9ydC52MS5SZXNvbHZlVGlja2V0UmVzcG9uc2USUQoMUmVvcGVuVGlja2V0Eh8uc3VwcG9ydC52MS5SZW9wZW5UaWNrZXRSZXF1ZXN0GiAuc3VwcG9ydC52MS5SZW9wZW5UaWNrZXRSZXNwb25zZRJOCgtDbG9zZVRpY2tldBIeLnN1cHBvcnQudjEuQ2xvc2VUaWNrZXRSZXF1ZXN0Gh8uc3VwcG9ydC52MS5DbG9zZVRpY2tldFJlc3BvbnNlEmMKElJlcHJpb3JpdGl6ZVRpY2tldBIlLnN1cHBvcnQudjEuUmVwcmlvcml0aXplVGlja2V0UmVxdWVzdBomLnN1cHBvcnQudjEuUmVwcmlvcml0aXplVGlja2V0UmVzcG9uc2USXQoQTGlzdFRpY2tldEV2ZW50cxIjLnN1cHBvcnQudjEuTGlzdFRpY2tldEV2ZW50c1JlcXVlc3QaJC5zdXBwb3J0LnYxLkxpc3RUaWNrZXRFdmVudHNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_field_mask, file_support_v1_account, file_support_v1_policy, file_support_v1_ticket]);
+  fileDesc("Ch9zdXBwb3J0L3YxL3RpY2tldF9zZXJ2aWNlLnByb3RvEgpzdXBwb3J0LnYxIowCChxMaXN0VGlja2V0c0J5RGVhZGxpbmVSZXF1ZXN0Ei0KCmR1ZV93aXRoaW4YASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKAoKc2xhX3N0YXRlcxgCIAMoDjIULnN1cHBvcnQudjEuU2xhU3RhdGUSHgoEcGxhbhgDIAEoDjIQLnN1cHBvcnQudjEuUGxhbhImCghwcmlvcml0eRgEIAEoDjIULnN1cHBvcnQudjEuUHJpb3JpdHkSJAoHY2hhbm5lbBgFIAEoDjITLnN1cHBvcnQudjEuQ2hhbm5lbBIRCglwYWdlX3NpemUYBiABKAUSEgoKcGFnZV90b2tlbhgHIAEoCSJdCh1MaXN0VGlja2V0c0J5RGVhZGxpbmVSZXNwb25zZRIjCgd0aWNrZXRzGAEgAygLMhIuc3VwcG9ydC52MS5UaWNrZXQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImsKGEFja25vd2xlZGdlVGlja2V0UmVxdWVzdBIMCgRuYW1lGAEgASgJEhEKCXJlc3BvbmRlchgCIAEoCRIuCgZtZXRob2QYAyABKA4yHi5zdXBwb3J0LnYxLk5vdGlmaWNhdGlvbk1ldGhvZCI/ChlBY2tub3dsZWRnZVRpY2tldFJlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0InAKGVVwZGF0ZVRpY2tldFN0YXR1c1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIoCgZzdGF0dXMYAiABKA4yGC5zdXBwb3J0LnYxLlRpY2tldFN0YXR1cxINCgVhY3RvchgDIAEoCRIMCgRub3RlGAQgASgJIkAKGlVwZGF0ZVRpY2tldFN0YXR1c1Jlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0IkEKFFJlc29sdmVUaWNrZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSDQoFYWN0b3IYAiABKAkSDAoEbm90ZRgDIAEoCSI7ChVSZXNvbHZlVGlja2V0UmVzcG9uc2USIgoGdGlja2V0GAEgASgLMhIuc3VwcG9ydC52MS5UaWNrZXQiQgoTUmVvcGVuVGlja2V0UmVxdWVzdBIMCgRuYW1lGAEgASgJEg0KBWFjdG9yGAIgASgJEg4KBnJlYXNvbhgDIAEoCSI6ChRSZW9wZW5UaWNrZXRSZXNwb25zZRIiCgZ0aWNrZXQYASABKAsyEi5zdXBwb3J0LnYxLlRpY2tldCIxChJDbG9zZVRpY2tldFJlcXVlc3QSDAoEbmFtZRgBIAEoCRINCgVhY3RvchgCIAEoCSI5ChNDbG9zZVRpY2tldFJlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0InAKGVJlcHJpb3JpdGl6ZVRpY2tldFJlcXVlc3QSDAoEbmFtZRgBIAEoCRImCghwcmlvcml0eRgCIAEoDjIULnN1cHBvcnQudjEuUHJpb3JpdHkSDQoFYWN0b3IYAyABKAkSDgoGcmVhc29uGAQgASgJIkAKGlJlcHJpb3JpdGl6ZVRpY2tldFJlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0Ik4KF0xpc3RUaWNrZXRFdmVudHNSZXF1ZXN0EgwKBG5hbWUYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiXAoYTGlzdFRpY2tldEV2ZW50c1Jlc3BvbnNlEicKBmV2ZW50cxgBIAMoCzIXLnN1cHBvcnQudjEuVGlja2V0RXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlAKFENyZWF0ZUFjY291bnRSZXF1ZXN0EhIKCmFjY291bnRfaWQYASABKAkSJAoHYWNjb3VudBgCIAEoCzITLnN1cHBvcnQudjEuQWNjb3VudCI9ChVDcmVhdGVBY2NvdW50UmVzcG9uc2USJAoHYWNjb3VudBgBIAEoCzITLnN1cHBvcnQudjEuQWNjb3VudCIhChFHZXRBY2NvdW50UmVxdWVzdBIMCgRuYW1lGAEgASgJIjoKEkdldEFjY291bnRSZXNwb25zZRIkCgdhY2NvdW50GAEgASgLMhMuc3VwcG9ydC52MS5BY2NvdW50Im0KFFVwZGF0ZUFjY291bnRSZXF1ZXN0EiQKB2FjY291bnQYASABKAsyEy5zdXBwb3J0LnYxLkFjY291bnQSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIj0KFVVwZGF0ZUFjY291bnRSZXNwb25zZRIkCgdhY2NvdW50GAEgASgLMhMuc3VwcG9ydC52MS5BY2NvdW50IjwKE0xpc3RBY2NvdW50c1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiVgoUTGlzdEFjY291bnRzUmVzcG9uc2USJQoIYWNjb3VudHMYASADKAsyEy5zdXBwb3J0LnYxLkFjY291bnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIpcCChNDcmVhdGVUaWNrZXRSZXF1ZXN0Eg8KB2FjY291bnQYASABKAkSMQoId2ViX2Zvcm0YAiABKAsyHS5zdXBwb3J0LnYxLldlYkZvcm1TdWJtaXNzaW9uSAASJwoEY2hhdBgDIAEoCzIXLnN1cHBvcnQudjEuQ2hhdFNlc3Npb25IABIrCgpwaG9uZV9jYWxsGAQgASgLMhUuc3VwcG9ydC52MS5QaG9uZUNhbGxIABIPCgdzdWJqZWN0GAUgASgJEhMKC2Rlc2NyaXB0aW9uGAYgASgJEiIKBmltcGFjdBgHIAEoCzISLnN1cHBvcnQudjEuSW1wYWN0EhIKCnJlcXVlc3RfaWQYCCABKAlCCAoGb3JpZ2luIjoKFENyZWF0ZVRpY2tldFJlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0IiAKEEdldFRpY2tldFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI3ChFHZXRUaWNrZXRSZXNwb25zZRIiCgZ0aWNrZXQYASABKAsyEi5zdXBwb3J0LnYxLlRpY2tldCLEAQoSTGlzdFRpY2tldHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg8KB2FjY291bnQYAyABKAkSJAoHY2hhbm5lbBgEIAEoDjITLnN1cHBvcnQudjEuQ2hhbm5lbBImCghwcmlvcml0eRgFIAEoDjIULnN1cHBvcnQudjEuUHJpb3JpdHkSKAoGc3RhdHVzGAYgASgOMhguc3VwcG9ydC52MS5UaWNrZXRTdGF0dXMiUwoTTGlzdFRpY2tldHNSZXNwb25zZRIjCgd0aWNrZXRzGAEgAygLMhIuc3VwcG9ydC52MS5UaWNrZXQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJMroKCg1UaWNrZXRTZXJ2aWNlElQKDUNyZWF0ZUFjY291bnQSIC5zdXBwb3J0LnYxLkNyZWF0ZUFjY291bnRSZXF1ZXN0GiEuc3VwcG9ydC52MS5DcmVhdGVBY2NvdW50UmVzcG9uc2USSwoKR2V0QWNjb3VudBIdLnN1cHBvcnQudjEuR2V0QWNjb3VudFJlcXVlc3QaHi5zdXBwb3J0LnYxLkdldEFjY291bnRSZXNwb25zZRJUCg1VcGRhdGVBY2NvdW50EiAuc3VwcG9ydC52MS5VcGRhdGVBY2NvdW50UmVxdWVzdBohLnN1cHBvcnQudjEuVXBkYXRlQWNjb3VudFJlc3BvbnNlElEKDExpc3RBY2NvdW50cxIfLnN1cHBvcnQudjEuTGlzdEFjY291bnRzUmVxdWVzdBogLnN1cHBvcnQudjEuTGlzdEFjY291bnRzUmVzcG9uc2USUQoMQ3JlYXRlVGlja2V0Eh8uc3VwcG9ydC52MS5DcmVhdGVUaWNrZXRSZXF1ZXN0GiAuc3VwcG9ydC52MS5DcmVhdGVUaWNrZXRSZXNwb25zZRJICglHZXRUaWNrZXQSHC5zdXBwb3J0LnYxLkdldFRpY2tldFJlcXVlc3QaHS5zdXBwb3J0LnYxLkdldFRpY2tldFJlc3BvbnNlEk4KC0xpc3RUaWNrZXRzEh4uc3VwcG9ydC52MS5MaXN0VGlja2V0c1JlcXVlc3QaHy5zdXBwb3J0LnYxLkxpc3RUaWNrZXRzUmVzcG9uc2USYAoRQWNrbm93bGVkZ2VUaWNrZXQSJC5zdXBwb3J0LnYxLkFja25vd2xlZGdlVGlja2V0UmVxdWVzdBolLnN1cHBvcnQudjEuQWNrbm93bGVkZ2VUaWNrZXRSZXNwb25zZRJjChJVcGRhdGVUaWNrZXRTdGF0dXMSJS5zdXBwb3J0LnYxLlVwZGF0ZVRpY2tldFN0YXR1c1JlcXVlc3QaJi5zdXBwb3J0LnYxLlVwZGF0ZVRpY2tldFN0YXR1c1Jlc3BvbnNlElQKDVJlc29sdmVUaWNrZXQSIC5zdXBwb3J0LnYxLlJlc29sdmVUaWNrZXRSZXF1ZXN0GiEuc3VwcG9ydC52MS5SZXNvbHZlVGlja2V0UmVzcG9uc2USUQoMUmVvcGVuVGlja2V0Eh8uc3VwcG9ydC52MS5SZW9wZW5UaWNrZXRSZXF1ZXN0GiAuc3VwcG9ydC52MS5SZW9wZW5UaWNrZXRSZXNwb25zZRJOCgtDbG9zZVRpY2tldBIeLnN1cHBvcnQudjEuQ2xvc2VUaWNrZXRSZXF1ZXN0Gh8uc3VwcG9ydC52MS5DbG9zZVRpY2tldFJlc3BvbnNlEmMKElJlcHJpb3JpdGl6ZVRpY2tldBIlLnN1cHBvcnQudjEuUmVwcmlvcml0aXplVGlja2V0UmVxdWVzdBomLnN1cHBvcnQudjEuUmVwcmlvcml0aXplVGlja2V0UmVzcG9uc2USXQoQTGlzdFRpY2tldEV2ZW50cxIjLnN1cHBvcnQudjEuTGlzdFRpY2tldEV2ZW50c1JlcXVlc3QaJC5zdXBwb3J0LnYxLkxpc3RUaWNrZXRFdmVudHNSZXNwb25zZRJsChVMaXN0VGlja2V0c0J5RGVhZGxpbmUSKC5zdXBwb3J0LnYxLkxpc3RUaWNrZXRzQnlEZWFkbGluZVJlcXVlc3QaKS5zdXBwb3J0LnYxLkxpc3RUaWNrZXRzQnlEZWFkbGluZVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_field_mask, file_support_v1_account, file_support_v1_policy, file_support_v1_ticket]);
+
+/**
+ * Request for TicketService.ListTicketsByDeadline. Unset filters match everything.
+ *
+ * @generated from message support.v1.ListTicketsByDeadlineRequest
+ */
+export type ListTicketsByDeadlineRequest = Message<"support.v1.ListTicketsByDeadlineRequest"> & {
+  /**
+   * Only tickets whose deadline falls between now and now + `due_within`
+   * (not yet breached). Unset: any deadline.
+   *
+   * @generated from field: google.protobuf.Duration due_within = 1;
+   */
+  dueWithin?: Duration | undefined;
+
+  /**
+   * Only tickets in these states: SLA_STATE_ON_TRACK, SLA_STATE_AT_RISK or
+   * SLA_STATE_BREACHED. Empty: all three.
+   *
+   * @generated from field: repeated support.v1.SlaState sla_states = 2;
+   */
+  slaStates: SlaState[];
+
+  /**
+   * Only tickets of this plan (as received).
+   *
+   * @generated from field: support.v1.Plan plan = 3;
+   */
+  plan: Plan;
+
+  /**
+   * Only tickets with this priority.
+   *
+   * @generated from field: support.v1.Priority priority = 4;
+   */
+  priority: Priority;
+
+  /**
+   * Only tickets from this channel.
+   *
+   * @generated from field: support.v1.Channel channel = 5;
+   */
+  channel: Channel;
+
+  /**
+   * Maximum tickets to return; 0 means 50, values above 500 are treated as 500.
+   *
+   * @generated from field: int32 page_size = 6;
+   */
+  pageSize: number;
+
+  /**
+   * The `next_page_token` of a previous call with the same filters.
+   *
+   * @generated from field: string page_token = 7;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message support.v1.ListTicketsByDeadlineRequest.
+ * Use `create(ListTicketsByDeadlineRequestSchema)` to create a new message.
+ */
+export const ListTicketsByDeadlineRequestSchema: GenMessage<ListTicketsByDeadlineRequest> = /*@__PURE__*/
+  messageDesc(file_support_v1_ticket_service, 0);
+
+/**
+ * Response for TicketService.ListTicketsByDeadline.
+ *
+ * @generated from message support.v1.ListTicketsByDeadlineResponse
+ */
+export type ListTicketsByDeadlineResponse = Message<"support.v1.ListTicketsByDeadlineResponse"> & {
+  /**
+   * The tickets on this page, earliest deadline first.
+   *
+   * @generated from field: repeated support.v1.Ticket tickets = 1;
+   */
+  tickets: Ticket[];
+
+  /**
+   * Token for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message support.v1.ListTicketsByDeadlineResponse.
+ * Use `create(ListTicketsByDeadlineResponseSchema)` to create a new message.
+ */
+export const ListTicketsByDeadlineResponseSchema: GenMessage<ListTicketsByDeadlineResponse> = /*@__PURE__*/
+  messageDesc(file_support_v1_ticket_service, 1);
 
 /**
  * Request for TicketService.AcknowledgeTicket.
@@ -53,7 +146,7 @@ export type AcknowledgeTicketRequest = Message<"support.v1.AcknowledgeTicketRequ
  * Use `create(AcknowledgeTicketRequestSchema)` to create a new message.
  */
 export const AcknowledgeTicketRequestSchema: GenMessage<AcknowledgeTicketRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 0);
+  messageDesc(file_support_v1_ticket_service, 2);
 
 /**
  * Response for TicketService.AcknowledgeTicket.
@@ -74,7 +167,7 @@ export type AcknowledgeTicketResponse = Message<"support.v1.AcknowledgeTicketRes
  * Use `create(AcknowledgeTicketResponseSchema)` to create a new message.
  */
 export const AcknowledgeTicketResponseSchema: GenMessage<AcknowledgeTicketResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 1);
+  messageDesc(file_support_v1_ticket_service, 3);
 
 /**
  * Request for TicketService.UpdateTicketStatus.
@@ -116,7 +209,7 @@ export type UpdateTicketStatusRequest = Message<"support.v1.UpdateTicketStatusRe
  * Use `create(UpdateTicketStatusRequestSchema)` to create a new message.
  */
 export const UpdateTicketStatusRequestSchema: GenMessage<UpdateTicketStatusRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 2);
+  messageDesc(file_support_v1_ticket_service, 4);
 
 /**
  * Response for TicketService.UpdateTicketStatus.
@@ -137,7 +230,7 @@ export type UpdateTicketStatusResponse = Message<"support.v1.UpdateTicketStatusR
  * Use `create(UpdateTicketStatusResponseSchema)` to create a new message.
  */
 export const UpdateTicketStatusResponseSchema: GenMessage<UpdateTicketStatusResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 3);
+  messageDesc(file_support_v1_ticket_service, 5);
 
 /**
  * Request for TicketService.ResolveTicket.
@@ -172,7 +265,7 @@ export type ResolveTicketRequest = Message<"support.v1.ResolveTicketRequest"> & 
  * Use `create(ResolveTicketRequestSchema)` to create a new message.
  */
 export const ResolveTicketRequestSchema: GenMessage<ResolveTicketRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 4);
+  messageDesc(file_support_v1_ticket_service, 6);
 
 /**
  * Response for TicketService.ResolveTicket.
@@ -193,7 +286,7 @@ export type ResolveTicketResponse = Message<"support.v1.ResolveTicketResponse"> 
  * Use `create(ResolveTicketResponseSchema)` to create a new message.
  */
 export const ResolveTicketResponseSchema: GenMessage<ResolveTicketResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 5);
+  messageDesc(file_support_v1_ticket_service, 7);
 
 /**
  * Request for TicketService.ReopenTicket.
@@ -228,7 +321,7 @@ export type ReopenTicketRequest = Message<"support.v1.ReopenTicketRequest"> & {
  * Use `create(ReopenTicketRequestSchema)` to create a new message.
  */
 export const ReopenTicketRequestSchema: GenMessage<ReopenTicketRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 6);
+  messageDesc(file_support_v1_ticket_service, 8);
 
 /**
  * Response for TicketService.ReopenTicket.
@@ -249,7 +342,7 @@ export type ReopenTicketResponse = Message<"support.v1.ReopenTicketResponse"> & 
  * Use `create(ReopenTicketResponseSchema)` to create a new message.
  */
 export const ReopenTicketResponseSchema: GenMessage<ReopenTicketResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 7);
+  messageDesc(file_support_v1_ticket_service, 9);
 
 /**
  * Request for TicketService.CloseTicket.
@@ -277,7 +370,7 @@ export type CloseTicketRequest = Message<"support.v1.CloseTicketRequest"> & {
  * Use `create(CloseTicketRequestSchema)` to create a new message.
  */
 export const CloseTicketRequestSchema: GenMessage<CloseTicketRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 8);
+  messageDesc(file_support_v1_ticket_service, 10);
 
 /**
  * Response for TicketService.CloseTicket.
@@ -298,7 +391,7 @@ export type CloseTicketResponse = Message<"support.v1.CloseTicketResponse"> & {
  * Use `create(CloseTicketResponseSchema)` to create a new message.
  */
 export const CloseTicketResponseSchema: GenMessage<CloseTicketResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 9);
+  messageDesc(file_support_v1_ticket_service, 11);
 
 /**
  * Request for TicketService.ReprioritizeTicket.
@@ -340,7 +433,7 @@ export type ReprioritizeTicketRequest = Message<"support.v1.ReprioritizeTicketRe
  * Use `create(ReprioritizeTicketRequestSchema)` to create a new message.
  */
 export const ReprioritizeTicketRequestSchema: GenMessage<ReprioritizeTicketRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 10);
+  messageDesc(file_support_v1_ticket_service, 12);
 
 /**
  * Response for TicketService.ReprioritizeTicket.
@@ -361,7 +454,7 @@ export type ReprioritizeTicketResponse = Message<"support.v1.ReprioritizeTicketR
  * Use `create(ReprioritizeTicketResponseSchema)` to create a new message.
  */
 export const ReprioritizeTicketResponseSchema: GenMessage<ReprioritizeTicketResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 11);
+  messageDesc(file_support_v1_ticket_service, 13);
 
 /**
  * Request for TicketService.ListTicketEvents.
@@ -396,7 +489,7 @@ export type ListTicketEventsRequest = Message<"support.v1.ListTicketEventsReques
  * Use `create(ListTicketEventsRequestSchema)` to create a new message.
  */
 export const ListTicketEventsRequestSchema: GenMessage<ListTicketEventsRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 12);
+  messageDesc(file_support_v1_ticket_service, 14);
 
 /**
  * Response for TicketService.ListTicketEvents.
@@ -424,7 +517,7 @@ export type ListTicketEventsResponse = Message<"support.v1.ListTicketEventsRespo
  * Use `create(ListTicketEventsResponseSchema)` to create a new message.
  */
 export const ListTicketEventsResponseSchema: GenMessage<ListTicketEventsResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 13);
+  messageDesc(file_support_v1_ticket_service, 15);
 
 /**
  * Request for TicketService.CreateAccount.
@@ -454,7 +547,7 @@ export type CreateAccountRequest = Message<"support.v1.CreateAccountRequest"> & 
  * Use `create(CreateAccountRequestSchema)` to create a new message.
  */
 export const CreateAccountRequestSchema: GenMessage<CreateAccountRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 14);
+  messageDesc(file_support_v1_ticket_service, 16);
 
 /**
  * Response for TicketService.CreateAccount.
@@ -475,7 +568,7 @@ export type CreateAccountResponse = Message<"support.v1.CreateAccountResponse"> 
  * Use `create(CreateAccountResponseSchema)` to create a new message.
  */
 export const CreateAccountResponseSchema: GenMessage<CreateAccountResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 15);
+  messageDesc(file_support_v1_ticket_service, 17);
 
 /**
  * Request for TicketService.GetAccount.
@@ -496,7 +589,7 @@ export type GetAccountRequest = Message<"support.v1.GetAccountRequest"> & {
  * Use `create(GetAccountRequestSchema)` to create a new message.
  */
 export const GetAccountRequestSchema: GenMessage<GetAccountRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 16);
+  messageDesc(file_support_v1_ticket_service, 18);
 
 /**
  * Response for TicketService.GetAccount.
@@ -517,7 +610,7 @@ export type GetAccountResponse = Message<"support.v1.GetAccountResponse"> & {
  * Use `create(GetAccountResponseSchema)` to create a new message.
  */
 export const GetAccountResponseSchema: GenMessage<GetAccountResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 17);
+  messageDesc(file_support_v1_ticket_service, 19);
 
 /**
  * Request for TicketService.UpdateAccount.
@@ -546,7 +639,7 @@ export type UpdateAccountRequest = Message<"support.v1.UpdateAccountRequest"> & 
  * Use `create(UpdateAccountRequestSchema)` to create a new message.
  */
 export const UpdateAccountRequestSchema: GenMessage<UpdateAccountRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 18);
+  messageDesc(file_support_v1_ticket_service, 20);
 
 /**
  * Response for TicketService.UpdateAccount.
@@ -567,7 +660,7 @@ export type UpdateAccountResponse = Message<"support.v1.UpdateAccountResponse"> 
  * Use `create(UpdateAccountResponseSchema)` to create a new message.
  */
 export const UpdateAccountResponseSchema: GenMessage<UpdateAccountResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 19);
+  messageDesc(file_support_v1_ticket_service, 21);
 
 /**
  * Request for TicketService.ListAccounts.
@@ -595,7 +688,7 @@ export type ListAccountsRequest = Message<"support.v1.ListAccountsRequest"> & {
  * Use `create(ListAccountsRequestSchema)` to create a new message.
  */
 export const ListAccountsRequestSchema: GenMessage<ListAccountsRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 20);
+  messageDesc(file_support_v1_ticket_service, 22);
 
 /**
  * Response for TicketService.ListAccounts.
@@ -623,7 +716,7 @@ export type ListAccountsResponse = Message<"support.v1.ListAccountsResponse"> & 
  * Use `create(ListAccountsResponseSchema)` to create a new message.
  */
 export const ListAccountsResponseSchema: GenMessage<ListAccountsResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 21);
+  messageDesc(file_support_v1_ticket_service, 23);
 
 /**
  * Request for TicketService.CreateTicket.
@@ -705,7 +798,7 @@ export type CreateTicketRequest = Message<"support.v1.CreateTicketRequest"> & {
  * Use `create(CreateTicketRequestSchema)` to create a new message.
  */
 export const CreateTicketRequestSchema: GenMessage<CreateTicketRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 22);
+  messageDesc(file_support_v1_ticket_service, 24);
 
 /**
  * Response for TicketService.CreateTicket.
@@ -726,7 +819,7 @@ export type CreateTicketResponse = Message<"support.v1.CreateTicketResponse"> & 
  * Use `create(CreateTicketResponseSchema)` to create a new message.
  */
 export const CreateTicketResponseSchema: GenMessage<CreateTicketResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 23);
+  messageDesc(file_support_v1_ticket_service, 25);
 
 /**
  * Request for TicketService.GetTicket.
@@ -747,7 +840,7 @@ export type GetTicketRequest = Message<"support.v1.GetTicketRequest"> & {
  * Use `create(GetTicketRequestSchema)` to create a new message.
  */
 export const GetTicketRequestSchema: GenMessage<GetTicketRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 24);
+  messageDesc(file_support_v1_ticket_service, 26);
 
 /**
  * Response for TicketService.GetTicket.
@@ -768,7 +861,7 @@ export type GetTicketResponse = Message<"support.v1.GetTicketResponse"> & {
  * Use `create(GetTicketResponseSchema)` to create a new message.
  */
 export const GetTicketResponseSchema: GenMessage<GetTicketResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 25);
+  messageDesc(file_support_v1_ticket_service, 27);
 
 /**
  * Request for TicketService.ListTickets. Unset filters match everything.
@@ -824,7 +917,7 @@ export type ListTicketsRequest = Message<"support.v1.ListTicketsRequest"> & {
  * Use `create(ListTicketsRequestSchema)` to create a new message.
  */
 export const ListTicketsRequestSchema: GenMessage<ListTicketsRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 26);
+  messageDesc(file_support_v1_ticket_service, 28);
 
 /**
  * Response for TicketService.ListTickets.
@@ -852,7 +945,7 @@ export type ListTicketsResponse = Message<"support.v1.ListTicketsResponse"> & {
  * Use `create(ListTicketsResponseSchema)` to create a new message.
  */
 export const ListTicketsResponseSchema: GenMessage<ListTicketsResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 27);
+  messageDesc(file_support_v1_ticket_service, 29);
 
 /**
  * Takes support tickets from the web form, live chat and the phone IVR, and
@@ -1038,6 +1131,20 @@ export const TicketService: GenService<{
     methodKind: "unary";
     input: typeof ListTicketEventsRequestSchema;
     output: typeof ListTicketEventsResponseSchema;
+  },
+  /**
+   * Lists tickets still waiting for their first response, earliest deadline
+   * first: those due within a window, at risk, or breached. States are
+   * computed from the deadlines at the time of the call.
+   * Errors: INVALID_ARGUMENT (negative window, unknown enum values, page
+   * size, page token).
+   *
+   * @generated from rpc support.v1.TicketService.ListTicketsByDeadline
+   */
+  listTicketsByDeadline: {
+    methodKind: "unary";
+    input: typeof ListTicketsByDeadlineRequestSchema;
+    output: typeof ListTicketsByDeadlineResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_support_v1_ticket_service, 0);
