@@ -54,6 +54,9 @@ pub enum Error {
         from: crate::domain::ticket::TicketStatus,
     },
 
+    #[error("the survey was already answered")]
+    SurveyAlreadyAnswered,
+
     /// Someone else changed the ticket between our read and our write.
     #[error("the ticket changed concurrently")]
     Conflict,

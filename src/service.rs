@@ -11,6 +11,7 @@ use crate::domain::clock::Clock;
 use crate::domain::intake;
 use crate::domain::lifecycle::{self, Change};
 use crate::domain::policy::{Policy, Priority};
+use crate::domain::survey::{Rating, Survey};
 use crate::domain::ticket::{
     Account, AccountUpdate, EventKind, NotificationMethod, Ticket, TicketEvent, TicketRequest,
     TicketStatus,
@@ -174,21 +175,27 @@ impl Service {
 
     /// Applies an agent's action: read, let the domain decide, write if the
     /// ticket has not changed meanwhile; on a concurrent change, start over.
-    pub async fn act(&self, key: TicketKey, action: &Action) -> Result<Ticket> {
+    /// Returns the ticket and the survey the action issued, if any.
+    pub async fn act(&self, key: TicketKey, action: &Action) -> Result<(Ticket, Option<Survey>)> {
         for _ in 0..MAX_ATTEMPTS {
             let ticket = self.store.get_ticket(key).await?;
             let change = self.decide(&ticket, action)?;
             if change.is_noop() {
-                return Ok(change.ticket);
+                return Ok((change.ticket, None));
             }
             match self
                 .store
-                .update_ticket(&change.ticket, ticket.version, &change.events)
+                .update_ticket(
+                    &change.ticket,
+                    ticket.version,
+                    &change.events,
+                    change.survey.as_ref(),
+                )
                 .await
             {
                 Ok(stored) => {
                     self.sla_changed.notify_one();
-                    return Ok(stored);
+                    return Ok((stored, change.survey));
                 }
                 Err(Error::Conflict) => continue,
                 Err(err) => return Err(err),
@@ -218,6 +225,46 @@ impl Service {
             } => lifecycle::reprioritize(ticket, &self.policy, *priority, actor, reason, now),
         }?;
         Ok(change)
+    }
+
+    pub async fn answer_survey(
+        &self,
+        token: &str,
+        rating: Rating,
+        comment: Option<String>,
+    ) -> Result<Survey> {
+        let survey = self
+            .store
+            .find_survey(token)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                resource: "survey",
+                name: "the survey with this token".into(),
+            })?;
+        let answered = survey
+            .answer(rating, comment, intake::receipt_time(self.clock.now()))
+            .map_err(|_| Error::SurveyAlreadyAnswered)?;
+        if self.store.answer_survey(&answered).await? {
+            Ok(answered)
+        } else {
+            Err(Error::SurveyAlreadyAnswered)
+        }
+    }
+
+    pub async fn list_surveys(
+        &self,
+        ticket: Option<TicketKey>,
+        answered_only: bool,
+        after_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Survey>> {
+        let ticket_id = match ticket {
+            Some(key) => Some(self.store.get_ticket(key).await?.id),
+            None => None,
+        };
+        self.store
+            .list_surveys(ticket_id, answered_only, after_id, limit)
+            .await
     }
 
     /// Unanswered tickets by deadline, as of now.

@@ -55,7 +55,7 @@ async fn sweep_due(service: &Service, now: chrono::DateTime<chrono::Utc>) -> Res
                 continue;
             }
             match store
-                .update_ticket(&change.ticket, ticket.version, &change.events)
+                .update_ticket(&change.ticket, ticket.version, &change.events, None)
                 .await
             {
                 Ok(_) => {

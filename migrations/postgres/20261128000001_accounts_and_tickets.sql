@@ -98,3 +98,17 @@ CREATE TABLE ticket_events (
 );
 
 CREATE INDEX ticket_events_by_ticket ON ticket_events (ticket_id, id);
+
+-- One satisfaction survey per resolution; answered at most once.
+CREATE TABLE surveys (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    token       TEXT NOT NULL UNIQUE,
+    ticket_id   UUID NOT NULL REFERENCES tickets (id),
+    issued_at   TIMESTAMPTZ NOT NULL,
+    rating      TEXT CHECK (rating IN ('good', 'bad')),
+    comment     TEXT,
+    answered_at TIMESTAMPTZ,
+    CONSTRAINT answered_completely CHECK ((rating IS NULL) = (answered_at IS NULL))
+);
+
+CREATE INDEX surveys_by_ticket ON surveys (ticket_id, id);

@@ -95,3 +95,17 @@ CREATE TABLE ticket_events (
 ) STRICT;
 
 CREATE INDEX ticket_events_by_ticket ON ticket_events (ticket_id, id);
+
+-- One satisfaction survey per resolution; answered at most once.
+CREATE TABLE surveys (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    token       TEXT NOT NULL UNIQUE,
+    ticket_id   BLOB NOT NULL REFERENCES tickets (id),
+    issued_at   TEXT NOT NULL,
+    rating      TEXT CHECK (rating IN ('good', 'bad')),
+    comment     TEXT,
+    answered_at TEXT,
+    CONSTRAINT answered_completely CHECK ((rating IS NULL) = (answered_at IS NULL))
+) STRICT;
+
+CREATE INDEX surveys_by_ticket ON surveys (ticket_id, id);

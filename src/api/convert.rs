@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::domain::policy::{Channel, Plan, Policy, Priority, Region};
 use crate::domain::priority::{Impact, ImpactScope, PriorityDecision, RequestKind, Workaround};
 use crate::domain::sla::SlaState;
+use crate::domain::survey::{Rating, Survey};
 use crate::domain::ticket::{
     Account, EventKind, NotificationMethod, Origin, Ticket, TicketEvent, TicketStatus,
 };
@@ -61,6 +62,9 @@ enum_mapping!(sla_state_to_proto, sla_state_from_proto, SlaState => SlaState {
 });
 enum_mapping!(method_to_proto, method_from_proto, NotificationMethod => NotificationMethod {
     Email <=> Email, ChatMessage <=> ChatMessage, PhoneCall <=> PhoneCall, WebPortal <=> WebPortal,
+});
+enum_mapping!(rating_to_proto, rating_from_proto, Rating => SatisfactionRating {
+    Good <=> Good, Bad <=> Bad,
 });
 enum_mapping!(event_kind_to_proto, event_kind_from_proto, EventKind => TicketEventKind {
     Received <=> Received, StatusChanged <=> StatusChanged, PriorityChanged <=> PriorityChanged,
@@ -180,6 +184,26 @@ impl From<Ticket> for pb::Ticket {
                 responder: r.responder,
                 method: method_to_proto(r.method).into(),
             }),
+        }
+    }
+}
+
+impl From<Survey> for pb::Survey {
+    fn from(survey: Survey) -> Self {
+        Self {
+            name: format!("surveys/{}", survey.id),
+            ticket: format!("tickets/{}", survey.ticket_id),
+            issue_time: Some(timestamp(survey.issued_at)),
+            rating: survey
+                .answer
+                .as_ref()
+                .map_or(0, |a| rating_to_proto(a.rating).into()),
+            comment: survey
+                .answer
+                .as_ref()
+                .and_then(|a| a.comment.clone())
+                .unwrap_or_default(),
+            answer_time: survey.answer.map(|a| timestamp(a.answered_at)),
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod reason {
     pub const REQUEST_ID_REUSED: &str = "REQUEST_ID_REUSED";
     pub const ILLEGAL_TRANSITION: &str = "ILLEGAL_TRANSITION";
     pub const CONCURRENT_UPDATE: &str = "CONCURRENT_UPDATE";
+    pub const SURVEY_ALREADY_ANSWERED: &str = "SURVEY_ALREADY_ANSWERED";
     pub const STORAGE_UNAVAILABLE: &str = "STORAGE_UNAVAILABLE";
     pub const INTERNAL: &str = "INTERNAL";
 }
@@ -136,6 +137,11 @@ impl From<Error> for Status {
                     ),
                 )
             }
+            Error::SurveyAlreadyAnswered => Status::with_error_details(
+                Code::FailedPrecondition,
+                "this survey was already answered; each resolution takes one answer",
+                info(reason::SURVEY_ALREADY_ANSWERED, []),
+            ),
             Error::Conflict => Status::with_error_details(
                 Code::Aborted,
                 "the ticket changed while this request was applied; retry",

@@ -150,7 +150,58 @@ impl TicketService for TicketApi {
         &self,
         request: Request<pb::ResolveTicketRequest>,
     ) -> Result<Response<pb::ResolveTicketResponse>, Status> {
-        agent_action!(self, request, validate::resolve, ResolveTicketResponse)
+        let (key, action) = validate::resolve(request.into_inner())?;
+        let (ticket, survey) = self.service.act(key, &action).await?;
+        Ok(Response::new(pb::ResolveTicketResponse {
+            ticket: Some(ticket.into()),
+            survey_token: survey.map(|s| s.token).unwrap_or_default(),
+        }))
+    }
+
+    async fn answer_survey(
+        &self,
+        request: Request<pb::AnswerSurveyRequest>,
+    ) -> Result<Response<pb::AnswerSurveyResponse>, Status> {
+        let answer = validate::answer_survey(request.into_inner())?;
+        let survey = self
+            .service
+            .answer_survey(&answer.token, answer.rating, answer.comment)
+            .await?;
+        Ok(Response::new(pb::AnswerSurveyResponse {
+            survey: Some(survey.into()),
+        }))
+    }
+
+    async fn list_surveys(
+        &self,
+        request: Request<pb::ListSurveysRequest>,
+    ) -> Result<Response<pb::ListSurveysResponse>, Status> {
+        let request = request.into_inner();
+        let listing = validate::list_surveys(&request)?;
+        let filters = page_token::fingerprint(&format!(
+            "surveys {} {}",
+            request.ticket, request.answered_only
+        ));
+        let after = page_token::decode(&request.page_token, filters)?
+            .map(|key| key.parse::<i64>())
+            .transpose()
+            .map_err(|_| Error::invalid("page_token", "is not a token this server issued"))?;
+        let mut surveys = self
+            .service
+            .list_surveys(
+                listing.ticket,
+                request.answered_only,
+                after,
+                listing.page_size + 1,
+            )
+            .await?;
+        let next_page_token = next_token(&mut surveys, listing.page_size, filters, |s| {
+            s.id.to_string()
+        });
+        Ok(Response::new(pb::ListSurveysResponse {
+            surveys: surveys.into_iter().map(Into::into).collect(),
+            next_page_token,
+        }))
     }
 
     async fn reopen_ticket(
@@ -231,7 +282,7 @@ impl TicketService for TicketApi {
 macro_rules! agent_action {
     ($self:ident, $request:ident, $validate:path, $response:ident) => {{
         let (key, action) = $validate($request.into_inner())?;
-        let ticket = $self.service.act(key, &action).await?;
+        let (ticket, _) = $self.service.act(key, &action).await?;
         Ok(Response::new(pb::$response {
             ticket: Some(ticket.into()),
         }))

@@ -6,12 +6,13 @@ use uuid::Uuid;
 
 use super::convert::{
     channel_from_proto, kind_from_proto, method_from_proto, plan_from_proto, priority_from_proto,
-    region_from_proto, scope_from_proto, sla_state_from_proto, status_from_proto,
-    workaround_from_proto,
+    rating_from_proto, region_from_proto, scope_from_proto, sla_state_from_proto,
+    status_from_proto, workaround_from_proto,
 };
 use crate::domain::policy::Policy;
 use crate::domain::priority::{Impact, MissingImpactField};
 use crate::domain::sla::SlaState;
+use crate::domain::survey::Rating;
 use crate::domain::ticket::{AccountUpdate, Origin, TicketRequest, TicketStatus};
 use crate::error::{Error, FieldViolation, Result};
 use crate::proto::pb;
@@ -476,6 +477,50 @@ pub fn reprioritize(request: pb::ReprioritizeTicketRequest) -> Result<(TicketKey
             reason,
         })
     })
+}
+
+pub struct SurveyAnswerRequest {
+    pub token: String,
+    pub rating: Rating,
+    pub comment: Option<String>,
+}
+
+pub fn answer_survey(request: pb::AnswerSurveyRequest) -> Result<SurveyAnswerRequest> {
+    let mut v = Violations::default();
+    let token = v.required("token", request.token, 64);
+    let rating = v.required_enum("rating", request.rating, rating_from_proto);
+    let comment = v.optional("comment", request.comment, MAX_NOTE_CHARS);
+    v.into_result()?;
+    rating
+        .map(|rating| SurveyAnswerRequest {
+            token,
+            rating,
+            comment,
+        })
+        .ok_or_else(|| Error::Internal("validation let a bad answer through".into()))
+}
+
+pub struct SurveyListing {
+    pub ticket: Option<TicketKey>,
+    pub page_size: i64,
+}
+
+pub fn list_surveys(request: &pb::ListSurveysRequest) -> Result<SurveyListing> {
+    let mut v = Violations::default();
+    let page_size = page_size(&mut v, request.page_size);
+    let ticket = if request.ticket.is_empty() {
+        None
+    } else {
+        match ticket_name(&request.ticket) {
+            Ok(key) => Some(key),
+            Err(_) => {
+                v.add("ticket", "must be tickets/{uuid} or tickets/{number}");
+                None
+            }
+        }
+    };
+    v.into_result()?;
+    Ok(SurveyListing { ticket, page_size })
 }
 
 pub struct EventListing {

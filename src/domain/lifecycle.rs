@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::intake::receipt_time;
 use super::policy::{Policy, Priority};
 use super::sla::{SlaState, at_risk_at};
+use super::survey::Survey;
 use super::ticket::{
     EventKind, FirstResponse, NotificationMethod, SYSTEM_ACTOR, Ticket, TicketEvent, TicketStatus,
 };
@@ -25,6 +26,8 @@ pub struct IllegalTransition {
 pub struct Change {
     pub ticket: Ticket,
     pub events: Vec<TicketEvent>,
+    /// A survey issued by this change (a resolution).
+    pub survey: Option<Survey>,
 }
 
 impl Change {
@@ -32,6 +35,7 @@ impl Change {
         Self {
             ticket: ticket.clone(),
             events: Vec::new(),
+            survey: None,
         }
     }
 
@@ -91,6 +95,7 @@ fn move_to(
     Ok(Change {
         ticket: changed,
         events,
+        survey: None,
     })
 }
 
@@ -133,6 +138,7 @@ pub fn acknowledge(
     Ok(Change {
         ticket: moved.ticket,
         events,
+        survey: None,
     })
 }
 
@@ -150,13 +156,16 @@ pub fn set_work_status(
     move_to(ticket, to, "set status", actor, note, now)
 }
 
+/// Resolves the ticket and issues its satisfaction survey.
 pub fn resolve(
     ticket: &Ticket,
     actor: &str,
     note: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<Change, IllegalTransition> {
-    move_to(ticket, TicketStatus::Resolved, "resolve", actor, note, now)
+    let mut change = move_to(ticket, TicketStatus::Resolved, "resolve", actor, note, now)?;
+    change.survey = Some(Survey::issue(ticket.id, receipt_time(now)));
+    Ok(change)
 }
 
 pub fn reopen(
@@ -243,6 +252,7 @@ pub fn reprioritize(
     Ok(Change {
         ticket: changed,
         events,
+        survey: None,
     })
 }
 
@@ -288,6 +298,7 @@ pub fn sweep(ticket: &Ticket, now: DateTime<Utc>) -> Change {
     Change {
         ticket: changed,
         events,
+        survey: None,
     }
 }
 
@@ -477,6 +488,7 @@ mod tests {
         )
         .unwrap();
         let resolved = resolve(&waiting.ticket, "ana", Some("fixed".into()), t0()).unwrap();
+        let first_survey = resolved.survey.clone().expect("resolving issues a survey");
         assert_eq!(
             resolved.events[0].from_status,
             Some(TicketStatus::WaitingOnCustomer)
@@ -484,6 +496,11 @@ mod tests {
         let reopened = reopen(&resolved.ticket, "bo", Some("still broken".into()), t0()).unwrap();
         assert_eq!(reopened.ticket.status, TicketStatus::InProgress);
         let resolved = resolve(&reopened.ticket, "ana", None, t0()).unwrap();
+        let second_survey = resolved
+            .survey
+            .clone()
+            .expect("a new resolution, a new survey");
+        assert_ne!(first_survey.token, second_survey.token);
         let closed = close(&resolved.ticket, "ana", t0()).unwrap();
         assert_eq!(closed.ticket.status, TicketStatus::Closed);
         assert!(reopen(&closed.ticket, "bo", None, t0()).is_err());

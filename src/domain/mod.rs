@@ -8,6 +8,7 @@ pub mod lifecycle;
 pub mod policy;
 pub mod priority;
 pub mod sla;
+pub mod survey;
 pub mod ticket;
 
 pub use clock::Clock;

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::domain::policy::{Channel, Plan, Priority};
 use crate::domain::sla::SlaState;
+use crate::domain::survey::Survey;
 use crate::domain::ticket::{Account, AccountUpdate, Ticket, TicketEvent, TicketStatus};
 use crate::error::{Error, Result};
 
@@ -90,7 +91,20 @@ pub trait Store: Send + Sync + 'static {
         ticket: &Ticket,
         expected_version: i64,
         events: &[TicketEvent],
+        survey: Option<&Survey>,
     ) -> Result<Ticket>;
+    async fn find_survey(&self, token: &str) -> Result<Option<Survey>>;
+    /// Records the answer unless the survey already has one; `false` then.
+    async fn answer_survey(&self, survey: &Survey) -> Result<bool>;
+    /// Surveys in issue order after `after_id`, of one ticket or all, and
+    /// only answered ones when asked.
+    async fn list_surveys(
+        &self,
+        ticket_id: Option<Uuid>,
+        answered_only: bool,
+        after_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Survey>>;
     /// A ticket's events in order, after event `after_id`.
     async fn list_ticket_events(
         &self,

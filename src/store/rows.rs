@@ -8,6 +8,7 @@ use uuid::Uuid;
 use crate::domain::policy::{Channel, Plan, Priority, Region};
 use crate::domain::priority::{Impact, ImpactScope, PriorityDecision, RequestKind, Workaround};
 use crate::domain::sla::SlaState;
+use crate::domain::survey::{Rating, Survey, SurveyAnswer};
 use crate::domain::ticket::{
     Account, EventKind, FirstResponse, NotificationMethod, Origin, Ticket, TicketEvent,
     TicketStatus,
@@ -77,6 +78,47 @@ pub struct EventRow {
     pub from_due_at: Option<DateTime<Utc>>,
     pub to_due_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SurveyRow {
+    pub id: i64,
+    pub token: String,
+    pub ticket_id: Uuid,
+    pub issued_at: DateTime<Utc>,
+    pub rating: Option<String>,
+    pub comment: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+macro_rules! survey_columns {
+    () => {
+        "id, token, ticket_id, issued_at, rating, comment, answered_at"
+    };
+}
+pub(crate) use survey_columns;
+
+impl TryFrom<SurveyRow> for Survey {
+    type Error = Error;
+
+    fn try_from(row: SurveyRow) -> Result<Self> {
+        let answer = match (row.rating, row.answered_at) {
+            (Some(rating), Some(answered_at)) => Some(SurveyAnswer {
+                rating: parse("rating", &rating, Rating::parse)?,
+                comment: row.comment,
+                answered_at,
+            }),
+            (None, None) => None,
+            _ => return Err(Error::Internal("survey answer stored incompletely".into())),
+        };
+        Ok(Survey {
+            id: row.id,
+            token: row.token,
+            ticket_id: row.ticket_id,
+            issued_at: row.issued_at,
+            answer,
+        })
+    }
 }
 
 /// Every ticket column in table order: the select list of both backends.

@@ -14,11 +14,12 @@ macro_rules! impl_store_with_shared_sql {
             use chrono::{DateTime, Utc};
 
             use $crate::domain::policy::Plan;
+            use $crate::domain::survey::Survey;
             use $crate::domain::ticket::{Account, AccountUpdate, Ticket, TicketEvent};
             use $crate::error::{Error, Result};
             use $crate::store::rows::{
-                AccountRow, EventRow, TicketRow, account_columns, bind_ticket_insert,
-                event_columns, ticket_columns, ticket_insert_columns,
+                AccountRow, EventRow, SurveyRow, TicketRow, account_columns, bind_ticket_insert,
+                event_columns, survey_columns, ticket_columns, ticket_insert_columns,
             };
 
             impl $store {
@@ -183,6 +184,7 @@ macro_rules! impl_store_with_shared_sql {
                     ticket: &Ticket,
                     expected_version: i64,
                     events: &[TicketEvent],
+                    survey: Option<&Survey>,
                 ) -> Result<Ticket> {
                     let row = TicketRow::from(ticket);
                     let mut tx = self.pool.begin().await?;
@@ -212,10 +214,78 @@ macro_rules! impl_store_with_shared_sql {
                     .await?
                     .ok_or(Error::Conflict)?;
                     Self::insert_events(&mut tx, events).await?;
+                    if let Some(survey) = survey {
+                        sqlx::query(
+                            "INSERT INTO surveys (token, ticket_id, issued_at) VALUES ($1, $2, $3)",
+                        )
+                        .bind(&survey.token)
+                        .bind(survey.ticket_id)
+                        .bind(survey.issued_at)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                     tx.commit().await?;
                     let mut stored = ticket.clone();
                     stored.version = version;
                     Ok(stored)
+                }
+
+                async fn find_survey(&self, token: &str) -> Result<Option<Survey>> {
+                    sqlx::query_as::<_, SurveyRow>(concat!(
+                        "SELECT ",
+                        survey_columns!(),
+                        " FROM surveys WHERE token = $1"
+                    ))
+                    .bind(token)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(TryInto::try_into)
+                    .transpose()
+                }
+
+                async fn answer_survey(&self, survey: &Survey) -> Result<bool> {
+                    let Some(answer) = &survey.answer else {
+                        return Err(Error::Internal("answer_survey without an answer".into()));
+                    };
+                    // Conditional, so two racing answers cannot both land.
+                    let updated = sqlx::query(
+                        "UPDATE surveys SET rating = $2, comment = $3, answered_at = $4 \
+                         WHERE token = $1 AND answered_at IS NULL",
+                    )
+                    .bind(&survey.token)
+                    .bind(answer.rating.as_str())
+                    .bind(answer.comment.as_deref())
+                    .bind(answer.answered_at)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(updated.rows_affected() == 1)
+                }
+
+                async fn list_surveys(
+                    &self,
+                    ticket_id: Option<uuid::Uuid>,
+                    answered_only: bool,
+                    after_id: Option<i64>,
+                    limit: i64,
+                ) -> Result<Vec<Survey>> {
+                    let mut query = sqlx::QueryBuilder::<$db>::new(concat!(
+                        "SELECT ",
+                        survey_columns!(),
+                        " FROM surveys WHERE id > "
+                    ));
+                    query.push_bind(after_id.unwrap_or(0));
+                    if let Some(ticket_id) = ticket_id {
+                        query.push(" AND ticket_id = ").push_bind(ticket_id);
+                    }
+                    if answered_only {
+                        query.push(" AND answered_at IS NOT NULL");
+                    }
+                    query.push(" ORDER BY id LIMIT ").push_bind(limit);
+                    let rows = query
+                        .build_query_as::<SurveyRow>()
+                        .fetch_all(&self.pool)
+                        .await?;
+                    rows.into_iter().map(TryInto::try_into).collect()
                 }
 
                 async fn list_ticket_events(

@@ -53,3 +53,4 @@ mod policy_service;
 mod policy_tables;
 mod serving;
 mod store_contract;
+mod surveys;

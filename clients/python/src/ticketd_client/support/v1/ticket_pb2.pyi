@@ -172,6 +172,30 @@ TICKET_EVENT_KIND_FIRST_RESPONSE: TicketEventKind.ValueType  # 7
 """The first response was recorded; `sla_state` says MET or MISSED."""
 Global___TicketEventKind: _TypeAlias = TicketEventKind  # noqa: Y015
 
+class _SatisfactionRating:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _SatisfactionRatingEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SatisfactionRating.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    SATISFACTION_RATING_UNSPECIFIED: _SatisfactionRating.ValueType  # 0
+    """Not set. Refused where required."""
+    SATISFACTION_RATING_GOOD: _SatisfactionRating.ValueType  # 1
+    """Satisfied."""
+    SATISFACTION_RATING_BAD: _SatisfactionRating.ValueType  # 2
+    """Not satisfied."""
+
+class SatisfactionRating(_SatisfactionRating, metaclass=_SatisfactionRatingEnumTypeWrapper):
+    """The customer's verdict on a resolution, on the vendor's good/bad scale."""
+
+SATISFACTION_RATING_UNSPECIFIED: SatisfactionRating.ValueType  # 0
+"""Not set. Refused where required."""
+SATISFACTION_RATING_GOOD: SatisfactionRating.ValueType  # 1
+"""Satisfied."""
+SATISFACTION_RATING_BAD: SatisfactionRating.ValueType  # 2
+"""Not satisfied."""
+Global___SatisfactionRating: _TypeAlias = SatisfactionRating  # noqa: Y015
+
 @_typing.final
 class FirstResponse(_message.Message):
     """The first response: when and how the customer was told the ticket is registered."""
@@ -505,3 +529,51 @@ class Ticket(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType_origin) -> _WhichOneofReturnType_origin | None: ...
 
 Global___Ticket: _TypeAlias = Ticket  # noqa: Y015
+
+@_typing.final
+class Survey(_message.Message):
+    """The satisfaction survey issued when a ticket is resolved. Its token is not
+    shown here: only the customer's notification carries it.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    TICKET_FIELD_NUMBER: _builtins.int
+    ISSUE_TIME_FIELD_NUMBER: _builtins.int
+    RATING_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    ANSWER_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `surveys/{id}`."""
+    ticket: _builtins.str
+    """The ticket, `tickets/{uuid}`."""
+    rating: Global___SatisfactionRating.ValueType
+    """The rating; UNSPECIFIED until answered."""
+    comment: _builtins.str
+    """The customer's comment, if any."""
+    @_builtins.property
+    def issue_time(self) -> _timestamp_pb2.Timestamp:
+        """When the survey was issued (the resolution)."""
+
+    @_builtins.property
+    def answer_time(self) -> _timestamp_pb2.Timestamp:
+        """When the customer answered; unset until then."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        ticket: _builtins.str = ...,
+        issue_time: _timestamp_pb2.Timestamp | None = ...,
+        rating: Global___SatisfactionRating.ValueType = ...,
+        comment: _builtins.str = ...,
+        answer_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["answer_time", b"answer_time", "issue_time", b"issue_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answer_time", b"answer_time", "comment", b"comment", "issue_time", b"issue_time", "name", b"name", "rating", b"rating", "ticket", b"ticket"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Survey: _TypeAlias = Survey  # noqa: Y015

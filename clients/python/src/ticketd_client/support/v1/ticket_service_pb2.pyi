@@ -254,6 +254,11 @@ class ResolveTicketResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     TICKET_FIELD_NUMBER: _builtins.int
+    SURVEY_TOKEN_FIELD_NUMBER: _builtins.int
+    survey_token: _builtins.str
+    """The one-time token of the satisfaction survey this resolution issued, for
+    the customer's notification. Keep it out of logs.
+    """
     @_builtins.property
     def ticket(self) -> _ticket_pb2.Ticket:
         """The ticket."""
@@ -262,14 +267,131 @@ class ResolveTicketResponse(_message.Message):
         self,
         *,
         ticket: _ticket_pb2.Ticket | None = ...,
+        survey_token: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["ticket", b"ticket"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["ticket", b"ticket"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["survey_token", b"survey_token", "ticket", b"ticket"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ResolveTicketResponse: _TypeAlias = ResolveTicketResponse  # noqa: Y015
+
+@_typing.final
+class AnswerSurveyRequest(_message.Message):
+    """Request for TicketService.AnswerSurvey."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOKEN_FIELD_NUMBER: _builtins.int
+    RATING_FIELD_NUMBER: _builtins.int
+    COMMENT_FIELD_NUMBER: _builtins.int
+    token: _builtins.str
+    """The token from the resolution notice. Required."""
+    rating: _ticket_pb2.SatisfactionRating.ValueType
+    """The rating. Required."""
+    comment: _builtins.str
+    """A comment, up to 2,000 characters. Optional."""
+    def __init__(
+        self,
+        *,
+        token: _builtins.str = ...,
+        rating: _ticket_pb2.SatisfactionRating.ValueType = ...,
+        comment: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "rating", b"rating", "token", b"token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerSurveyRequest: _TypeAlias = AnswerSurveyRequest  # noqa: Y015
+
+@_typing.final
+class AnswerSurveyResponse(_message.Message):
+    """Response for TicketService.AnswerSurvey."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SURVEY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def survey(self) -> _ticket_pb2.Survey:
+        """The answered survey."""
+
+    def __init__(
+        self,
+        *,
+        survey: _ticket_pb2.Survey | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["survey", b"survey"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["survey", b"survey"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnswerSurveyResponse: _TypeAlias = AnswerSurveyResponse  # noqa: Y015
+
+@_typing.final
+class ListSurveysRequest(_message.Message):
+    """Request for TicketService.ListSurveys."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TICKET_FIELD_NUMBER: _builtins.int
+    ANSWERED_ONLY_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    ticket: _builtins.str
+    """Only this ticket's surveys, `tickets/{uuid}` or `tickets/{number}`."""
+    answered_only: _builtins.bool
+    """Only surveys the customer answered."""
+    page_size: _builtins.int
+    """Maximum surveys to return; 0 means 50, values above 500 are treated as 500."""
+    page_token: _builtins.str
+    """The `next_page_token` of a previous call with the same filters."""
+    def __init__(
+        self,
+        *,
+        ticket: _builtins.str = ...,
+        answered_only: _builtins.bool = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered_only", b"answered_only", "page_size", b"page_size", "page_token", b"page_token", "ticket", b"ticket"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSurveysRequest: _TypeAlias = ListSurveysRequest  # noqa: Y015
+
+@_typing.final
+class ListSurveysResponse(_message.Message):
+    """Response for TicketService.ListSurveys."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SURVEYS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token for the next page; empty on the last page."""
+    @_builtins.property
+    def surveys(self) -> _containers.RepeatedCompositeFieldContainer[_ticket_pb2.Survey]:
+        """The surveys on this page, in issue order."""
+
+    def __init__(
+        self,
+        *,
+        surveys: _abc.Iterable[_ticket_pb2.Survey] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "surveys", b"surveys"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListSurveysResponse: _TypeAlias = ListSurveysResponse  # noqa: Y015
 
 @_typing.final
 class ReopenTicketRequest(_message.Message):

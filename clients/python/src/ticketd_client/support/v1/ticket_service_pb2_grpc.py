@@ -93,6 +93,16 @@ class TicketServiceStub:
                 request_serializer=support_dot_v1_dot_ticket__service__pb2.ResolveTicketRequest.SerializeToString,
                 response_deserializer=support_dot_v1_dot_ticket__service__pb2.ResolveTicketResponse.FromString,
                 _registered_method=True)
+        self.AnswerSurvey = channel.unary_unary(
+                '/support.v1.TicketService/AnswerSurvey',
+                request_serializer=support_dot_v1_dot_ticket__service__pb2.AnswerSurveyRequest.SerializeToString,
+                response_deserializer=support_dot_v1_dot_ticket__service__pb2.AnswerSurveyResponse.FromString,
+                _registered_method=True)
+        self.ListSurveys = channel.unary_unary(
+                '/support.v1.TicketService/ListSurveys',
+                request_serializer=support_dot_v1_dot_ticket__service__pb2.ListSurveysRequest.SerializeToString,
+                response_deserializer=support_dot_v1_dot_ticket__service__pb2.ListSurveysResponse.FromString,
+                _registered_method=True)
         self.ReopenTicket = channel.unary_unary(
                 '/support.v1.TicketService/ReopenTicket',
                 request_serializer=support_dot_v1_dot_ticket__service__pb2.ReopenTicketRequest.SerializeToString,
@@ -219,8 +229,30 @@ class TicketServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ResolveTicket(self, request, context):
-        """Marks an acknowledged, in-progress or waiting ticket RESOLVED.
+        """Marks an acknowledged, in-progress or waiting ticket RESOLVED and issues
+        its satisfaction survey; the response carries the survey's one-time token
+        for the notification to the customer.
         Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION ILLEGAL_TRANSITION; ABORTED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnswerSurvey(self, request, context):
+        """Records the customer's answer to a satisfaction survey. One answer per
+        survey (per resolution).
+        Errors: INVALID_ARGUMENT; NOT_FOUND for an unknown token;
+        FAILED_PRECONDITION with reason SURVEY_ALREADY_ANSWERED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSurveys(self, request, context):
+        """Lists surveys in the order they were issued, optionally of one ticket
+        and only answered ones.
+        Errors: INVALID_ARGUMENT (ticket name, page size, page token); NOT_FOUND
+        for an unknown ticket.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -324,6 +356,16 @@ def add_TicketServiceServicer_to_server(servicer, server):
                     servicer.ResolveTicket,
                     request_deserializer=support_dot_v1_dot_ticket__service__pb2.ResolveTicketRequest.FromString,
                     response_serializer=support_dot_v1_dot_ticket__service__pb2.ResolveTicketResponse.SerializeToString,
+            ),
+            'AnswerSurvey': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnswerSurvey,
+                    request_deserializer=support_dot_v1_dot_ticket__service__pb2.AnswerSurveyRequest.FromString,
+                    response_serializer=support_dot_v1_dot_ticket__service__pb2.AnswerSurveyResponse.SerializeToString,
+            ),
+            'ListSurveys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSurveys,
+                    request_deserializer=support_dot_v1_dot_ticket__service__pb2.ListSurveysRequest.FromString,
+                    response_serializer=support_dot_v1_dot_ticket__service__pb2.ListSurveysResponse.SerializeToString,
             ),
             'ReopenTicket': grpc.unary_unary_rpc_method_handler(
                     servicer.ReopenTicket,
@@ -630,6 +672,60 @@ class TicketService:
             '/support.v1.TicketService/ResolveTicket',
             support_dot_v1_dot_ticket__service__pb2.ResolveTicketRequest.SerializeToString,
             support_dot_v1_dot_ticket__service__pb2.ResolveTicketResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerSurvey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/support.v1.TicketService/AnswerSurvey',
+            support_dot_v1_dot_ticket__service__pb2.AnswerSurveyRequest.SerializeToString,
+            support_dot_v1_dot_ticket__service__pb2.AnswerSurveyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSurveys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/support.v1.TicketService/ListSurveys',
+            support_dot_v1_dot_ticket__service__pb2.ListSurveysRequest.SerializeToString,
+            support_dot_v1_dot_ticket__service__pb2.ListSurveysResponse.FromString,
             options,
             channel_credentials,
             insecure,

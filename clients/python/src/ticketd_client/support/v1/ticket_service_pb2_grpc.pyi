@@ -93,8 +93,22 @@ class TicketServiceStub:
     ILLEGAL_TRANSITION (metadata `current_status`); ABORTED (retry).
     """
     ResolveTicket: _grpc.UnaryUnaryMultiCallable[_ticket_service_pb2.ResolveTicketRequest, _ticket_service_pb2.ResolveTicketResponse]
-    """Marks an acknowledged, in-progress or waiting ticket RESOLVED.
+    """Marks an acknowledged, in-progress or waiting ticket RESOLVED and issues
+    its satisfaction survey; the response carries the survey's one-time token
+    for the notification to the customer.
     Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION ILLEGAL_TRANSITION; ABORTED.
+    """
+    AnswerSurvey: _grpc.UnaryUnaryMultiCallable[_ticket_service_pb2.AnswerSurveyRequest, _ticket_service_pb2.AnswerSurveyResponse]
+    """Records the customer's answer to a satisfaction survey. One answer per
+    survey (per resolution).
+    Errors: INVALID_ARGUMENT; NOT_FOUND for an unknown token;
+    FAILED_PRECONDITION with reason SURVEY_ALREADY_ANSWERED.
+    """
+    ListSurveys: _grpc.UnaryUnaryMultiCallable[_ticket_service_pb2.ListSurveysRequest, _ticket_service_pb2.ListSurveysResponse]
+    """Lists surveys in the order they were issued, optionally of one ticket
+    and only answered ones.
+    Errors: INVALID_ARGUMENT (ticket name, page size, page token); NOT_FOUND
+    for an unknown ticket.
     """
     ReopenTicket: _grpc.UnaryUnaryMultiCallable[_ticket_service_pb2.ReopenTicketRequest, _ticket_service_pb2.ReopenTicketResponse]
     """Reopens a RESOLVED ticket (to IN_PROGRESS).
@@ -188,8 +202,22 @@ class TicketServiceAsyncStub(TicketServiceStub):
     ILLEGAL_TRANSITION (metadata `current_status`); ABORTED (retry).
     """
     ResolveTicket: _aio.UnaryUnaryMultiCallable[_ticket_service_pb2.ResolveTicketRequest, _ticket_service_pb2.ResolveTicketResponse]  # type: ignore[assignment]
-    """Marks an acknowledged, in-progress or waiting ticket RESOLVED.
+    """Marks an acknowledged, in-progress or waiting ticket RESOLVED and issues
+    its satisfaction survey; the response carries the survey's one-time token
+    for the notification to the customer.
     Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION ILLEGAL_TRANSITION; ABORTED.
+    """
+    AnswerSurvey: _aio.UnaryUnaryMultiCallable[_ticket_service_pb2.AnswerSurveyRequest, _ticket_service_pb2.AnswerSurveyResponse]  # type: ignore[assignment]
+    """Records the customer's answer to a satisfaction survey. One answer per
+    survey (per resolution).
+    Errors: INVALID_ARGUMENT; NOT_FOUND for an unknown token;
+    FAILED_PRECONDITION with reason SURVEY_ALREADY_ANSWERED.
+    """
+    ListSurveys: _aio.UnaryUnaryMultiCallable[_ticket_service_pb2.ListSurveysRequest, _ticket_service_pb2.ListSurveysResponse]  # type: ignore[assignment]
+    """Lists surveys in the order they were issued, optionally of one ticket
+    and only answered ones.
+    Errors: INVALID_ARGUMENT (ticket name, page size, page token); NOT_FOUND
+    for an unknown ticket.
     """
     ReopenTicket: _aio.UnaryUnaryMultiCallable[_ticket_service_pb2.ReopenTicketRequest, _ticket_service_pb2.ReopenTicketResponse]  # type: ignore[assignment]
     """Reopens a RESOLVED ticket (to IN_PROGRESS).
@@ -340,8 +368,34 @@ class TicketServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _ticket_service_pb2.ResolveTicketRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_ticket_service_pb2.ResolveTicketResponse, _abc.Awaitable[_ticket_service_pb2.ResolveTicketResponse]]:
-        """Marks an acknowledged, in-progress or waiting ticket RESOLVED.
+        """Marks an acknowledged, in-progress or waiting ticket RESOLVED and issues
+        its satisfaction survey; the response carries the survey's one-time token
+        for the notification to the customer.
         Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION ILLEGAL_TRANSITION; ABORTED.
+        """
+
+    @_abc_1.abstractmethod
+    def AnswerSurvey(
+        self,
+        request: _ticket_service_pb2.AnswerSurveyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ticket_service_pb2.AnswerSurveyResponse, _abc.Awaitable[_ticket_service_pb2.AnswerSurveyResponse]]:
+        """Records the customer's answer to a satisfaction survey. One answer per
+        survey (per resolution).
+        Errors: INVALID_ARGUMENT; NOT_FOUND for an unknown token;
+        FAILED_PRECONDITION with reason SURVEY_ALREADY_ANSWERED.
+        """
+
+    @_abc_1.abstractmethod
+    def ListSurveys(
+        self,
+        request: _ticket_service_pb2.ListSurveysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ticket_service_pb2.ListSurveysResponse, _abc.Awaitable[_ticket_service_pb2.ListSurveysResponse]]:
+        """Lists surveys in the order they were issued, optionally of one ticket
+        and only answered ones.
+        Errors: INVALID_ARGUMENT (ticket name, page size, page token); NOT_FOUND
+        for an unknown ticket.
         """
 
     @_abc_1.abstractmethod

@@ -10,7 +10,7 @@ import type { Account } from "./account_pb.js";
 import { file_support_v1_account } from "./account_pb.js";
 import type { Channel, Impact, Plan, Priority } from "./policy_pb.js";
 import { file_support_v1_policy } from "./policy_pb.js";
-import type { ChatSession, NotificationMethod, PhoneCall, SlaState, Ticket, TicketEvent, TicketStatus, WebFormSubmission } from "./ticket_pb.js";
+import type { ChatSession, NotificationMethod, PhoneCall, SatisfactionRating, SlaState, Survey, Ticket, TicketEvent, TicketStatus, WebFormSubmission } from "./ticket_pb.js";
 import { file_support_v1_ticket } from "./ticket_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file support/v1/ticket_service.proto.
  */
 export const file_support_v1_ticket_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch9zdXBwb3J0L3YxL3RpY2tldF9zZXJ2aWNlLnByb3RvEgpzdXBwb3J0LnYxIowCChxMaXN0VGlja2V0c0J5RGVhZGxpbmVSZXF1ZXN0Ei0KCmR1ZV93aXRoaW4YASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKAoKc2xhX3N0YXRlcxgCIAMoDjIULnN1cHBvcnQudjEuU2xhU3RhdGUSHgoEcGxhbhgDIAEoDjIQLnN1cHBvcnQudjEuUGxhbhImCghwcmlvcml0eRgEIAEoDjIULnN1cHBvcnQudjEuUHJpb3JpdHkSJAoHY2hhbm5lbBgFIAEoDjITLnN1cHBvcnQudjEuQ2hhbm5lbBIRCglwYWdlX3NpemUYBiABKAUSEgoKcGFnZV90b2tlbhgHIAEoCSJdCh1MaXN0VGlja2V0c0J5RGVhZGxpbmVSZXNwb25zZRIjCgd0aWNrZXRzGAEgAygLMhIuc3VwcG9ydC52MS5UaWNrZXQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImsKGEFja25vd2xlZGdlVGlja2V0UmVxdWVzdBIMCgRuYW1lGAEgASgJEhEKCXJlc3BvbmRlchgCIAEoCRIuCgZtZXRob2QYAyABKA4yHi5zdXBwb3J0LnYxLk5vdGlmaWNhdGlvbk1ldGhvZCI/ChlBY2tub3dsZWRnZVRpY2tldFJlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0InAKGVVwZGF0ZVRpY2tldFN0YXR1c1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIoCgZzdGF0dXMYAiABKA4yGC5zdXBwb3J0LnYxLlRpY2tldFN0YXR1cxINCgVhY3RvchgDIAEoCRIMCgRub3RlGAQgASgJIkAKGlVwZGF0ZVRpY2tldFN0YXR1c1Jlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0IkEKFFJlc29sdmVUaWNrZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSDQoFYWN0b3IYAiABKAkSDAoEbm90ZRgDIAEoCSI7ChVSZXNvbHZlVGlja2V0UmVzcG9uc2USIgoGdGlja2V0GAEgASgLMhIuc3VwcG9ydC52MS5UaWNrZXQiQgoTUmVvcGVuVGlja2V0UmVxdWVzdBIMCgRuYW1lGAEgASgJEg0KBWFjdG9yGAIgASgJEg4KBnJlYXNvbhgDIAEoCSI6ChRSZW9wZW5UaWNrZXRSZXNwb25zZRIiCgZ0aWNrZXQYASABKAsyEi5zdXBwb3J0LnYxLlRpY2tldCIxChJDbG9zZVRpY2tldFJlcXVlc3QSDAoEbmFtZRgBIAEoCRINCgVhY3RvchgCIAEoCSI5ChNDbG9zZVRpY2tldFJlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0InAKGVJlcHJpb3JpdGl6ZVRpY2tldFJlcXVlc3QSDAoEbmFtZRgBIAEoCRImCghwcmlvcml0eRgCIAEoDjIULnN1cHBvcnQudjEuUHJpb3JpdHkSDQoFYWN0b3IYAyABKAkSDgoGcmVhc29uGAQgASgJIkAKGlJlcHJpb3JpdGl6ZVRpY2tldFJlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0Ik4KF0xpc3RUaWNrZXRFdmVudHNSZXF1ZXN0EgwKBG5hbWUYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiXAoYTGlzdFRpY2tldEV2ZW50c1Jlc3BvbnNlEicKBmV2ZW50cxgBIAMoCzIXLnN1cHBvcnQudjEuVGlja2V0RXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlAKFENyZWF0ZUFjY291bnRSZXF1ZXN0EhIKCmFjY291bnRfaWQYASABKAkSJAoHYWNjb3VudBgCIAEoCzITLnN1cHBvcnQudjEuQWNjb3VudCI9ChVDcmVhdGVBY2NvdW50UmVzcG9uc2USJAoHYWNjb3VudBgBIAEoCzITLnN1cHBvcnQudjEuQWNjb3VudCIhChFHZXRBY2NvdW50UmVxdWVzdBIMCgRuYW1lGAEgASgJIjoKEkdldEFjY291bnRSZXNwb25zZRIkCgdhY2NvdW50GAEgASgLMhMuc3VwcG9ydC52MS5BY2NvdW50Im0KFFVwZGF0ZUFjY291bnRSZXF1ZXN0EiQKB2FjY291bnQYASABKAsyEy5zdXBwb3J0LnYxLkFjY291bnQSLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIj0KFVVwZGF0ZUFjY291bnRSZXNwb25zZRIkCgdhY2NvdW50GAEgASgLMhMuc3VwcG9ydC52MS5BY2NvdW50IjwKE0xpc3RBY2NvdW50c1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiVgoUTGlzdEFjY291bnRzUmVzcG9uc2USJQoIYWNjb3VudHMYASADKAsyEy5zdXBwb3J0LnYxLkFjY291bnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIpcCChNDcmVhdGVUaWNrZXRSZXF1ZXN0Eg8KB2FjY291bnQYASABKAkSMQoId2ViX2Zvcm0YAiABKAsyHS5zdXBwb3J0LnYxLldlYkZvcm1TdWJtaXNzaW9uSAASJwoEY2hhdBgDIAEoCzIXLnN1cHBvcnQudjEuQ2hhdFNlc3Npb25IABIrCgpwaG9uZV9jYWxsGAQgASgLMhUuc3VwcG9ydC52MS5QaG9uZUNhbGxIABIPCgdzdWJqZWN0GAUgASgJEhMKC2Rlc2NyaXB0aW9uGAYgASgJEiIKBmltcGFjdBgHIAEoCzISLnN1cHBvcnQudjEuSW1wYWN0EhIKCnJlcXVlc3RfaWQYCCABKAlCCAoGb3JpZ2luIjoKFENyZWF0ZVRpY2tldFJlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0IiAKEEdldFRpY2tldFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI3ChFHZXRUaWNrZXRSZXNwb25zZRIiCgZ0aWNrZXQYASABKAsyEi5zdXBwb3J0LnYxLlRpY2tldCLEAQoSTGlzdFRpY2tldHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg8KB2FjY291bnQYAyABKAkSJAoHY2hhbm5lbBgEIAEoDjITLnN1cHBvcnQudjEuQ2hhbm5lbBImCghwcmlvcml0eRgFIAEoDjIULnN1cHBvcnQudjEuUHJpb3JpdHkSKAoGc3RhdHVzGAYgASgOMhguc3VwcG9ydC52MS5UaWNrZXRTdGF0dXMiUwoTTGlzdFRpY2tldHNSZXNwb25zZRIjCgd0aWNrZXRzGAEgAygLMhIuc3VwcG9ydC52MS5UaWNrZXQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJMroKCg1UaWNrZXRTZXJ2aWNlElQKDUNyZWF0ZUFjY291bnQSIC5zdXBwb3J0LnYxLkNyZWF0ZUFjY291bnRSZXF1ZXN0GiEuc3VwcG9ydC52MS5DcmVhdGVBY2NvdW50UmVzcG9uc2USSwoKR2V0QWNjb3VudBIdLnN1cHBvcnQudjEuR2V0QWNjb3VudFJlcXVlc3QaHi5zdXBwb3J0LnYxLkdldEFjY291bnRSZXNwb25zZRJUCg1VcGRhdGVBY2NvdW50EiAuc3VwcG9ydC52MS5VcGRhdGVBY2NvdW50UmVxdWVzdBohLnN1cHBvcnQudjEuVXBkYXRlQWNjb3VudFJlc3BvbnNlElEKDExpc3RBY2NvdW50cxIfLnN1cHBvcnQudjEuTGlzdEFjY291bnRzUmVxdWVzdBogLnN1cHBvcnQudjEuTGlzdEFjY291bnRzUmVzcG9uc2USUQoMQ3JlYXRlVGlja2V0Eh8uc3VwcG9ydC52MS5DcmVhdGVUaWNrZXRSZXF1ZXN0GiAuc3VwcG9ydC52MS5DcmVhdGVUaWNrZXRSZXNwb25zZRJICglHZXRUaWNrZXQSHC5zdXBwb3J0LnYxLkdldFRpY2tldFJlcXVlc3QaHS5zdXBwb3J0LnYxLkdldFRpY2tldFJlc3BvbnNlEk4KC0xpc3RUaWNrZXRzEh4uc3VwcG9ydC52MS5MaXN0VGlja2V0c1JlcXVlc3QaHy5zdXBwb3J0LnYxLkxpc3RUaWNrZXRzUmVzcG9uc2USYAoRQWNrbm93bGVkZ2VUaWNrZXQSJC5zdXBwb3J0LnYxLkFja25vd2xlZGdlVGlja2V0UmVxdWVzdBolLnN1cHBvcnQudjEuQWNrbm93bGVkZ2VUaWNrZXRSZXNwb25zZRJjChJVcGRhdGVUaWNrZXRTdGF0dXMSJS5zdXBwb3J0LnYxLlVwZGF0ZVRpY2tldFN0YXR1c1JlcXVlc3QaJi5zdXBwb3J0LnYxLlVwZGF0ZVRpY2tldFN0YXR1c1Jlc3BvbnNlElQKDVJlc29sdmVUaWNrZXQSIC5zdXBwb3J0LnYxLlJlc29sdmVUaWNrZXRSZXF1ZXN0GiEuc3VwcG9ydC52MS5SZXNvbHZlVGlja2V0UmVzcG9uc2USUQoMUmVvcGVuVGlja2V0Eh8uc3VwcG9ydC52MS5SZW9wZW5UaWNrZXRSZXF1ZXN0GiAuc3VwcG9ydC52MS5SZW9wZW5UaWNrZXRSZXNwb25zZRJOCgtDbG9zZVRpY2tldBIeLnN1cHBvcnQudjEuQ2xvc2VUaWNrZXRSZXF1ZXN0Gh8uc3VwcG9ydC52MS5DbG9zZVRpY2tldFJlc3BvbnNlEmMKElJlcHJpb3JpdGl6ZVRpY2tldBIlLnN1cHBvcnQudjEuUmVwcmlvcml0aXplVGlja2V0UmVxdWVzdBomLnN1cHBvcnQudjEuUmVwcmlvcml0aXplVGlja2V0UmVzcG9uc2USXQoQTGlzdFRpY2tldEV2ZW50cxIjLnN1cHBvcnQudjEuTGlzdFRpY2tldEV2ZW50c1JlcXVlc3QaJC5zdXBwb3J0LnYxLkxpc3RUaWNrZXRFdmVudHNSZXNwb25zZRJsChVMaXN0VGlja2V0c0J5RGVhZGxpbmUSKC5zdXBwb3J0LnYxLkxpc3RUaWNrZXRzQnlEZWFkbGluZVJlcXVlc3QaKS5zdXBwb3J0LnYxLkxpc3RUaWNrZXRzQnlEZWFkbGluZVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_field_mask, file_support_v1_account, file_support_v1_policy, file_support_v1_ticket]);
+  fileDesc("Ch9zdXBwb3J0L3YxL3RpY2tldF9zZXJ2aWNlLnByb3RvEgpzdXBwb3J0LnYxIowCChxMaXN0VGlja2V0c0J5RGVhZGxpbmVSZXF1ZXN0Ei0KCmR1ZV93aXRoaW4YASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKAoKc2xhX3N0YXRlcxgCIAMoDjIULnN1cHBvcnQudjEuU2xhU3RhdGUSHgoEcGxhbhgDIAEoDjIQLnN1cHBvcnQudjEuUGxhbhImCghwcmlvcml0eRgEIAEoDjIULnN1cHBvcnQudjEuUHJpb3JpdHkSJAoHY2hhbm5lbBgFIAEoDjITLnN1cHBvcnQudjEuQ2hhbm5lbBIRCglwYWdlX3NpemUYBiABKAUSEgoKcGFnZV90b2tlbhgHIAEoCSJdCh1MaXN0VGlja2V0c0J5RGVhZGxpbmVSZXNwb25zZRIjCgd0aWNrZXRzGAEgAygLMhIuc3VwcG9ydC52MS5UaWNrZXQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImsKGEFja25vd2xlZGdlVGlja2V0UmVxdWVzdBIMCgRuYW1lGAEgASgJEhEKCXJlc3BvbmRlchgCIAEoCRIuCgZtZXRob2QYAyABKA4yHi5zdXBwb3J0LnYxLk5vdGlmaWNhdGlvbk1ldGhvZCI/ChlBY2tub3dsZWRnZVRpY2tldFJlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0InAKGVVwZGF0ZVRpY2tldFN0YXR1c1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIoCgZzdGF0dXMYAiABKA4yGC5zdXBwb3J0LnYxLlRpY2tldFN0YXR1cxINCgVhY3RvchgDIAEoCRIMCgRub3RlGAQgASgJIkAKGlVwZGF0ZVRpY2tldFN0YXR1c1Jlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0IkEKFFJlc29sdmVUaWNrZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSDQoFYWN0b3IYAiABKAkSDAoEbm90ZRgDIAEoCSJRChVSZXNvbHZlVGlja2V0UmVzcG9uc2USIgoGdGlja2V0GAEgASgLMhIuc3VwcG9ydC52MS5UaWNrZXQSFAoMc3VydmV5X3Rva2VuGAIgASgJImUKE0Fuc3dlclN1cnZleVJlcXVlc3QSDQoFdG9rZW4YASABKAkSLgoGcmF0aW5nGAIgASgOMh4uc3VwcG9ydC52MS5TYXRpc2ZhY3Rpb25SYXRpbmcSDwoHY29tbWVudBgDIAEoCSI6ChRBbnN3ZXJTdXJ2ZXlSZXNwb25zZRIiCgZzdXJ2ZXkYASABKAsyEi5zdXBwb3J0LnYxLlN1cnZleSJiChJMaXN0U3VydmV5c1JlcXVlc3QSDgoGdGlja2V0GAEgASgJEhUKDWFuc3dlcmVkX29ubHkYAiABKAgSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiUwoTTGlzdFN1cnZleXNSZXNwb25zZRIjCgdzdXJ2ZXlzGAEgAygLMhIuc3VwcG9ydC52MS5TdXJ2ZXkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkIKE1Jlb3BlblRpY2tldFJlcXVlc3QSDAoEbmFtZRgBIAEoCRINCgVhY3RvchgCIAEoCRIOCgZyZWFzb24YAyABKAkiOgoUUmVvcGVuVGlja2V0UmVzcG9uc2USIgoGdGlja2V0GAEgASgLMhIuc3VwcG9ydC52MS5UaWNrZXQiMQoSQ2xvc2VUaWNrZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSDQoFYWN0b3IYAiABKAkiOQoTQ2xvc2VUaWNrZXRSZXNwb25zZRIiCgZ0aWNrZXQYASABKAsyEi5zdXBwb3J0LnYxLlRpY2tldCJwChlSZXByaW9yaXRpemVUaWNrZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSJgoIcHJpb3JpdHkYAiABKA4yFC5zdXBwb3J0LnYxLlByaW9yaXR5Eg0KBWFjdG9yGAMgASgJEg4KBnJlYXNvbhgEIAEoCSJAChpSZXByaW9yaXRpemVUaWNrZXRSZXNwb25zZRIiCgZ0aWNrZXQYASABKAsyEi5zdXBwb3J0LnYxLlRpY2tldCJOChdMaXN0VGlja2V0RXZlbnRzUmVxdWVzdBIMCgRuYW1lGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlwKGExpc3RUaWNrZXRFdmVudHNSZXNwb25zZRInCgZldmVudHMYASADKAsyFy5zdXBwb3J0LnYxLlRpY2tldEV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJQChRDcmVhdGVBY2NvdW50UmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEiQKB2FjY291bnQYAiABKAsyEy5zdXBwb3J0LnYxLkFjY291bnQiPQoVQ3JlYXRlQWNjb3VudFJlc3BvbnNlEiQKB2FjY291bnQYASABKAsyEy5zdXBwb3J0LnYxLkFjY291bnQiIQoRR2V0QWNjb3VudFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI6ChJHZXRBY2NvdW50UmVzcG9uc2USJAoHYWNjb3VudBgBIAEoCzITLnN1cHBvcnQudjEuQWNjb3VudCJtChRVcGRhdGVBY2NvdW50UmVxdWVzdBIkCgdhY2NvdW50GAEgASgLMhMuc3VwcG9ydC52MS5BY2NvdW50Ei8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayI9ChVVcGRhdGVBY2NvdW50UmVzcG9uc2USJAoHYWNjb3VudBgBIAEoCzITLnN1cHBvcnQudjEuQWNjb3VudCI8ChNMaXN0QWNjb3VudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlYKFExpc3RBY2NvdW50c1Jlc3BvbnNlEiUKCGFjY291bnRzGAEgAygLMhMuc3VwcG9ydC52MS5BY2NvdW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKXAgoTQ3JlYXRlVGlja2V0UmVxdWVzdBIPCgdhY2NvdW50GAEgASgJEjEKCHdlYl9mb3JtGAIgASgLMh0uc3VwcG9ydC52MS5XZWJGb3JtU3VibWlzc2lvbkgAEicKBGNoYXQYAyABKAsyFy5zdXBwb3J0LnYxLkNoYXRTZXNzaW9uSAASKwoKcGhvbmVfY2FsbBgEIAEoCzIVLnN1cHBvcnQudjEuUGhvbmVDYWxsSAASDwoHc3ViamVjdBgFIAEoCRITCgtkZXNjcmlwdGlvbhgGIAEoCRIiCgZpbXBhY3QYByABKAsyEi5zdXBwb3J0LnYxLkltcGFjdBISCgpyZXF1ZXN0X2lkGAggASgJQggKBm9yaWdpbiI6ChRDcmVhdGVUaWNrZXRSZXNwb25zZRIiCgZ0aWNrZXQYASABKAsyEi5zdXBwb3J0LnYxLlRpY2tldCIgChBHZXRUaWNrZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkiNwoRR2V0VGlja2V0UmVzcG9uc2USIgoGdGlja2V0GAEgASgLMhIuc3VwcG9ydC52MS5UaWNrZXQixAEKEkxpc3RUaWNrZXRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIPCgdhY2NvdW50GAMgASgJEiQKB2NoYW5uZWwYBCABKA4yEy5zdXBwb3J0LnYxLkNoYW5uZWwSJgoIcHJpb3JpdHkYBSABKA4yFC5zdXBwb3J0LnYxLlByaW9yaXR5EigKBnN0YXR1cxgGIAEoDjIYLnN1cHBvcnQudjEuVGlja2V0U3RhdHVzIlMKE0xpc3RUaWNrZXRzUmVzcG9uc2USIwoHdGlja2V0cxgBIAMoCzISLnN1cHBvcnQudjEuVGlja2V0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTLdCwoNVGlja2V0U2VydmljZRJUCg1DcmVhdGVBY2NvdW50EiAuc3VwcG9ydC52MS5DcmVhdGVBY2NvdW50UmVxdWVzdBohLnN1cHBvcnQudjEuQ3JlYXRlQWNjb3VudFJlc3BvbnNlEksKCkdldEFjY291bnQSHS5zdXBwb3J0LnYxLkdldEFjY291bnRSZXF1ZXN0Gh4uc3VwcG9ydC52MS5HZXRBY2NvdW50UmVzcG9uc2USVAoNVXBkYXRlQWNjb3VudBIgLnN1cHBvcnQudjEuVXBkYXRlQWNjb3VudFJlcXVlc3QaIS5zdXBwb3J0LnYxLlVwZGF0ZUFjY291bnRSZXNwb25zZRJRCgxMaXN0QWNjb3VudHMSHy5zdXBwb3J0LnYxLkxpc3RBY2NvdW50c1JlcXVlc3QaIC5zdXBwb3J0LnYxLkxpc3RBY2NvdW50c1Jlc3BvbnNlElEKDENyZWF0ZVRpY2tldBIfLnN1cHBvcnQudjEuQ3JlYXRlVGlja2V0UmVxdWVzdBogLnN1cHBvcnQudjEuQ3JlYXRlVGlja2V0UmVzcG9uc2USSAoJR2V0VGlja2V0Ehwuc3VwcG9ydC52MS5HZXRUaWNrZXRSZXF1ZXN0Gh0uc3VwcG9ydC52MS5HZXRUaWNrZXRSZXNwb25zZRJOCgtMaXN0VGlja2V0cxIeLnN1cHBvcnQudjEuTGlzdFRpY2tldHNSZXF1ZXN0Gh8uc3VwcG9ydC52MS5MaXN0VGlja2V0c1Jlc3BvbnNlEmAKEUFja25vd2xlZGdlVGlja2V0EiQuc3VwcG9ydC52MS5BY2tub3dsZWRnZVRpY2tldFJlcXVlc3QaJS5zdXBwb3J0LnYxLkFja25vd2xlZGdlVGlja2V0UmVzcG9uc2USYwoSVXBkYXRlVGlja2V0U3RhdHVzEiUuc3VwcG9ydC52MS5VcGRhdGVUaWNrZXRTdGF0dXNSZXF1ZXN0GiYuc3VwcG9ydC52MS5VcGRhdGVUaWNrZXRTdGF0dXNSZXNwb25zZRJUCg1SZXNvbHZlVGlja2V0EiAuc3VwcG9ydC52MS5SZXNvbHZlVGlja2V0UmVxdWVzdBohLnN1cHBvcnQudjEuUmVzb2x2ZVRpY2tldFJlc3BvbnNlElEKDEFuc3dlclN1cnZleRIfLnN1cHBvcnQudjEuQW5zd2VyU3VydmV5UmVxdWVzdBogLnN1cHBvcnQudjEuQW5zd2VyU3VydmV5UmVzcG9uc2USTgoLTGlzdFN1cnZleXMSHi5zdXBwb3J0LnYxLkxpc3RTdXJ2ZXlzUmVxdWVzdBofLnN1cHBvcnQudjEuTGlzdFN1cnZleXNSZXNwb25zZRJRCgxSZW9wZW5UaWNrZXQSHy5zdXBwb3J0LnYxLlJlb3BlblRpY2tldFJlcXVlc3QaIC5zdXBwb3J0LnYxLlJlb3BlblRpY2tldFJlc3BvbnNlEk4KC0Nsb3NlVGlja2V0Eh4uc3VwcG9ydC52MS5DbG9zZVRpY2tldFJlcXVlc3QaHy5zdXBwb3J0LnYxLkNsb3NlVGlja2V0UmVzcG9uc2USYwoSUmVwcmlvcml0aXplVGlja2V0EiUuc3VwcG9ydC52MS5SZXByaW9yaXRpemVUaWNrZXRSZXF1ZXN0GiYuc3VwcG9ydC52MS5SZXByaW9yaXRpemVUaWNrZXRSZXNwb25zZRJdChBMaXN0VGlja2V0RXZlbnRzEiMuc3VwcG9ydC52MS5MaXN0VGlja2V0RXZlbnRzUmVxdWVzdBokLnN1cHBvcnQudjEuTGlzdFRpY2tldEV2ZW50c1Jlc3BvbnNlEmwKFUxpc3RUaWNrZXRzQnlEZWFkbGluZRIoLnN1cHBvcnQudjEuTGlzdFRpY2tldHNCeURlYWRsaW5lUmVxdWVzdBopLnN1cHBvcnQudjEuTGlzdFRpY2tldHNCeURlYWRsaW5lUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_field_mask, file_support_v1_account, file_support_v1_policy, file_support_v1_ticket]);
 
 /**
  * Request for TicketService.ListTicketsByDeadline. Unset filters match everything.
@@ -279,6 +279,14 @@ export type ResolveTicketResponse = Message<"support.v1.ResolveTicketResponse"> 
    * @generated from field: support.v1.Ticket ticket = 1;
    */
   ticket?: Ticket | undefined;
+
+  /**
+   * The one-time token of the satisfaction survey this resolution issued, for
+   * the customer's notification. Keep it out of logs.
+   *
+   * @generated from field: string survey_token = 2;
+   */
+  surveyToken: string;
 };
 
 /**
@@ -287,6 +295,132 @@ export type ResolveTicketResponse = Message<"support.v1.ResolveTicketResponse"> 
  */
 export const ResolveTicketResponseSchema: GenMessage<ResolveTicketResponse> = /*@__PURE__*/
   messageDesc(file_support_v1_ticket_service, 7);
+
+/**
+ * Request for TicketService.AnswerSurvey.
+ *
+ * @generated from message support.v1.AnswerSurveyRequest
+ */
+export type AnswerSurveyRequest = Message<"support.v1.AnswerSurveyRequest"> & {
+  /**
+   * The token from the resolution notice. Required.
+   *
+   * @generated from field: string token = 1;
+   */
+  token: string;
+
+  /**
+   * The rating. Required.
+   *
+   * @generated from field: support.v1.SatisfactionRating rating = 2;
+   */
+  rating: SatisfactionRating;
+
+  /**
+   * A comment, up to 2,000 characters. Optional.
+   *
+   * @generated from field: string comment = 3;
+   */
+  comment: string;
+};
+
+/**
+ * Describes the message support.v1.AnswerSurveyRequest.
+ * Use `create(AnswerSurveyRequestSchema)` to create a new message.
+ */
+export const AnswerSurveyRequestSchema: GenMessage<AnswerSurveyRequest> = /*@__PURE__*/
+  messageDesc(file_support_v1_ticket_service, 8);
+
+/**
+ * Response for TicketService.AnswerSurvey.
+ *
+ * @generated from message support.v1.AnswerSurveyResponse
+ */
+export type AnswerSurveyResponse = Message<"support.v1.AnswerSurveyResponse"> & {
+  /**
+   * The answered survey.
+   *
+   * @generated from field: support.v1.Survey survey = 1;
+   */
+  survey?: Survey | undefined;
+};
+
+/**
+ * Describes the message support.v1.AnswerSurveyResponse.
+ * Use `create(AnswerSurveyResponseSchema)` to create a new message.
+ */
+export const AnswerSurveyResponseSchema: GenMessage<AnswerSurveyResponse> = /*@__PURE__*/
+  messageDesc(file_support_v1_ticket_service, 9);
+
+/**
+ * Request for TicketService.ListSurveys.
+ *
+ * @generated from message support.v1.ListSurveysRequest
+ */
+export type ListSurveysRequest = Message<"support.v1.ListSurveysRequest"> & {
+  /**
+   * Only this ticket's surveys, `tickets/{uuid}` or `tickets/{number}`.
+   *
+   * @generated from field: string ticket = 1;
+   */
+  ticket: string;
+
+  /**
+   * Only surveys the customer answered.
+   *
+   * @generated from field: bool answered_only = 2;
+   */
+  answeredOnly: boolean;
+
+  /**
+   * Maximum surveys to return; 0 means 50, values above 500 are treated as 500.
+   *
+   * @generated from field: int32 page_size = 3;
+   */
+  pageSize: number;
+
+  /**
+   * The `next_page_token` of a previous call with the same filters.
+   *
+   * @generated from field: string page_token = 4;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message support.v1.ListSurveysRequest.
+ * Use `create(ListSurveysRequestSchema)` to create a new message.
+ */
+export const ListSurveysRequestSchema: GenMessage<ListSurveysRequest> = /*@__PURE__*/
+  messageDesc(file_support_v1_ticket_service, 10);
+
+/**
+ * Response for TicketService.ListSurveys.
+ *
+ * @generated from message support.v1.ListSurveysResponse
+ */
+export type ListSurveysResponse = Message<"support.v1.ListSurveysResponse"> & {
+  /**
+   * The surveys on this page, in issue order.
+   *
+   * @generated from field: repeated support.v1.Survey surveys = 1;
+   */
+  surveys: Survey[];
+
+  /**
+   * Token for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message support.v1.ListSurveysResponse.
+ * Use `create(ListSurveysResponseSchema)` to create a new message.
+ */
+export const ListSurveysResponseSchema: GenMessage<ListSurveysResponse> = /*@__PURE__*/
+  messageDesc(file_support_v1_ticket_service, 11);
 
 /**
  * Request for TicketService.ReopenTicket.
@@ -321,7 +455,7 @@ export type ReopenTicketRequest = Message<"support.v1.ReopenTicketRequest"> & {
  * Use `create(ReopenTicketRequestSchema)` to create a new message.
  */
 export const ReopenTicketRequestSchema: GenMessage<ReopenTicketRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 8);
+  messageDesc(file_support_v1_ticket_service, 12);
 
 /**
  * Response for TicketService.ReopenTicket.
@@ -342,7 +476,7 @@ export type ReopenTicketResponse = Message<"support.v1.ReopenTicketResponse"> & 
  * Use `create(ReopenTicketResponseSchema)` to create a new message.
  */
 export const ReopenTicketResponseSchema: GenMessage<ReopenTicketResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 9);
+  messageDesc(file_support_v1_ticket_service, 13);
 
 /**
  * Request for TicketService.CloseTicket.
@@ -370,7 +504,7 @@ export type CloseTicketRequest = Message<"support.v1.CloseTicketRequest"> & {
  * Use `create(CloseTicketRequestSchema)` to create a new message.
  */
 export const CloseTicketRequestSchema: GenMessage<CloseTicketRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 10);
+  messageDesc(file_support_v1_ticket_service, 14);
 
 /**
  * Response for TicketService.CloseTicket.
@@ -391,7 +525,7 @@ export type CloseTicketResponse = Message<"support.v1.CloseTicketResponse"> & {
  * Use `create(CloseTicketResponseSchema)` to create a new message.
  */
 export const CloseTicketResponseSchema: GenMessage<CloseTicketResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 11);
+  messageDesc(file_support_v1_ticket_service, 15);
 
 /**
  * Request for TicketService.ReprioritizeTicket.
@@ -433,7 +567,7 @@ export type ReprioritizeTicketRequest = Message<"support.v1.ReprioritizeTicketRe
  * Use `create(ReprioritizeTicketRequestSchema)` to create a new message.
  */
 export const ReprioritizeTicketRequestSchema: GenMessage<ReprioritizeTicketRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 12);
+  messageDesc(file_support_v1_ticket_service, 16);
 
 /**
  * Response for TicketService.ReprioritizeTicket.
@@ -454,7 +588,7 @@ export type ReprioritizeTicketResponse = Message<"support.v1.ReprioritizeTicketR
  * Use `create(ReprioritizeTicketResponseSchema)` to create a new message.
  */
 export const ReprioritizeTicketResponseSchema: GenMessage<ReprioritizeTicketResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 13);
+  messageDesc(file_support_v1_ticket_service, 17);
 
 /**
  * Request for TicketService.ListTicketEvents.
@@ -489,7 +623,7 @@ export type ListTicketEventsRequest = Message<"support.v1.ListTicketEventsReques
  * Use `create(ListTicketEventsRequestSchema)` to create a new message.
  */
 export const ListTicketEventsRequestSchema: GenMessage<ListTicketEventsRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 14);
+  messageDesc(file_support_v1_ticket_service, 18);
 
 /**
  * Response for TicketService.ListTicketEvents.
@@ -517,7 +651,7 @@ export type ListTicketEventsResponse = Message<"support.v1.ListTicketEventsRespo
  * Use `create(ListTicketEventsResponseSchema)` to create a new message.
  */
 export const ListTicketEventsResponseSchema: GenMessage<ListTicketEventsResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 15);
+  messageDesc(file_support_v1_ticket_service, 19);
 
 /**
  * Request for TicketService.CreateAccount.
@@ -547,7 +681,7 @@ export type CreateAccountRequest = Message<"support.v1.CreateAccountRequest"> & 
  * Use `create(CreateAccountRequestSchema)` to create a new message.
  */
 export const CreateAccountRequestSchema: GenMessage<CreateAccountRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 16);
+  messageDesc(file_support_v1_ticket_service, 20);
 
 /**
  * Response for TicketService.CreateAccount.
@@ -568,7 +702,7 @@ export type CreateAccountResponse = Message<"support.v1.CreateAccountResponse"> 
  * Use `create(CreateAccountResponseSchema)` to create a new message.
  */
 export const CreateAccountResponseSchema: GenMessage<CreateAccountResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 17);
+  messageDesc(file_support_v1_ticket_service, 21);
 
 /**
  * Request for TicketService.GetAccount.
@@ -589,7 +723,7 @@ export type GetAccountRequest = Message<"support.v1.GetAccountRequest"> & {
  * Use `create(GetAccountRequestSchema)` to create a new message.
  */
 export const GetAccountRequestSchema: GenMessage<GetAccountRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 18);
+  messageDesc(file_support_v1_ticket_service, 22);
 
 /**
  * Response for TicketService.GetAccount.
@@ -610,7 +744,7 @@ export type GetAccountResponse = Message<"support.v1.GetAccountResponse"> & {
  * Use `create(GetAccountResponseSchema)` to create a new message.
  */
 export const GetAccountResponseSchema: GenMessage<GetAccountResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 19);
+  messageDesc(file_support_v1_ticket_service, 23);
 
 /**
  * Request for TicketService.UpdateAccount.
@@ -639,7 +773,7 @@ export type UpdateAccountRequest = Message<"support.v1.UpdateAccountRequest"> & 
  * Use `create(UpdateAccountRequestSchema)` to create a new message.
  */
 export const UpdateAccountRequestSchema: GenMessage<UpdateAccountRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 20);
+  messageDesc(file_support_v1_ticket_service, 24);
 
 /**
  * Response for TicketService.UpdateAccount.
@@ -660,7 +794,7 @@ export type UpdateAccountResponse = Message<"support.v1.UpdateAccountResponse"> 
  * Use `create(UpdateAccountResponseSchema)` to create a new message.
  */
 export const UpdateAccountResponseSchema: GenMessage<UpdateAccountResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 21);
+  messageDesc(file_support_v1_ticket_service, 25);
 
 /**
  * Request for TicketService.ListAccounts.
@@ -688,7 +822,7 @@ export type ListAccountsRequest = Message<"support.v1.ListAccountsRequest"> & {
  * Use `create(ListAccountsRequestSchema)` to create a new message.
  */
 export const ListAccountsRequestSchema: GenMessage<ListAccountsRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 22);
+  messageDesc(file_support_v1_ticket_service, 26);
 
 /**
  * Response for TicketService.ListAccounts.
@@ -716,7 +850,7 @@ export type ListAccountsResponse = Message<"support.v1.ListAccountsResponse"> & 
  * Use `create(ListAccountsResponseSchema)` to create a new message.
  */
 export const ListAccountsResponseSchema: GenMessage<ListAccountsResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 23);
+  messageDesc(file_support_v1_ticket_service, 27);
 
 /**
  * Request for TicketService.CreateTicket.
@@ -798,7 +932,7 @@ export type CreateTicketRequest = Message<"support.v1.CreateTicketRequest"> & {
  * Use `create(CreateTicketRequestSchema)` to create a new message.
  */
 export const CreateTicketRequestSchema: GenMessage<CreateTicketRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 24);
+  messageDesc(file_support_v1_ticket_service, 28);
 
 /**
  * Response for TicketService.CreateTicket.
@@ -819,7 +953,7 @@ export type CreateTicketResponse = Message<"support.v1.CreateTicketResponse"> & 
  * Use `create(CreateTicketResponseSchema)` to create a new message.
  */
 export const CreateTicketResponseSchema: GenMessage<CreateTicketResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 25);
+  messageDesc(file_support_v1_ticket_service, 29);
 
 /**
  * Request for TicketService.GetTicket.
@@ -840,7 +974,7 @@ export type GetTicketRequest = Message<"support.v1.GetTicketRequest"> & {
  * Use `create(GetTicketRequestSchema)` to create a new message.
  */
 export const GetTicketRequestSchema: GenMessage<GetTicketRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 26);
+  messageDesc(file_support_v1_ticket_service, 30);
 
 /**
  * Response for TicketService.GetTicket.
@@ -861,7 +995,7 @@ export type GetTicketResponse = Message<"support.v1.GetTicketResponse"> & {
  * Use `create(GetTicketResponseSchema)` to create a new message.
  */
 export const GetTicketResponseSchema: GenMessage<GetTicketResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 27);
+  messageDesc(file_support_v1_ticket_service, 31);
 
 /**
  * Request for TicketService.ListTickets. Unset filters match everything.
@@ -917,7 +1051,7 @@ export type ListTicketsRequest = Message<"support.v1.ListTicketsRequest"> & {
  * Use `create(ListTicketsRequestSchema)` to create a new message.
  */
 export const ListTicketsRequestSchema: GenMessage<ListTicketsRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 28);
+  messageDesc(file_support_v1_ticket_service, 32);
 
 /**
  * Response for TicketService.ListTickets.
@@ -945,7 +1079,7 @@ export type ListTicketsResponse = Message<"support.v1.ListTicketsResponse"> & {
  * Use `create(ListTicketsResponseSchema)` to create a new message.
  */
 export const ListTicketsResponseSchema: GenMessage<ListTicketsResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 29);
+  messageDesc(file_support_v1_ticket_service, 33);
 
 /**
  * Takes support tickets from the web form, live chat and the phone IVR, and
@@ -1075,7 +1209,9 @@ export const TicketService: GenService<{
     output: typeof UpdateTicketStatusResponseSchema;
   },
   /**
-   * Marks an acknowledged, in-progress or waiting ticket RESOLVED.
+   * Marks an acknowledged, in-progress or waiting ticket RESOLVED and issues
+   * its satisfaction survey; the response carries the survey's one-time token
+   * for the notification to the customer.
    * Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION ILLEGAL_TRANSITION; ABORTED.
    *
    * @generated from rpc support.v1.TicketService.ResolveTicket
@@ -1084,6 +1220,32 @@ export const TicketService: GenService<{
     methodKind: "unary";
     input: typeof ResolveTicketRequestSchema;
     output: typeof ResolveTicketResponseSchema;
+  },
+  /**
+   * Records the customer's answer to a satisfaction survey. One answer per
+   * survey (per resolution).
+   * Errors: INVALID_ARGUMENT; NOT_FOUND for an unknown token;
+   * FAILED_PRECONDITION with reason SURVEY_ALREADY_ANSWERED.
+   *
+   * @generated from rpc support.v1.TicketService.AnswerSurvey
+   */
+  answerSurvey: {
+    methodKind: "unary";
+    input: typeof AnswerSurveyRequestSchema;
+    output: typeof AnswerSurveyResponseSchema;
+  },
+  /**
+   * Lists surveys in the order they were issued, optionally of one ticket
+   * and only answered ones.
+   * Errors: INVALID_ARGUMENT (ticket name, page size, page token); NOT_FOUND
+   * for an unknown ticket.
+   *
+   * @generated from rpc support.v1.TicketService.ListSurveys
+   */
+  listSurveys: {
+    methodKind: "unary";
+    input: typeof ListSurveysRequestSchema;
+    output: typeof ListSurveysResponseSchema;
   },
   /**
    * Reopens a RESOLVED ticket (to IN_PROGRESS).
