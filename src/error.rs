@@ -54,6 +54,12 @@ pub enum Error {
         from: crate::domain::ticket::TicketStatus,
     },
 
+    #[error("a service request that is {from} cannot become {to}")]
+    IllegalServiceTransition {
+        from: crate::domain::service_request::ServiceRequestStatus,
+        to: crate::domain::service_request::ServiceRequestStatus,
+    },
+
     #[error("the survey was already answered")]
     SurveyAlreadyAnswered,
 
@@ -83,6 +89,15 @@ impl From<crate::domain::lifecycle::IllegalTransition> for Error {
         Self::IllegalTransition {
             action: illegal.action,
             from: illegal.from,
+        }
+    }
+}
+
+impl From<crate::domain::service_request::IllegalServiceTransition> for Error {
+    fn from(illegal: crate::domain::service_request::IllegalServiceTransition) -> Self {
+        Self::IllegalServiceTransition {
+            from: illegal.from,
+            to: illegal.to,
         }
     }
 }

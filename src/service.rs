@@ -11,13 +11,16 @@ use crate::domain::clock::Clock;
 use crate::domain::intake;
 use crate::domain::lifecycle::{self, Change};
 use crate::domain::policy::{Policy, Priority};
+use crate::domain::service_request::{NewServiceRequest, ServiceRequest, ServiceRequestStatus};
 use crate::domain::survey::{Rating, Survey};
 use crate::domain::ticket::{
     Account, AccountUpdate, EventKind, NotificationMethod, Ticket, TicketEvent, TicketRequest,
     TicketStatus,
 };
 use crate::error::{Error, Result};
-use crate::store::{DeadlineCursor, DeadlineFilter, Inserted, Store, TicketFilter, TicketKey};
+use crate::store::{
+    DeadlineCursor, DeadlineFilter, Inserted, ServiceRequestFilter, Store, TicketFilter, TicketKey,
+};
 
 #[derive(Clone)]
 pub struct Service {
@@ -265,6 +268,57 @@ impl Service {
         self.store
             .list_surveys(ticket_id, answered_only, after_id, limit)
             .await
+    }
+
+    /// Queues a professional-services request; same idempotency rules as tickets.
+    pub async fn create_service_request(&self, new: NewServiceRequest) -> Result<ServiceRequest> {
+        self.store.get_account(&new.account_id).await?;
+        let request = ServiceRequest::submit(new.clone(), intake::receipt_time(self.clock.now()));
+        match self.store.insert_service_request(&request).await? {
+            Inserted::New(stored) => Ok(stored),
+            Inserted::Existing(existing) if existing.was_requested_by(&new) => Ok(existing),
+            Inserted::Existing(_) => Err(Error::RequestIdReused {
+                request_id: new.request_id.unwrap_or_default(),
+            }),
+        }
+    }
+
+    pub async fn get_service_request(&self, number: i64) -> Result<ServiceRequest> {
+        self.store.get_service_request(number).await
+    }
+
+    pub async fn list_service_requests(
+        &self,
+        filter: &ServiceRequestFilter,
+        before_number: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<ServiceRequest>> {
+        self.store
+            .list_service_requests(filter, before_number, limit)
+            .await
+    }
+
+    pub async fn move_service_request(
+        &self,
+        number: i64,
+        to: ServiceRequestStatus,
+    ) -> Result<ServiceRequest> {
+        for _ in 0..MAX_ATTEMPTS {
+            let current = self.store.get_service_request(number).await?;
+            let now = intake::receipt_time(self.clock.now());
+            let Some(moved) = current.move_to(to, now)? else {
+                return Ok(current);
+            };
+            match self
+                .store
+                .update_service_request(&moved, current.version)
+                .await
+            {
+                Err(Error::Conflict) => continue,
+                result => return result,
+            }
+        }
+        Err(Error::Conflict)
     }
 
     /// Unanswered tickets by deadline, as of now.

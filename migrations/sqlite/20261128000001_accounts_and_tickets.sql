@@ -109,3 +109,23 @@ CREATE TABLE surveys (
 ) STRICT;
 
 CREATE INDEX surveys_by_ticket ON surveys (ticket_id, id);
+
+-- Professional-services requests: their own queue and statuses, no SLA.
+CREATE TABLE service_requests (
+    number         INTEGER PRIMARY KEY AUTOINCREMENT,
+    id             BLOB NOT NULL UNIQUE,
+    account_id     TEXT NOT NULL REFERENCES accounts (id),
+    kind           TEXT NOT NULL CHECK (kind IN ('training', 'consulting', 'branding', 'implementation', 'custom_solution', 'development')),
+    summary        TEXT NOT NULL,
+    details        TEXT NOT NULL,
+    contact_email  TEXT NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('submitted', 'in_review', 'scheduled', 'completed', 'declined')),
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL,
+    request_id     TEXT,
+    version        INTEGER NOT NULL,
+    CONSTRAINT one_service_request_per_request UNIQUE (account_id, request_id)
+) STRICT;
+
+CREATE INDEX service_requests_status_number ON service_requests (status, number DESC);
+CREATE INDEX service_requests_account_number ON service_requests (account_id, number DESC);

@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::policy::{Channel, Plan, Policy, Priority, Region};
 use crate::domain::priority::{Impact, ImpactScope, PriorityDecision, RequestKind, Workaround};
+use crate::domain::service_request::{ServiceKind, ServiceRequest, ServiceRequestStatus};
 use crate::domain::sla::SlaState;
 use crate::domain::survey::{Rating, Survey};
 use crate::domain::ticket::{
@@ -62,6 +63,15 @@ enum_mapping!(sla_state_to_proto, sla_state_from_proto, SlaState => SlaState {
 });
 enum_mapping!(method_to_proto, method_from_proto, NotificationMethod => NotificationMethod {
     Email <=> Email, ChatMessage <=> ChatMessage, PhoneCall <=> PhoneCall, WebPortal <=> WebPortal,
+});
+enum_mapping!(service_kind_to_proto, service_kind_from_proto, ServiceKind => ServiceKind {
+    Training <=> Training, Consulting <=> Consulting, Branding <=> Branding,
+    Implementation <=> Implementation, CustomSolution <=> CustomSolution,
+    Development <=> Development,
+});
+enum_mapping!(service_status_to_proto, service_status_from_proto, ServiceRequestStatus => ServiceRequestStatus {
+    Submitted <=> Submitted, InReview <=> InReview, Scheduled <=> Scheduled,
+    Completed <=> Completed, Declined <=> Declined,
 });
 enum_mapping!(rating_to_proto, rating_from_proto, Rating => SatisfactionRating {
     Good <=> Good, Bad <=> Bad,
@@ -188,6 +198,22 @@ impl From<Ticket> for pb::Ticket {
     }
 }
 
+impl From<ServiceRequest> for pb::ServiceRequest {
+    fn from(request: ServiceRequest) -> Self {
+        Self {
+            name: format!("serviceRequests/{}", request.number),
+            account: account_name(&request.account_id),
+            kind: service_kind_to_proto(request.kind).into(),
+            summary: request.summary,
+            details: request.details,
+            contact_email: request.contact_email,
+            status: service_status_to_proto(request.status).into(),
+            create_time: Some(timestamp(request.created_at)),
+            update_time: Some(timestamp(request.updated_at)),
+        }
+    }
+}
+
 impl From<Survey> for pb::Survey {
     fn from(survey: Survey) -> Self {
         Self {
@@ -303,6 +329,11 @@ impl From<&Policy> for pb::Policy {
                 })
                 .collect(),
             at_risk_percent: i32::from(policy.at_risk_percent()),
+            professional_services: policy
+                .professional_services()
+                .iter()
+                .map(|k| service_kind_to_proto(*k).into())
+                .collect(),
             support_hours: Some(pb::SupportHours {
                 always_open: policy.support_hours().always_open,
                 description: policy.support_hours().description.clone(),

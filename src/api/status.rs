@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use super::convert::{channel_to_proto, plan_to_proto, status_to_proto};
+use super::convert::{channel_to_proto, plan_to_proto, service_status_to_proto, status_to_proto};
 use crate::error::Error;
 
 /// The `ErrorInfo.domain` of every error this service defines.
@@ -133,6 +133,21 @@ impl From<Error> for Status {
                         [
                             ("current_status", current.to_owned()),
                             ("action", action.to_owned()),
+                        ],
+                    ),
+                )
+            }
+            Error::IllegalServiceTransition { from, to } => {
+                let current = service_status_to_proto(from).as_str_name();
+                let wanted = service_status_to_proto(to).as_str_name();
+                Status::with_error_details(
+                    Code::FailedPrecondition,
+                    format!("a service request that is {current} cannot become {wanted}"),
+                    info(
+                        reason::ILLEGAL_TRANSITION,
+                        [
+                            ("current_status", current.to_owned()),
+                            ("requested_status", wanted.to_owned()),
                         ],
                     ),
                 )

@@ -253,6 +253,63 @@ impl TicketService for TicketApi {
         }))
     }
 
+    async fn create_service_request(
+        &self,
+        request: Request<pb::CreateServiceRequestRequest>,
+    ) -> Result<Response<pb::CreateServiceRequestResponse>, Status> {
+        let new = validate::create_service_request(request.into_inner())?;
+        let stored = self.service.create_service_request(new).await?;
+        Ok(Response::new(pb::CreateServiceRequestResponse {
+            service_request: Some(stored.into()),
+        }))
+    }
+
+    async fn get_service_request(
+        &self,
+        request: Request<pb::GetServiceRequestRequest>,
+    ) -> Result<Response<pb::GetServiceRequestResponse>, Status> {
+        let number = validate::service_request_name("name", &request.get_ref().name)?;
+        let stored = self.service.get_service_request(number).await?;
+        Ok(Response::new(pb::GetServiceRequestResponse {
+            service_request: Some(stored.into()),
+        }))
+    }
+
+    async fn list_service_requests(
+        &self,
+        request: Request<pb::ListServiceRequestsRequest>,
+    ) -> Result<Response<pb::ListServiceRequestsResponse>, Status> {
+        let request = request.into_inner();
+        let listing = validate::list_service_requests(&request)?;
+        let filters = page_token::fingerprint(&format!("service requests {:?}", listing.filter));
+        let before = page_token::decode(&request.page_token, filters)?
+            .map(|key| key.parse::<i64>())
+            .transpose()
+            .map_err(|_| Error::invalid("page_token", "is not a token this server issued"))?;
+        let mut requests = self
+            .service
+            .list_service_requests(&listing.filter, before, listing.page_size + 1)
+            .await?;
+        let next_page_token = next_token(&mut requests, listing.page_size, filters, |r| {
+            r.number.to_string()
+        });
+        Ok(Response::new(pb::ListServiceRequestsResponse {
+            service_requests: requests.into_iter().map(Into::into).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn update_service_request_status(
+        &self,
+        request: Request<pb::UpdateServiceRequestStatusRequest>,
+    ) -> Result<Response<pb::UpdateServiceRequestStatusResponse>, Status> {
+        let (number, status) = validate::update_service_request_status(request.get_ref())?;
+        let stored = self.service.move_service_request(number, status).await?;
+        Ok(Response::new(pb::UpdateServiceRequestStatusResponse {
+            service_request: Some(stored.into()),
+        }))
+    }
+
     async fn list_ticket_events(
         &self,
         request: Request<pb::ListTicketEventsRequest>,

@@ -7,6 +7,7 @@ pub mod intake;
 pub mod lifecycle;
 pub mod policy;
 pub mod priority;
+pub mod service_request;
 pub mod sla;
 pub mod survey;
 pub mod ticket;

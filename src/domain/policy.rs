@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 
 use super::priority::{self, Impact, PriorityDecision, PriorityRule};
+use super::service_request::ServiceKind;
 
 /// Defines a closed set of names with a stable text form (used in storage,
 /// logs and the CLI) and a list of every value in declaration order.
@@ -106,6 +107,7 @@ pub struct Policy {
     rules: Vec<PriorityRule>,
     hours: SupportHours,
     at_risk_percent: u8,
+    professional_services: Vec<ServiceKind>,
 }
 
 /// The parts a policy is made of; rows as the published tables have them.
@@ -121,6 +123,9 @@ pub struct PolicyParts {
     /// Share of the response target, in percent, after which an unanswered
     /// ticket is AT_RISK.
     pub at_risk_percent: u8,
+    /// What professional services offers. They have no response target: the
+    /// published policy gives none.
+    pub professional_services: Vec<ServiceKind>,
 }
 
 impl Policy {
@@ -177,7 +182,12 @@ impl Policy {
             rules: parts.rules,
             hours: parts.hours,
             at_risk_percent: parts.at_risk_percent,
+            professional_services: parts.professional_services,
         })
+    }
+
+    pub fn professional_services(&self) -> &[ServiceKind] {
+        &self.professional_services
     }
 
     pub fn at_risk_percent(&self) -> u8 {
@@ -327,6 +337,7 @@ impl Policy {
                 response_clock: "calendar time (24/7); business hours affect who works a ticket, not its response target".into(),
             },
             at_risk_percent: 75,
+            professional_services: ServiceKind::ALL.to_vec(),
         })
         .expect("the standard policy is complete")
     }
@@ -513,6 +524,22 @@ mod tests {
     }
 
     #[test]
+    fn every_professional_service_on_the_page_is_offered() {
+        use crate::domain::service_request::ServiceKind::*;
+        assert_eq!(
+            Policy::standard().professional_services(),
+            [
+                Training,
+                Consulting,
+                Branding,
+                Implementation,
+                CustomSolution,
+                Development
+            ]
+        );
+    }
+
+    #[test]
     fn support_is_open_around_the_clock() {
         assert!(Policy::standard().support_hours().always_open);
     }
@@ -566,6 +593,7 @@ mod tests {
             rules: policy.rules.clone(),
             hours: policy.hours.clone(),
             at_risk_percent: policy.at_risk_percent,
+            professional_services: policy.professional_services.clone(),
         }
     }
 }

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::domain::policy::{Channel, Plan, Priority};
+use crate::domain::service_request::{ServiceKind, ServiceRequest, ServiceRequestStatus};
 use crate::domain::sla::SlaState;
 use crate::domain::survey::Survey;
 use crate::domain::ticket::{Account, AccountUpdate, Ticket, TicketEvent, TicketStatus};
@@ -52,13 +53,21 @@ pub struct DeadlineFilter {
 /// Where a deadline-ordered page ends: the last ticket's deadline and number.
 pub type DeadlineCursor = (DateTime<Utc>, i64);
 
-/// The result of inserting a ticket that carries a request id.
+/// The result of inserting a record that may carry a request id.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Inserted {
-    /// Stored now; the ticket has its number.
-    New(Ticket),
-    /// A ticket with the same request id was already stored; nothing was written.
-    Existing(Ticket),
+pub enum Inserted<T = Ticket> {
+    /// Stored now; it has its number.
+    New(T),
+    /// One with the same request id was already stored; nothing was written.
+    Existing(T),
+}
+
+/// ListServiceRequests filters; `None` matches everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ServiceRequestFilter {
+    pub account_id: Option<String>,
+    pub kind: Option<ServiceKind>,
+    pub status: Option<ServiceRequestStatus>,
 }
 
 #[async_trait]
@@ -120,6 +129,26 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Ticket>>;
     /// The earliest moment any ticket's SLA state changes by time alone.
     async fn next_sla_check_at(&self) -> Result<Option<DateTime<Utc>>>;
+    /// Stores a professional-services request; with a request id already
+    /// used by the account, returns the stored one and writes nothing.
+    async fn insert_service_request(
+        &self,
+        request: &ServiceRequest,
+    ) -> Result<Inserted<ServiceRequest>>;
+    async fn get_service_request(&self, number: i64) -> Result<ServiceRequest>;
+    /// Requests newest first, below `before_number`.
+    async fn list_service_requests(
+        &self,
+        filter: &ServiceRequestFilter,
+        before_number: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<ServiceRequest>>;
+    /// Writes a changed request if it is still at `expected_version`, else `Conflict`.
+    async fn update_service_request(
+        &self,
+        request: &ServiceRequest,
+        expected_version: i64,
+    ) -> Result<ServiceRequest>;
     /// Unanswered tickets matching `filter`, earliest deadline first, after `after`.
     async fn list_tickets_by_deadline(
         &self,

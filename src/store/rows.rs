@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::policy::{Channel, Plan, Priority, Region};
 use crate::domain::priority::{Impact, ImpactScope, PriorityDecision, RequestKind, Workaround};
+use crate::domain::service_request::{ServiceKind, ServiceRequest, ServiceRequestStatus};
 use crate::domain::sla::SlaState;
 use crate::domain::survey::{Rating, Survey, SurveyAnswer};
 use crate::domain::ticket::{
@@ -117,6 +118,51 @@ impl TryFrom<SurveyRow> for Survey {
             ticket_id: row.ticket_id,
             issued_at: row.issued_at,
             answer,
+        })
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ServiceRequestRow {
+    pub id: Uuid,
+    pub number: i64,
+    pub account_id: String,
+    pub kind: String,
+    pub summary: String,
+    pub details: String,
+    pub contact_email: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub request_id: Option<String>,
+    pub version: i64,
+}
+
+macro_rules! service_request_columns {
+    () => {
+        "id, number, account_id, kind, summary, details, contact_email, status, created_at, \
+         updated_at, request_id, version"
+    };
+}
+pub(crate) use service_request_columns;
+
+impl TryFrom<ServiceRequestRow> for ServiceRequest {
+    type Error = Error;
+
+    fn try_from(row: ServiceRequestRow) -> Result<Self> {
+        Ok(ServiceRequest {
+            id: row.id,
+            number: row.number,
+            account_id: row.account_id,
+            kind: parse("kind", &row.kind, ServiceKind::parse)?,
+            summary: row.summary,
+            details: row.details,
+            contact_email: row.contact_email,
+            status: parse("status", &row.status, ServiceRequestStatus::parse)?,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            request_id: row.request_id,
+            version: row.version,
         })
     }
 }

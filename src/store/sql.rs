@@ -14,12 +14,14 @@ macro_rules! impl_store_with_shared_sql {
             use chrono::{DateTime, Utc};
 
             use $crate::domain::policy::Plan;
+            use $crate::domain::service_request::ServiceRequest;
             use $crate::domain::survey::Survey;
             use $crate::domain::ticket::{Account, AccountUpdate, Ticket, TicketEvent};
             use $crate::error::{Error, Result};
             use $crate::store::rows::{
-                AccountRow, EventRow, SurveyRow, TicketRow, account_columns, bind_ticket_insert,
-                event_columns, survey_columns, ticket_columns, ticket_insert_columns,
+                AccountRow, EventRow, ServiceRequestRow, SurveyRow, TicketRow, account_columns,
+                bind_ticket_insert, event_columns, service_request_columns, survey_columns,
+                ticket_columns, ticket_insert_columns,
             };
 
             impl $store {
@@ -54,7 +56,8 @@ macro_rules! impl_store_with_shared_sql {
                 }
             }
             use $crate::store::{
-                DeadlineCursor, DeadlineFilter, Inserted, Store, TicketFilter, TicketKey,
+                DeadlineCursor, DeadlineFilter, Inserted, ServiceRequestFilter, Store, TicketFilter,
+                TicketKey,
                 account_not_found, push_deadline_query, push_ticket_filters, ticket_not_found,
             };
 
@@ -323,6 +326,117 @@ macro_rules! impl_store_with_shared_sql {
                     .fetch_all(&self.pool)
                     .await?;
                     rows.into_iter().map(TryInto::try_into).collect()
+                }
+
+                async fn insert_service_request(
+                    &self,
+                    request: &ServiceRequest,
+                ) -> Result<Inserted<ServiceRequest>> {
+                    let inserted = sqlx::query_scalar::<_, i64>(concat!(
+                        "INSERT INTO service_requests (id, account_id, kind, summary, details, ",
+                        "contact_email, status, created_at, updated_at, request_id, version) ",
+                        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ",
+                        "ON CONFLICT (account_id, request_id) DO NOTHING RETURNING number"
+                    ))
+                    .bind(request.id)
+                    .bind(&request.account_id)
+                    .bind(request.kind.as_str())
+                    .bind(&request.summary)
+                    .bind(&request.details)
+                    .bind(&request.contact_email)
+                    .bind(request.status.as_str())
+                    .bind(request.created_at)
+                    .bind(request.updated_at)
+                    .bind(request.request_id.as_deref())
+                    .bind(request.version)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    if let Some(number) = inserted {
+                        let mut stored = request.clone();
+                        stored.number = number;
+                        return Ok(Inserted::New(stored));
+                    }
+                    sqlx::query_as::<_, ServiceRequestRow>(concat!(
+                        "SELECT ",
+                        service_request_columns!(),
+                        " FROM service_requests WHERE account_id = $1 AND request_id = $2"
+                    ))
+                    .bind(&request.account_id)
+                    .bind(request.request_id.as_deref())
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or_else(|| Error::Internal("conflicting request id vanished".into()))?
+                    .try_into()
+                    .map(Inserted::Existing)
+                }
+
+                async fn get_service_request(&self, number: i64) -> Result<ServiceRequest> {
+                    sqlx::query_as::<_, ServiceRequestRow>(concat!(
+                        "SELECT ",
+                        service_request_columns!(),
+                        " FROM service_requests WHERE number = $1"
+                    ))
+                    .bind(number)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or_else(|| Error::NotFound {
+                        resource: "service request",
+                        name: format!("serviceRequests/{number}"),
+                    })?
+                    .try_into()
+                }
+
+                async fn list_service_requests(
+                    &self,
+                    filter: &ServiceRequestFilter,
+                    before_number: Option<i64>,
+                    limit: i64,
+                ) -> Result<Vec<ServiceRequest>> {
+                    let mut query = sqlx::QueryBuilder::<$db>::new(concat!(
+                        "SELECT ",
+                        service_request_columns!(),
+                        " FROM service_requests WHERE TRUE"
+                    ));
+                    if let Some(account_id) = &filter.account_id {
+                        query.push(" AND account_id = ").push_bind(account_id.clone());
+                    }
+                    if let Some(kind) = filter.kind {
+                        query.push(" AND kind = ").push_bind(kind.as_str());
+                    }
+                    if let Some(status) = filter.status {
+                        query.push(" AND status = ").push_bind(status.as_str());
+                    }
+                    if let Some(before) = before_number {
+                        query.push(" AND number < ").push_bind(before);
+                    }
+                    query.push(" ORDER BY number DESC LIMIT ").push_bind(limit);
+                    let rows = query
+                        .build_query_as::<ServiceRequestRow>()
+                        .fetch_all(&self.pool)
+                        .await?;
+                    rows.into_iter().map(TryInto::try_into).collect()
+                }
+
+                async fn update_service_request(
+                    &self,
+                    request: &ServiceRequest,
+                    expected_version: i64,
+                ) -> Result<ServiceRequest> {
+                    let version = sqlx::query_scalar::<_, i64>(
+                        "UPDATE service_requests SET status = $3, updated_at = $4, \
+                         version = version + 1 WHERE id = $1 AND version = $2 RETURNING version",
+                    )
+                    .bind(request.id)
+                    .bind(expected_version)
+                    .bind(request.status.as_str())
+                    .bind(request.updated_at)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(Error::Conflict)?;
+                    Ok(ServiceRequest {
+                        version,
+                        ..request.clone()
+                    })
                 }
 
                 async fn list_tickets_by_deadline(

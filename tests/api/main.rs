@@ -51,6 +51,7 @@ mod listing;
 mod persistence;
 mod policy_service;
 mod policy_tables;
+mod professional_services;
 mod serving;
 mod store_contract;
 mod surveys;

@@ -23,45 +23,46 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
+from ticketd_client.support.v1 import service_request_pb2 as support_dot_v1_dot_service__request__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17support/v1/policy.proto\x12\nsupport.v1\x1a\x1egoogle/protobuf/duration.proto\"\x83\x01\n\x06Impact\x12%\n\x04kind\x18\x01 \x01(\x0e\x32\x17.support.v1.RequestKind\x12&\n\x05scope\x18\x02 \x01(\x0e\x32\x17.support.v1.ImpactScope\x12*\n\nworkaround\x18\x03 \x01(\x0e\x32\x16.support.v1.Workaround\"e\n\x10PriorityDecision\x12&\n\x08priority\x18\x01 \x01(\x0e\x32\x14.support.v1.Priority\x12\x0f\n\x07rule_id\x18\x02 \x01(\t\x12\x18\n\x10rule_description\x18\x03 \x01(\t\"r\n\tPhoneLine\x12\"\n\x06region\x18\x01 \x01(\x0e\x32\x12.support.v1.Region\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x16\n\x0e\x64isplay_number\x18\x03 \x01(\t\x12\x19\n\x11support_extension\x18\x04 \x01(\t\"U\n\x0cPlanChannels\x12\x1e\n\x04plan\x18\x01 \x01(\x0e\x32\x10.support.v1.Plan\x12%\n\x08\x63hannels\x18\x02 \x03(\x0e\x32\x13.support.v1.Channel\"\x7f\n\x12PriorityDefinition\x12&\n\x08priority\x18\x01 \x01(\x0e\x32\x14.support.v1.Priority\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07meaning\x18\x03 \x01(\t\x12\x12\n\nworkaround\x18\x04 \x01(\t\x12\x0e\n\x06\x65\x66\x66ort\x18\x05 \x01(\t\"\x83\x01\n\x0eResponseTarget\x12\x1e\n\x04plan\x18\x01 \x01(\x0e\x32\x10.support.v1.Plan\x12&\n\x08priority\x18\x02 \x01(\x0e\x32\x14.support.v1.Priority\x12)\n\x06target\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xda\x01\n\x0cPriorityRule\x12\x0f\n\x07rule_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12&\n\x08priority\x18\x03 \x01(\x0e\x32\x14.support.v1.Priority\x12&\n\x05kinds\x18\x04 \x03(\x0e\x32\x17.support.v1.RequestKind\x12\'\n\x06scopes\x18\x05 \x03(\x0e\x32\x17.support.v1.ImpactScope\x12+\n\x0bworkarounds\x18\x06 \x03(\x0e\x32\x16.support.v1.Workaround\"P\n\x0cSupportHours\x12\x13\n\x0b\x61lways_open\x18\x01 \x01(\x08\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x16\n\x0eresponse_clock\x18\x03 \x01(\t\"\xdc\x02\n\x06Policy\x12\x0f\n\x07version\x18\x01 \x01(\t\x12/\n\rplan_channels\x18\x02 \x03(\x0b\x32\x18.support.v1.PlanChannels\x12*\n\x0bphone_lines\x18\x03 \x03(\x0b\x32\x15.support.v1.PhoneLine\x12\x32\n\npriorities\x18\x04 \x03(\x0b\x32\x1e.support.v1.PriorityDefinition\x12\x34\n\x10response_targets\x18\x05 \x03(\x0b\x32\x1a.support.v1.ResponseTarget\x12\x30\n\x0epriority_rules\x18\x06 \x03(\x0b\x32\x18.support.v1.PriorityRule\x12/\n\rsupport_hours\x18\x07 \x01(\x0b\x32\x18.support.v1.SupportHours\x12\x17\n\x0f\x61t_risk_percent\x18\x08 \x01(\x05*n\n\x04Plan\x12\x14\n\x10PLAN_UNSPECIFIED\x10\x00\x12\r\n\tPLAN_FREE\x10\x01\x12\x0c\n\x08PLAN_PRO\x10\x02\x12\x11\n\rPLAN_BUSINESS\x10\x03\x12\x12\n\x0ePLAN_EDUCATION\x10\x04\x12\x0c\n\x08PLAN_API\x10\x05*]\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43HANNEL_WEB_FORM\x10\x01\x12\x10\n\x0c\x43HANNEL_CHAT\x10\x02\x12\x11\n\rCHANNEL_PHONE\x10\x03*\x7f\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x16\n\x12PRIORITY_P1_URGENT\x10\x01\x12\x14\n\x10PRIORITY_P2_HIGH\x10\x02\x12\x16\n\x12PRIORITY_P3_NORMAL\x10\x03\x12\x13\n\x0fPRIORITY_P4_LOW\x10\x04*M\n\x06Region\x12\x16\n\x12REGION_UNSPECIFIED\x10\x00\x12\r\n\tREGION_US\x10\x01\x12\r\n\tREGION_AU\x10\x02\x12\r\n\tREGION_UK\x10\x03*\xd7\x01\n\x0bRequestKind\x12\x1c\n\x18REQUEST_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14REQUEST_KIND_PROBLEM\x10\x01\x12\x1c\n\x18REQUEST_KIND_INFORMATION\x10\x02\x12\x1b\n\x17REQUEST_KIND_ASSISTANCE\x10\x03\x12\x18\n\x14REQUEST_KIND_FEATURE\x10\x04\x12\x17\n\x13REQUEST_KIND_CHANGE\x10\x05\x12\"\n\x1eREQUEST_KIND_PRERELEASE_ACCESS\x10\x06*\xa3\x01\n\x0bImpactScope\x12\x1c\n\x18IMPACT_SCOPE_UNSPECIFIED\x10\x00\x12\x1d\n\x19IMPACT_SCOPE_SERVICE_DOWN\x10\x01\x12\x19\n\x15IMPACT_SCOPE_DEGRADED\x10\x02\x12\"\n\x1eIMPACT_SCOPE_FUNCTION_IMPAIRED\x10\x03\x12\x18\n\x14IMPACT_SCOPE_MINIMAL\x10\x04*j\n\nWorkaround\x12\x1a\n\x16WORKAROUND_UNSPECIFIED\x10\x00\x12\x13\n\x0fWORKAROUND_NONE\x10\x01\x12\x16\n\x12WORKAROUND_PARTIAL\x10\x02\x12\x13\n\x0fWORKAROUND_FULL\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17support/v1/policy.proto\x12\nsupport.v1\x1a\x1egoogle/protobuf/duration.proto\x1a support/v1/service_request.proto\"\x83\x01\n\x06Impact\x12%\n\x04kind\x18\x01 \x01(\x0e\x32\x17.support.v1.RequestKind\x12&\n\x05scope\x18\x02 \x01(\x0e\x32\x17.support.v1.ImpactScope\x12*\n\nworkaround\x18\x03 \x01(\x0e\x32\x16.support.v1.Workaround\"e\n\x10PriorityDecision\x12&\n\x08priority\x18\x01 \x01(\x0e\x32\x14.support.v1.Priority\x12\x0f\n\x07rule_id\x18\x02 \x01(\t\x12\x18\n\x10rule_description\x18\x03 \x01(\t\"r\n\tPhoneLine\x12\"\n\x06region\x18\x01 \x01(\x0e\x32\x12.support.v1.Region\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x16\n\x0e\x64isplay_number\x18\x03 \x01(\t\x12\x19\n\x11support_extension\x18\x04 \x01(\t\"U\n\x0cPlanChannels\x12\x1e\n\x04plan\x18\x01 \x01(\x0e\x32\x10.support.v1.Plan\x12%\n\x08\x63hannels\x18\x02 \x03(\x0e\x32\x13.support.v1.Channel\"\x7f\n\x12PriorityDefinition\x12&\n\x08priority\x18\x01 \x01(\x0e\x32\x14.support.v1.Priority\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07meaning\x18\x03 \x01(\t\x12\x12\n\nworkaround\x18\x04 \x01(\t\x12\x0e\n\x06\x65\x66\x66ort\x18\x05 \x01(\t\"\x83\x01\n\x0eResponseTarget\x12\x1e\n\x04plan\x18\x01 \x01(\x0e\x32\x10.support.v1.Plan\x12&\n\x08priority\x18\x02 \x01(\x0e\x32\x14.support.v1.Priority\x12)\n\x06target\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"\xda\x01\n\x0cPriorityRule\x12\x0f\n\x07rule_id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12&\n\x08priority\x18\x03 \x01(\x0e\x32\x14.support.v1.Priority\x12&\n\x05kinds\x18\x04 \x03(\x0e\x32\x17.support.v1.RequestKind\x12\'\n\x06scopes\x18\x05 \x03(\x0e\x32\x17.support.v1.ImpactScope\x12+\n\x0bworkarounds\x18\x06 \x03(\x0e\x32\x16.support.v1.Workaround\"P\n\x0cSupportHours\x12\x13\n\x0b\x61lways_open\x18\x01 \x01(\x08\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x16\n\x0eresponse_clock\x18\x03 \x01(\t\"\x94\x03\n\x06Policy\x12\x0f\n\x07version\x18\x01 \x01(\t\x12/\n\rplan_channels\x18\x02 \x03(\x0b\x32\x18.support.v1.PlanChannels\x12*\n\x0bphone_lines\x18\x03 \x03(\x0b\x32\x15.support.v1.PhoneLine\x12\x32\n\npriorities\x18\x04 \x03(\x0b\x32\x1e.support.v1.PriorityDefinition\x12\x34\n\x10response_targets\x18\x05 \x03(\x0b\x32\x1a.support.v1.ResponseTarget\x12\x30\n\x0epriority_rules\x18\x06 \x03(\x0b\x32\x18.support.v1.PriorityRule\x12/\n\rsupport_hours\x18\x07 \x01(\x0b\x32\x18.support.v1.SupportHours\x12\x17\n\x0f\x61t_risk_percent\x18\x08 \x01(\x05\x12\x36\n\x15professional_services\x18\t \x03(\x0e\x32\x17.support.v1.ServiceKind*n\n\x04Plan\x12\x14\n\x10PLAN_UNSPECIFIED\x10\x00\x12\r\n\tPLAN_FREE\x10\x01\x12\x0c\n\x08PLAN_PRO\x10\x02\x12\x11\n\rPLAN_BUSINESS\x10\x03\x12\x12\n\x0ePLAN_EDUCATION\x10\x04\x12\x0c\n\x08PLAN_API\x10\x05*]\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x14\n\x10\x43HANNEL_WEB_FORM\x10\x01\x12\x10\n\x0c\x43HANNEL_CHAT\x10\x02\x12\x11\n\rCHANNEL_PHONE\x10\x03*\x7f\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x16\n\x12PRIORITY_P1_URGENT\x10\x01\x12\x14\n\x10PRIORITY_P2_HIGH\x10\x02\x12\x16\n\x12PRIORITY_P3_NORMAL\x10\x03\x12\x13\n\x0fPRIORITY_P4_LOW\x10\x04*M\n\x06Region\x12\x16\n\x12REGION_UNSPECIFIED\x10\x00\x12\r\n\tREGION_US\x10\x01\x12\r\n\tREGION_AU\x10\x02\x12\r\n\tREGION_UK\x10\x03*\xd7\x01\n\x0bRequestKind\x12\x1c\n\x18REQUEST_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14REQUEST_KIND_PROBLEM\x10\x01\x12\x1c\n\x18REQUEST_KIND_INFORMATION\x10\x02\x12\x1b\n\x17REQUEST_KIND_ASSISTANCE\x10\x03\x12\x18\n\x14REQUEST_KIND_FEATURE\x10\x04\x12\x17\n\x13REQUEST_KIND_CHANGE\x10\x05\x12\"\n\x1eREQUEST_KIND_PRERELEASE_ACCESS\x10\x06*\xa3\x01\n\x0bImpactScope\x12\x1c\n\x18IMPACT_SCOPE_UNSPECIFIED\x10\x00\x12\x1d\n\x19IMPACT_SCOPE_SERVICE_DOWN\x10\x01\x12\x19\n\x15IMPACT_SCOPE_DEGRADED\x10\x02\x12\"\n\x1eIMPACT_SCOPE_FUNCTION_IMPAIRED\x10\x03\x12\x18\n\x14IMPACT_SCOPE_MINIMAL\x10\x04*j\n\nWorkaround\x12\x1a\n\x16WORKAROUND_UNSPECIFIED\x10\x00\x12\x13\n\x0fWORKAROUND_NONE\x10\x01\x12\x16\n\x12WORKAROUND_PARTIAL\x10\x02\x12\x13\n\x0fWORKAROUND_FULL\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ticketd_client.support.v1.policy_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PLAN']._serialized_start=1428
-  _globals['_PLAN']._serialized_end=1538
-  _globals['_CHANNEL']._serialized_start=1540
-  _globals['_CHANNEL']._serialized_end=1633
-  _globals['_PRIORITY']._serialized_start=1635
-  _globals['_PRIORITY']._serialized_end=1762
-  _globals['_REGION']._serialized_start=1764
-  _globals['_REGION']._serialized_end=1841
-  _globals['_REQUESTKIND']._serialized_start=1844
-  _globals['_REQUESTKIND']._serialized_end=2059
-  _globals['_IMPACTSCOPE']._serialized_start=2062
-  _globals['_IMPACTSCOPE']._serialized_end=2225
-  _globals['_WORKAROUND']._serialized_start=2227
-  _globals['_WORKAROUND']._serialized_end=2333
-  _globals['_IMPACT']._serialized_start=72
-  _globals['_IMPACT']._serialized_end=203
-  _globals['_PRIORITYDECISION']._serialized_start=205
-  _globals['_PRIORITYDECISION']._serialized_end=306
-  _globals['_PHONELINE']._serialized_start=308
-  _globals['_PHONELINE']._serialized_end=422
-  _globals['_PLANCHANNELS']._serialized_start=424
-  _globals['_PLANCHANNELS']._serialized_end=509
-  _globals['_PRIORITYDEFINITION']._serialized_start=511
-  _globals['_PRIORITYDEFINITION']._serialized_end=638
-  _globals['_RESPONSETARGET']._serialized_start=641
-  _globals['_RESPONSETARGET']._serialized_end=772
-  _globals['_PRIORITYRULE']._serialized_start=775
-  _globals['_PRIORITYRULE']._serialized_end=993
-  _globals['_SUPPORTHOURS']._serialized_start=995
-  _globals['_SUPPORTHOURS']._serialized_end=1075
-  _globals['_POLICY']._serialized_start=1078
-  _globals['_POLICY']._serialized_end=1426
+  _globals['_PLAN']._serialized_start=1518
+  _globals['_PLAN']._serialized_end=1628
+  _globals['_CHANNEL']._serialized_start=1630
+  _globals['_CHANNEL']._serialized_end=1723
+  _globals['_PRIORITY']._serialized_start=1725
+  _globals['_PRIORITY']._serialized_end=1852
+  _globals['_REGION']._serialized_start=1854
+  _globals['_REGION']._serialized_end=1931
+  _globals['_REQUESTKIND']._serialized_start=1934
+  _globals['_REQUESTKIND']._serialized_end=2149
+  _globals['_IMPACTSCOPE']._serialized_start=2152
+  _globals['_IMPACTSCOPE']._serialized_end=2315
+  _globals['_WORKAROUND']._serialized_start=2317
+  _globals['_WORKAROUND']._serialized_end=2423
+  _globals['_IMPACT']._serialized_start=106
+  _globals['_IMPACT']._serialized_end=237
+  _globals['_PRIORITYDECISION']._serialized_start=239
+  _globals['_PRIORITYDECISION']._serialized_end=340
+  _globals['_PHONELINE']._serialized_start=342
+  _globals['_PHONELINE']._serialized_end=456
+  _globals['_PLANCHANNELS']._serialized_start=458
+  _globals['_PLANCHANNELS']._serialized_end=543
+  _globals['_PRIORITYDEFINITION']._serialized_start=545
+  _globals['_PRIORITYDEFINITION']._serialized_end=672
+  _globals['_RESPONSETARGET']._serialized_start=675
+  _globals['_RESPONSETARGET']._serialized_end=806
+  _globals['_PRIORITYRULE']._serialized_start=809
+  _globals['_PRIORITYRULE']._serialized_end=1027
+  _globals['_SUPPORTHOURS']._serialized_start=1029
+  _globals['_SUPPORTHOURS']._serialized_end=1109
+  _globals['_POLICY']._serialized_start=1112
+  _globals['_POLICY']._serialized_end=1516
 # @@protoc_insertion_point(module_scope)

@@ -9,6 +9,7 @@ from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from ticketd_client.support.v1 import service_request_pb2 as _service_request_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -550,6 +551,7 @@ class Policy(_message.Message):
     PRIORITY_RULES_FIELD_NUMBER: _builtins.int
     SUPPORT_HOURS_FIELD_NUMBER: _builtins.int
     AT_RISK_PERCENT_FIELD_NUMBER: _builtins.int
+    PROFESSIONAL_SERVICES_FIELD_NUMBER: _builtins.int
     version: _builtins.str
     """Version of the policy. Tickets record the version they were received under."""
     at_risk_percent: _builtins.int
@@ -580,6 +582,12 @@ class Policy(_message.Message):
     def support_hours(self) -> Global___SupportHours:
         """Support hours."""
 
+    @_builtins.property
+    def professional_services(self) -> _containers.RepeatedScalarFieldContainer[_service_request_pb2.ServiceKind.ValueType]:
+        """The professional services customers can request. They have no response
+        target: the policy gives none.
+        """
+
     def __init__(
         self,
         *,
@@ -591,10 +599,11 @@ class Policy(_message.Message):
         priority_rules: _abc.Iterable[Global___PriorityRule] | None = ...,
         support_hours: Global___SupportHours | None = ...,
         at_risk_percent: _builtins.int = ...,
+        professional_services: _abc.Iterable[_service_request_pb2.ServiceKind.ValueType] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["support_hours", b"support_hours"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["at_risk_percent", b"at_risk_percent", "phone_lines", b"phone_lines", "plan_channels", b"plan_channels", "priorities", b"priorities", "priority_rules", b"priority_rules", "response_targets", b"response_targets", "support_hours", b"support_hours", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["at_risk_percent", b"at_risk_percent", "phone_lines", b"phone_lines", "plan_channels", b"plan_channels", "priorities", b"priorities", "priority_rules", b"priority_rules", "professional_services", b"professional_services", "response_targets", b"response_targets", "support_hours", b"support_hours", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

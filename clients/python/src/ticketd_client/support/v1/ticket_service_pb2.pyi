@@ -11,6 +11,7 @@ from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
 from ticketd_client.support.v1 import account_pb2 as _account_pb2
 from ticketd_client.support.v1 import policy_pb2 as _policy_pb2
+from ticketd_client.support.v1 import service_request_pb2 as _service_request_pb2
 from ticketd_client.support.v1 import ticket_pb2 as _ticket_pb2
 import builtins as _builtins
 import sys
@@ -22,6 +23,234 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+@_typing.final
+class CreateServiceRequestRequest(_message.Message):
+    """Request for TicketService.CreateServiceRequest."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
+    DETAILS_FIELD_NUMBER: _builtins.int
+    CONTACT_EMAIL_FIELD_NUMBER: _builtins.int
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    """The requesting account, `accounts/{account_id}`. Required."""
+    kind: _service_request_pb2.ServiceKind.ValueType
+    """What is asked for. Required."""
+    summary: _builtins.str
+    """One-line summary, up to 200 characters. Required."""
+    details: _builtins.str
+    """Details, up to 20,000 characters. Optional."""
+    contact_email: _builtins.str
+    """Who to contact. Required."""
+    request_id: _builtins.str
+    """Idempotency key (AIP-155), unique per account, as in CreateTicket."""
+    def __init__(
+        self,
+        *,
+        account: _builtins.str = ...,
+        kind: _service_request_pb2.ServiceKind.ValueType = ...,
+        summary: _builtins.str = ...,
+        details: _builtins.str = ...,
+        contact_email: _builtins.str = ...,
+        request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "contact_email", b"contact_email", "details", b"details", "kind", b"kind", "request_id", b"request_id", "summary", b"summary"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateServiceRequestRequest: _TypeAlias = CreateServiceRequestRequest  # noqa: Y015
+
+@_typing.final
+class CreateServiceRequestResponse(_message.Message):
+    """Response for TicketService.CreateServiceRequest."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVICE_REQUEST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def service_request(self) -> _service_request_pb2.ServiceRequest:
+        """The stored request."""
+
+    def __init__(
+        self,
+        *,
+        service_request: _service_request_pb2.ServiceRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["service_request", b"service_request"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["service_request", b"service_request"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateServiceRequestResponse: _TypeAlias = CreateServiceRequestResponse  # noqa: Y015
+
+@_typing.final
+class GetServiceRequestRequest(_message.Message):
+    """Request for TicketService.GetServiceRequest."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """`serviceRequests/{number}`. Required."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetServiceRequestRequest: _TypeAlias = GetServiceRequestRequest  # noqa: Y015
+
+@_typing.final
+class GetServiceRequestResponse(_message.Message):
+    """Response for TicketService.GetServiceRequest."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVICE_REQUEST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def service_request(self) -> _service_request_pb2.ServiceRequest:
+        """The request."""
+
+    def __init__(
+        self,
+        *,
+        service_request: _service_request_pb2.ServiceRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["service_request", b"service_request"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["service_request", b"service_request"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetServiceRequestResponse: _TypeAlias = GetServiceRequestResponse  # noqa: Y015
+
+@_typing.final
+class ListServiceRequestsRequest(_message.Message):
+    """Request for TicketService.ListServiceRequests. Unset filters match everything."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """Maximum requests to return; 0 means 50, values above 500 are treated as 500."""
+    page_token: _builtins.str
+    """The `next_page_token` of a previous call with the same filters."""
+    account: _builtins.str
+    """Only this account's requests, `accounts/{account_id}`."""
+    kind: _service_request_pb2.ServiceKind.ValueType
+    """Only this kind."""
+    status: _service_request_pb2.ServiceRequestStatus.ValueType
+    """Only this status."""
+    def __init__(
+        self,
+        *,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+        account: _builtins.str = ...,
+        kind: _service_request_pb2.ServiceKind.ValueType = ...,
+        status: _service_request_pb2.ServiceRequestStatus.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "kind", b"kind", "page_size", b"page_size", "page_token", b"page_token", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListServiceRequestsRequest: _TypeAlias = ListServiceRequestsRequest  # noqa: Y015
+
+@_typing.final
+class ListServiceRequestsResponse(_message.Message):
+    """Response for TicketService.ListServiceRequests."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVICE_REQUESTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token for the next page; empty on the last page."""
+    @_builtins.property
+    def service_requests(self) -> _containers.RepeatedCompositeFieldContainer[_service_request_pb2.ServiceRequest]:
+        """The requests on this page, newest first."""
+
+    def __init__(
+        self,
+        *,
+        service_requests: _abc.Iterable[_service_request_pb2.ServiceRequest] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "service_requests", b"service_requests"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListServiceRequestsResponse: _TypeAlias = ListServiceRequestsResponse  # noqa: Y015
+
+@_typing.final
+class UpdateServiceRequestStatusRequest(_message.Message):
+    """Request for TicketService.UpdateServiceRequestStatus."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """`serviceRequests/{number}`. Required."""
+    status: _service_request_pb2.ServiceRequestStatus.ValueType
+    """The new status. Required."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        status: _service_request_pb2.ServiceRequestStatus.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateServiceRequestStatusRequest: _TypeAlias = UpdateServiceRequestStatusRequest  # noqa: Y015
+
+@_typing.final
+class UpdateServiceRequestStatusResponse(_message.Message):
+    """Response for TicketService.UpdateServiceRequestStatus."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SERVICE_REQUEST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def service_request(self) -> _service_request_pb2.ServiceRequest:
+        """The request."""
+
+    def __init__(
+        self,
+        *,
+        service_request: _service_request_pb2.ServiceRequest | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["service_request", b"service_request"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["service_request", b"service_request"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateServiceRequestStatusResponse: _TypeAlias = UpdateServiceRequestStatusResponse  # noqa: Y015
 
 @_typing.final
 class ListTicketsByDeadlineRequest(_message.Message):

@@ -128,6 +128,26 @@ class TicketServiceStub:
                 request_serializer=support_dot_v1_dot_ticket__service__pb2.ListTicketsByDeadlineRequest.SerializeToString,
                 response_deserializer=support_dot_v1_dot_ticket__service__pb2.ListTicketsByDeadlineResponse.FromString,
                 _registered_method=True)
+        self.CreateServiceRequest = channel.unary_unary(
+                '/support.v1.TicketService/CreateServiceRequest',
+                request_serializer=support_dot_v1_dot_ticket__service__pb2.CreateServiceRequestRequest.SerializeToString,
+                response_deserializer=support_dot_v1_dot_ticket__service__pb2.CreateServiceRequestResponse.FromString,
+                _registered_method=True)
+        self.GetServiceRequest = channel.unary_unary(
+                '/support.v1.TicketService/GetServiceRequest',
+                request_serializer=support_dot_v1_dot_ticket__service__pb2.GetServiceRequestRequest.SerializeToString,
+                response_deserializer=support_dot_v1_dot_ticket__service__pb2.GetServiceRequestResponse.FromString,
+                _registered_method=True)
+        self.ListServiceRequests = channel.unary_unary(
+                '/support.v1.TicketService/ListServiceRequests',
+                request_serializer=support_dot_v1_dot_ticket__service__pb2.ListServiceRequestsRequest.SerializeToString,
+                response_deserializer=support_dot_v1_dot_ticket__service__pb2.ListServiceRequestsResponse.FromString,
+                _registered_method=True)
+        self.UpdateServiceRequestStatus = channel.unary_unary(
+                '/support.v1.TicketService/UpdateServiceRequestStatus',
+                request_serializer=support_dot_v1_dot_ticket__service__pb2.UpdateServiceRequestStatusRequest.SerializeToString,
+                response_deserializer=support_dot_v1_dot_ticket__service__pb2.UpdateServiceRequestStatusResponse.FromString,
+                _registered_method=True)
 
 
 class TicketServiceServicer:
@@ -304,6 +324,42 @@ class TicketServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateServiceRequest(self, request, context):
+        """Submits a professional-services request (training, consulting, branding,
+        implementation, custom solution, development). Retrying with the same
+        `request_id` returns the first request and writes nothing.
+        Errors: INVALID_ARGUMENT; NOT_FOUND for an unknown account; ALREADY_EXISTS
+        REQUEST_ID_REUSED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetServiceRequest(self, request, context):
+        """Returns one professional-services request.
+        Errors: INVALID_ARGUMENT for a malformed name; NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListServiceRequests(self, request, context):
+        """Lists professional-services requests, newest first, optionally filtered.
+        Errors: INVALID_ARGUMENT (filters, page size, page token).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateServiceRequestStatus(self, request, context):
+        """Moves a request along its queue: SUBMITTED → IN_REVIEW → SCHEDULED →
+        COMPLETED, or DECLINED from any open status.
+        Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION ILLEGAL_TRANSITION; ABORTED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TicketServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -391,6 +447,26 @@ def add_TicketServiceServicer_to_server(servicer, server):
                     servicer.ListTicketsByDeadline,
                     request_deserializer=support_dot_v1_dot_ticket__service__pb2.ListTicketsByDeadlineRequest.FromString,
                     response_serializer=support_dot_v1_dot_ticket__service__pb2.ListTicketsByDeadlineResponse.SerializeToString,
+            ),
+            'CreateServiceRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateServiceRequest,
+                    request_deserializer=support_dot_v1_dot_ticket__service__pb2.CreateServiceRequestRequest.FromString,
+                    response_serializer=support_dot_v1_dot_ticket__service__pb2.CreateServiceRequestResponse.SerializeToString,
+            ),
+            'GetServiceRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetServiceRequest,
+                    request_deserializer=support_dot_v1_dot_ticket__service__pb2.GetServiceRequestRequest.FromString,
+                    response_serializer=support_dot_v1_dot_ticket__service__pb2.GetServiceRequestResponse.SerializeToString,
+            ),
+            'ListServiceRequests': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListServiceRequests,
+                    request_deserializer=support_dot_v1_dot_ticket__service__pb2.ListServiceRequestsRequest.FromString,
+                    response_serializer=support_dot_v1_dot_ticket__service__pb2.ListServiceRequestsResponse.SerializeToString,
+            ),
+            'UpdateServiceRequestStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateServiceRequestStatus,
+                    request_deserializer=support_dot_v1_dot_ticket__service__pb2.UpdateServiceRequestStatusRequest.FromString,
+                    response_serializer=support_dot_v1_dot_ticket__service__pb2.UpdateServiceRequestStatusResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -861,6 +937,114 @@ class TicketService:
             '/support.v1.TicketService/ListTicketsByDeadline',
             support_dot_v1_dot_ticket__service__pb2.ListTicketsByDeadlineRequest.SerializeToString,
             support_dot_v1_dot_ticket__service__pb2.ListTicketsByDeadlineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateServiceRequest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/support.v1.TicketService/CreateServiceRequest',
+            support_dot_v1_dot_ticket__service__pb2.CreateServiceRequestRequest.SerializeToString,
+            support_dot_v1_dot_ticket__service__pb2.CreateServiceRequestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetServiceRequest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/support.v1.TicketService/GetServiceRequest',
+            support_dot_v1_dot_ticket__service__pb2.GetServiceRequestRequest.SerializeToString,
+            support_dot_v1_dot_ticket__service__pb2.GetServiceRequestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListServiceRequests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/support.v1.TicketService/ListServiceRequests',
+            support_dot_v1_dot_ticket__service__pb2.ListServiceRequestsRequest.SerializeToString,
+            support_dot_v1_dot_ticket__service__pb2.ListServiceRequestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateServiceRequestStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/support.v1.TicketService/UpdateServiceRequestStatus',
+            support_dot_v1_dot_ticket__service__pb2.UpdateServiceRequestStatusRequest.SerializeToString,
+            support_dot_v1_dot_ticket__service__pb2.UpdateServiceRequestStatusResponse.FromString,
             options,
             channel_credentials,
             insecure,

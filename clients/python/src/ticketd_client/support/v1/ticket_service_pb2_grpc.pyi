@@ -136,6 +136,26 @@ class TicketServiceStub:
     Errors: INVALID_ARGUMENT (negative window, unknown enum values, page
     size, page token).
     """
+    CreateServiceRequest: _grpc.UnaryUnaryMultiCallable[_ticket_service_pb2.CreateServiceRequestRequest, _ticket_service_pb2.CreateServiceRequestResponse]
+    """Submits a professional-services request (training, consulting, branding,
+    implementation, custom solution, development). Retrying with the same
+    `request_id` returns the first request and writes nothing.
+    Errors: INVALID_ARGUMENT; NOT_FOUND for an unknown account; ALREADY_EXISTS
+    REQUEST_ID_REUSED.
+    """
+    GetServiceRequest: _grpc.UnaryUnaryMultiCallable[_ticket_service_pb2.GetServiceRequestRequest, _ticket_service_pb2.GetServiceRequestResponse]
+    """Returns one professional-services request.
+    Errors: INVALID_ARGUMENT for a malformed name; NOT_FOUND.
+    """
+    ListServiceRequests: _grpc.UnaryUnaryMultiCallable[_ticket_service_pb2.ListServiceRequestsRequest, _ticket_service_pb2.ListServiceRequestsResponse]
+    """Lists professional-services requests, newest first, optionally filtered.
+    Errors: INVALID_ARGUMENT (filters, page size, page token).
+    """
+    UpdateServiceRequestStatus: _grpc.UnaryUnaryMultiCallable[_ticket_service_pb2.UpdateServiceRequestStatusRequest, _ticket_service_pb2.UpdateServiceRequestStatusResponse]
+    """Moves a request along its queue: SUBMITTED → IN_REVIEW → SCHEDULED →
+    COMPLETED, or DECLINED from any open status.
+    Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION ILLEGAL_TRANSITION; ABORTED.
+    """
 
 @_typing.type_check_only
 class TicketServiceAsyncStub(TicketServiceStub):
@@ -244,6 +264,26 @@ class TicketServiceAsyncStub(TicketServiceStub):
     computed from the deadlines at the time of the call.
     Errors: INVALID_ARGUMENT (negative window, unknown enum values, page
     size, page token).
+    """
+    CreateServiceRequest: _aio.UnaryUnaryMultiCallable[_ticket_service_pb2.CreateServiceRequestRequest, _ticket_service_pb2.CreateServiceRequestResponse]  # type: ignore[assignment]
+    """Submits a professional-services request (training, consulting, branding,
+    implementation, custom solution, development). Retrying with the same
+    `request_id` returns the first request and writes nothing.
+    Errors: INVALID_ARGUMENT; NOT_FOUND for an unknown account; ALREADY_EXISTS
+    REQUEST_ID_REUSED.
+    """
+    GetServiceRequest: _aio.UnaryUnaryMultiCallable[_ticket_service_pb2.GetServiceRequestRequest, _ticket_service_pb2.GetServiceRequestResponse]  # type: ignore[assignment]
+    """Returns one professional-services request.
+    Errors: INVALID_ARGUMENT for a malformed name; NOT_FOUND.
+    """
+    ListServiceRequests: _aio.UnaryUnaryMultiCallable[_ticket_service_pb2.ListServiceRequestsRequest, _ticket_service_pb2.ListServiceRequestsResponse]  # type: ignore[assignment]
+    """Lists professional-services requests, newest first, optionally filtered.
+    Errors: INVALID_ARGUMENT (filters, page size, page token).
+    """
+    UpdateServiceRequestStatus: _aio.UnaryUnaryMultiCallable[_ticket_service_pb2.UpdateServiceRequestStatusRequest, _ticket_service_pb2.UpdateServiceRequestStatusResponse]  # type: ignore[assignment]
+    """Moves a request along its queue: SUBMITTED → IN_REVIEW → SCHEDULED →
+    COMPLETED, or DECLINED from any open status.
+    Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION ILLEGAL_TRANSITION; ABORTED.
     """
 
 class TicketServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -452,6 +492,50 @@ class TicketServiceServicer(metaclass=_abc_1.ABCMeta):
         computed from the deadlines at the time of the call.
         Errors: INVALID_ARGUMENT (negative window, unknown enum values, page
         size, page token).
+        """
+
+    @_abc_1.abstractmethod
+    def CreateServiceRequest(
+        self,
+        request: _ticket_service_pb2.CreateServiceRequestRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ticket_service_pb2.CreateServiceRequestResponse, _abc.Awaitable[_ticket_service_pb2.CreateServiceRequestResponse]]:
+        """Submits a professional-services request (training, consulting, branding,
+        implementation, custom solution, development). Retrying with the same
+        `request_id` returns the first request and writes nothing.
+        Errors: INVALID_ARGUMENT; NOT_FOUND for an unknown account; ALREADY_EXISTS
+        REQUEST_ID_REUSED.
+        """
+
+    @_abc_1.abstractmethod
+    def GetServiceRequest(
+        self,
+        request: _ticket_service_pb2.GetServiceRequestRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ticket_service_pb2.GetServiceRequestResponse, _abc.Awaitable[_ticket_service_pb2.GetServiceRequestResponse]]:
+        """Returns one professional-services request.
+        Errors: INVALID_ARGUMENT for a malformed name; NOT_FOUND.
+        """
+
+    @_abc_1.abstractmethod
+    def ListServiceRequests(
+        self,
+        request: _ticket_service_pb2.ListServiceRequestsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ticket_service_pb2.ListServiceRequestsResponse, _abc.Awaitable[_ticket_service_pb2.ListServiceRequestsResponse]]:
+        """Lists professional-services requests, newest first, optionally filtered.
+        Errors: INVALID_ARGUMENT (filters, page size, page token).
+        """
+
+    @_abc_1.abstractmethod
+    def UpdateServiceRequestStatus(
+        self,
+        request: _ticket_service_pb2.UpdateServiceRequestStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ticket_service_pb2.UpdateServiceRequestStatusResponse, _abc.Awaitable[_ticket_service_pb2.UpdateServiceRequestStatusResponse]]:
+        """Moves a request along its queue: SUBMITTED → IN_REVIEW → SCHEDULED →
+        COMPLETED, or DECLINED from any open status.
+        Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION ILLEGAL_TRANSITION; ABORTED.
         """
 
 def add_TicketServiceServicer_to_server(servicer: TicketServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

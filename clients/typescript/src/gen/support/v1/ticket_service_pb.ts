@@ -10,6 +10,8 @@ import type { Account } from "./account_pb.js";
 import { file_support_v1_account } from "./account_pb.js";
 import type { Channel, Impact, Plan, Priority } from "./policy_pb.js";
 import { file_support_v1_policy } from "./policy_pb.js";
+import type { ServiceKind, ServiceRequest, ServiceRequestStatus } from "./service_request_pb.js";
+import { file_support_v1_service_request } from "./service_request_pb.js";
 import type { ChatSession, NotificationMethod, PhoneCall, SatisfactionRating, SlaState, Survey, Ticket, TicketEvent, TicketStatus, WebFormSubmission } from "./ticket_pb.js";
 import { file_support_v1_ticket } from "./ticket_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -18,7 +20,252 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file support/v1/ticket_service.proto.
  */
 export const file_support_v1_ticket_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch9zdXBwb3J0L3YxL3RpY2tldF9zZXJ2aWNlLnByb3RvEgpzdXBwb3J0LnYxIowCChxMaXN0VGlja2V0c0J5RGVhZGxpbmVSZXF1ZXN0Ei0KCmR1ZV93aXRoaW4YASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKAoKc2xhX3N0YXRlcxgCIAMoDjIULnN1cHBvcnQudjEuU2xhU3RhdGUSHgoEcGxhbhgDIAEoDjIQLnN1cHBvcnQudjEuUGxhbhImCghwcmlvcml0eRgEIAEoDjIULnN1cHBvcnQudjEuUHJpb3JpdHkSJAoHY2hhbm5lbBgFIAEoDjITLnN1cHBvcnQudjEuQ2hhbm5lbBIRCglwYWdlX3NpemUYBiABKAUSEgoKcGFnZV90b2tlbhgHIAEoCSJdCh1MaXN0VGlja2V0c0J5RGVhZGxpbmVSZXNwb25zZRIjCgd0aWNrZXRzGAEgAygLMhIuc3VwcG9ydC52MS5UaWNrZXQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImsKGEFja25vd2xlZGdlVGlja2V0UmVxdWVzdBIMCgRuYW1lGAEgASgJEhEKCXJlc3BvbmRlchgCIAEoCRIuCgZtZXRob2QYAyABKA4yHi5zdXBwb3J0LnYxLk5vdGlmaWNhdGlvbk1ldGhvZCI/ChlBY2tub3dsZWRnZVRpY2tldFJlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0InAKGVVwZGF0ZVRpY2tldFN0YXR1c1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIoCgZzdGF0dXMYAiABKA4yGC5zdXBwb3J0LnYxLlRpY2tldFN0YXR1cxINCgVhY3RvchgDIAEoCRIMCgRub3RlGAQgASgJIkAKGlVwZGF0ZVRpY2tldFN0YXR1c1Jlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0IkEKFFJlc29sdmVUaWNrZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSDQoFYWN0b3IYAiABKAkSDAoEbm90ZRgDIAEoCSJRChVSZXNvbHZlVGlja2V0UmVzcG9uc2USIgoGdGlja2V0GAEgASgLMhIuc3VwcG9ydC52MS5UaWNrZXQSFAoMc3VydmV5X3Rva2VuGAIgASgJImUKE0Fuc3dlclN1cnZleVJlcXVlc3QSDQoFdG9rZW4YASABKAkSLgoGcmF0aW5nGAIgASgOMh4uc3VwcG9ydC52MS5TYXRpc2ZhY3Rpb25SYXRpbmcSDwoHY29tbWVudBgDIAEoCSI6ChRBbnN3ZXJTdXJ2ZXlSZXNwb25zZRIiCgZzdXJ2ZXkYASABKAsyEi5zdXBwb3J0LnYxLlN1cnZleSJiChJMaXN0U3VydmV5c1JlcXVlc3QSDgoGdGlja2V0GAEgASgJEhUKDWFuc3dlcmVkX29ubHkYAiABKAgSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiUwoTTGlzdFN1cnZleXNSZXNwb25zZRIjCgdzdXJ2ZXlzGAEgAygLMhIuc3VwcG9ydC52MS5TdXJ2ZXkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkIKE1Jlb3BlblRpY2tldFJlcXVlc3QSDAoEbmFtZRgBIAEoCRINCgVhY3RvchgCIAEoCRIOCgZyZWFzb24YAyABKAkiOgoUUmVvcGVuVGlja2V0UmVzcG9uc2USIgoGdGlja2V0GAEgASgLMhIuc3VwcG9ydC52MS5UaWNrZXQiMQoSQ2xvc2VUaWNrZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSDQoFYWN0b3IYAiABKAkiOQoTQ2xvc2VUaWNrZXRSZXNwb25zZRIiCgZ0aWNrZXQYASABKAsyEi5zdXBwb3J0LnYxLlRpY2tldCJwChlSZXByaW9yaXRpemVUaWNrZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSJgoIcHJpb3JpdHkYAiABKA4yFC5zdXBwb3J0LnYxLlByaW9yaXR5Eg0KBWFjdG9yGAMgASgJEg4KBnJlYXNvbhgEIAEoCSJAChpSZXByaW9yaXRpemVUaWNrZXRSZXNwb25zZRIiCgZ0aWNrZXQYASABKAsyEi5zdXBwb3J0LnYxLlRpY2tldCJOChdMaXN0VGlja2V0RXZlbnRzUmVxdWVzdBIMCgRuYW1lGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlwKGExpc3RUaWNrZXRFdmVudHNSZXNwb25zZRInCgZldmVudHMYASADKAsyFy5zdXBwb3J0LnYxLlRpY2tldEV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJQChRDcmVhdGVBY2NvdW50UmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEiQKB2FjY291bnQYAiABKAsyEy5zdXBwb3J0LnYxLkFjY291bnQiPQoVQ3JlYXRlQWNjb3VudFJlc3BvbnNlEiQKB2FjY291bnQYASABKAsyEy5zdXBwb3J0LnYxLkFjY291bnQiIQoRR2V0QWNjb3VudFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI6ChJHZXRBY2NvdW50UmVzcG9uc2USJAoHYWNjb3VudBgBIAEoCzITLnN1cHBvcnQudjEuQWNjb3VudCJtChRVcGRhdGVBY2NvdW50UmVxdWVzdBIkCgdhY2NvdW50GAEgASgLMhMuc3VwcG9ydC52MS5BY2NvdW50Ei8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayI9ChVVcGRhdGVBY2NvdW50UmVzcG9uc2USJAoHYWNjb3VudBgBIAEoCzITLnN1cHBvcnQudjEuQWNjb3VudCI8ChNMaXN0QWNjb3VudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlYKFExpc3RBY2NvdW50c1Jlc3BvbnNlEiUKCGFjY291bnRzGAEgAygLMhMuc3VwcG9ydC52MS5BY2NvdW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKXAgoTQ3JlYXRlVGlja2V0UmVxdWVzdBIPCgdhY2NvdW50GAEgASgJEjEKCHdlYl9mb3JtGAIgASgLMh0uc3VwcG9ydC52MS5XZWJGb3JtU3VibWlzc2lvbkgAEicKBGNoYXQYAyABKAsyFy5zdXBwb3J0LnYxLkNoYXRTZXNzaW9uSAASKwoKcGhvbmVfY2FsbBgEIAEoCzIVLnN1cHBvcnQudjEuUGhvbmVDYWxsSAASDwoHc3ViamVjdBgFIAEoCRITCgtkZXNjcmlwdGlvbhgGIAEoCRIiCgZpbXBhY3QYByABKAsyEi5zdXBwb3J0LnYxLkltcGFjdBISCgpyZXF1ZXN0X2lkGAggASgJQggKBm9yaWdpbiI6ChRDcmVhdGVUaWNrZXRSZXNwb25zZRIiCgZ0aWNrZXQYASABKAsyEi5zdXBwb3J0LnYxLlRpY2tldCIgChBHZXRUaWNrZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkiNwoRR2V0VGlja2V0UmVzcG9uc2USIgoGdGlja2V0GAEgASgLMhIuc3VwcG9ydC52MS5UaWNrZXQixAEKEkxpc3RUaWNrZXRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIPCgdhY2NvdW50GAMgASgJEiQKB2NoYW5uZWwYBCABKA4yEy5zdXBwb3J0LnYxLkNoYW5uZWwSJgoIcHJpb3JpdHkYBSABKA4yFC5zdXBwb3J0LnYxLlByaW9yaXR5EigKBnN0YXR1cxgGIAEoDjIYLnN1cHBvcnQudjEuVGlja2V0U3RhdHVzIlMKE0xpc3RUaWNrZXRzUmVzcG9uc2USIwoHdGlja2V0cxgBIAMoCzISLnN1cHBvcnQudjEuVGlja2V0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTLdCwoNVGlja2V0U2VydmljZRJUCg1DcmVhdGVBY2NvdW50EiAuc3VwcG9ydC52MS5DcmVhdGVBY2NvdW50UmVxdWVzdBohLnN1cHBvcnQudjEuQ3JlYXRlQWNjb3VudFJlc3BvbnNlEksKCkdldEFjY291bnQSHS5zdXBwb3J0LnYxLkdldEFjY291bnRSZXF1ZXN0Gh4uc3VwcG9ydC52MS5HZXRBY2NvdW50UmVzcG9uc2USVAoNVXBkYXRlQWNjb3VudBIgLnN1cHBvcnQudjEuVXBkYXRlQWNjb3VudFJlcXVlc3QaIS5zdXBwb3J0LnYxLlVwZGF0ZUFjY291bnRSZXNwb25zZRJRCgxMaXN0QWNjb3VudHMSHy5zdXBwb3J0LnYxLkxpc3RBY2NvdW50c1JlcXVlc3QaIC5zdXBwb3J0LnYxLkxpc3RBY2NvdW50c1Jlc3BvbnNlElEKDENyZWF0ZVRpY2tldBIfLnN1cHBvcnQudjEuQ3JlYXRlVGlja2V0UmVxdWVzdBogLnN1cHBvcnQudjEuQ3JlYXRlVGlja2V0UmVzcG9uc2USSAoJR2V0VGlja2V0Ehwuc3VwcG9ydC52MS5HZXRUaWNrZXRSZXF1ZXN0Gh0uc3VwcG9ydC52MS5HZXRUaWNrZXRSZXNwb25zZRJOCgtMaXN0VGlja2V0cxIeLnN1cHBvcnQudjEuTGlzdFRpY2tldHNSZXF1ZXN0Gh8uc3VwcG9ydC52MS5MaXN0VGlja2V0c1Jlc3BvbnNlEmAKEUFja25vd2xlZGdlVGlja2V0EiQuc3VwcG9ydC52MS5BY2tub3dsZWRnZVRpY2tldFJlcXVlc3QaJS5zdXBwb3J0LnYxLkFja25vd2xlZGdlVGlja2V0UmVzcG9uc2USYwoSVXBkYXRlVGlja2V0U3RhdHVzEiUuc3VwcG9ydC52MS5VcGRhdGVUaWNrZXRTdGF0dXNSZXF1ZXN0GiYuc3VwcG9ydC52MS5VcGRhdGVUaWNrZXRTdGF0dXNSZXNwb25zZRJUCg1SZXNvbHZlVGlja2V0EiAuc3VwcG9ydC52MS5SZXNvbHZlVGlja2V0UmVxdWVzdBohLnN1cHBvcnQudjEuUmVzb2x2ZVRpY2tldFJlc3BvbnNlElEKDEFuc3dlclN1cnZleRIfLnN1cHBvcnQudjEuQW5zd2VyU3VydmV5UmVxdWVzdBogLnN1cHBvcnQudjEuQW5zd2VyU3VydmV5UmVzcG9uc2USTgoLTGlzdFN1cnZleXMSHi5zdXBwb3J0LnYxLkxpc3RTdXJ2ZXlzUmVxdWVzdBofLnN1cHBvcnQudjEuTGlzdFN1cnZleXNSZXNwb25zZRJRCgxSZW9wZW5UaWNrZXQSHy5zdXBwb3J0LnYxLlJlb3BlblRpY2tldFJlcXVlc3QaIC5zdXBwb3J0LnYxLlJlb3BlblRpY2tldFJlc3BvbnNlEk4KC0Nsb3NlVGlja2V0Eh4uc3VwcG9ydC52MS5DbG9zZVRpY2tldFJlcXVlc3QaHy5zdXBwb3J0LnYxLkNsb3NlVGlja2V0UmVzcG9uc2USYwoSUmVwcmlvcml0aXplVGlja2V0EiUuc3VwcG9ydC52MS5SZXByaW9yaXRpemVUaWNrZXRSZXF1ZXN0GiYuc3VwcG9ydC52MS5SZXByaW9yaXRpemVUaWNrZXRSZXNwb25zZRJdChBMaXN0VGlja2V0RXZlbnRzEiMuc3VwcG9ydC52MS5MaXN0VGlja2V0RXZlbnRzUmVxdWVzdBokLnN1cHBvcnQudjEuTGlzdFRpY2tldEV2ZW50c1Jlc3BvbnNlEmwKFUxpc3RUaWNrZXRzQnlEZWFkbGluZRIoLnN1cHBvcnQudjEuTGlzdFRpY2tldHNCeURlYWRsaW5lUmVxdWVzdBopLnN1cHBvcnQudjEuTGlzdFRpY2tldHNCeURlYWRsaW5lUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_field_mask, file_support_v1_account, file_support_v1_policy, file_support_v1_ticket]);
+  fileDesc("Ch9zdXBwb3J0L3YxL3RpY2tldF9zZXJ2aWNlLnByb3RvEgpzdXBwb3J0LnYxIqIBChtDcmVhdGVTZXJ2aWNlUmVxdWVzdFJlcXVlc3QSDwoHYWNjb3VudBgBIAEoCRIlCgRraW5kGAIgASgOMhcuc3VwcG9ydC52MS5TZXJ2aWNlS2luZBIPCgdzdW1tYXJ5GAMgASgJEg8KB2RldGFpbHMYBCABKAkSFQoNY29udGFjdF9lbWFpbBgFIAEoCRISCgpyZXF1ZXN0X2lkGAYgASgJIlMKHENyZWF0ZVNlcnZpY2VSZXF1ZXN0UmVzcG9uc2USMwoPc2VydmljZV9yZXF1ZXN0GAEgASgLMhouc3VwcG9ydC52MS5TZXJ2aWNlUmVxdWVzdCIoChhHZXRTZXJ2aWNlUmVxdWVzdFJlcXVlc3QSDAoEbmFtZRgBIAEoCSJQChlHZXRTZXJ2aWNlUmVxdWVzdFJlc3BvbnNlEjMKD3NlcnZpY2VfcmVxdWVzdBgBIAEoCzIaLnN1cHBvcnQudjEuU2VydmljZVJlcXVlc3QirQEKGkxpc3RTZXJ2aWNlUmVxdWVzdHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEg8KB2FjY291bnQYAyABKAkSJQoEa2luZBgEIAEoDjIXLnN1cHBvcnQudjEuU2VydmljZUtpbmQSMAoGc3RhdHVzGAUgASgOMiAuc3VwcG9ydC52MS5TZXJ2aWNlUmVxdWVzdFN0YXR1cyJsChtMaXN0U2VydmljZVJlcXVlc3RzUmVzcG9uc2USNAoQc2VydmljZV9yZXF1ZXN0cxgBIAMoCzIaLnN1cHBvcnQudjEuU2VydmljZVJlcXVlc3QSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImMKIVVwZGF0ZVNlcnZpY2VSZXF1ZXN0U3RhdHVzUmVxdWVzdBIMCgRuYW1lGAEgASgJEjAKBnN0YXR1cxgCIAEoDjIgLnN1cHBvcnQudjEuU2VydmljZVJlcXVlc3RTdGF0dXMiWQoiVXBkYXRlU2VydmljZVJlcXVlc3RTdGF0dXNSZXNwb25zZRIzCg9zZXJ2aWNlX3JlcXVlc3QYASABKAsyGi5zdXBwb3J0LnYxLlNlcnZpY2VSZXF1ZXN0IowCChxMaXN0VGlja2V0c0J5RGVhZGxpbmVSZXF1ZXN0Ei0KCmR1ZV93aXRoaW4YASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SKAoKc2xhX3N0YXRlcxgCIAMoDjIULnN1cHBvcnQudjEuU2xhU3RhdGUSHgoEcGxhbhgDIAEoDjIQLnN1cHBvcnQudjEuUGxhbhImCghwcmlvcml0eRgEIAEoDjIULnN1cHBvcnQudjEuUHJpb3JpdHkSJAoHY2hhbm5lbBgFIAEoDjITLnN1cHBvcnQudjEuQ2hhbm5lbBIRCglwYWdlX3NpemUYBiABKAUSEgoKcGFnZV90b2tlbhgHIAEoCSJdCh1MaXN0VGlja2V0c0J5RGVhZGxpbmVSZXNwb25zZRIjCgd0aWNrZXRzGAEgAygLMhIuc3VwcG9ydC52MS5UaWNrZXQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImsKGEFja25vd2xlZGdlVGlja2V0UmVxdWVzdBIMCgRuYW1lGAEgASgJEhEKCXJlc3BvbmRlchgCIAEoCRIuCgZtZXRob2QYAyABKA4yHi5zdXBwb3J0LnYxLk5vdGlmaWNhdGlvbk1ldGhvZCI/ChlBY2tub3dsZWRnZVRpY2tldFJlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0InAKGVVwZGF0ZVRpY2tldFN0YXR1c1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIoCgZzdGF0dXMYAiABKA4yGC5zdXBwb3J0LnYxLlRpY2tldFN0YXR1cxINCgVhY3RvchgDIAEoCRIMCgRub3RlGAQgASgJIkAKGlVwZGF0ZVRpY2tldFN0YXR1c1Jlc3BvbnNlEiIKBnRpY2tldBgBIAEoCzISLnN1cHBvcnQudjEuVGlja2V0IkEKFFJlc29sdmVUaWNrZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSDQoFYWN0b3IYAiABKAkSDAoEbm90ZRgDIAEoCSJRChVSZXNvbHZlVGlja2V0UmVzcG9uc2USIgoGdGlja2V0GAEgASgLMhIuc3VwcG9ydC52MS5UaWNrZXQSFAoMc3VydmV5X3Rva2VuGAIgASgJImUKE0Fuc3dlclN1cnZleVJlcXVlc3QSDQoFdG9rZW4YASABKAkSLgoGcmF0aW5nGAIgASgOMh4uc3VwcG9ydC52MS5TYXRpc2ZhY3Rpb25SYXRpbmcSDwoHY29tbWVudBgDIAEoCSI6ChRBbnN3ZXJTdXJ2ZXlSZXNwb25zZRIiCgZzdXJ2ZXkYASABKAsyEi5zdXBwb3J0LnYxLlN1cnZleSJiChJMaXN0U3VydmV5c1JlcXVlc3QSDgoGdGlja2V0GAEgASgJEhUKDWFuc3dlcmVkX29ubHkYAiABKAgSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiUwoTTGlzdFN1cnZleXNSZXNwb25zZRIjCgdzdXJ2ZXlzGAEgAygLMhIuc3VwcG9ydC52MS5TdXJ2ZXkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkIKE1Jlb3BlblRpY2tldFJlcXVlc3QSDAoEbmFtZRgBIAEoCRINCgVhY3RvchgCIAEoCRIOCgZyZWFzb24YAyABKAkiOgoUUmVvcGVuVGlja2V0UmVzcG9uc2USIgoGdGlja2V0GAEgASgLMhIuc3VwcG9ydC52MS5UaWNrZXQiMQoSQ2xvc2VUaWNrZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSDQoFYWN0b3IYAiABKAkiOQoTQ2xvc2VUaWNrZXRSZXNwb25zZRIiCgZ0aWNrZXQYASABKAsyEi5zdXBwb3J0LnYxLlRpY2tldCJwChlSZXByaW9yaXRpemVUaWNrZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkSJgoIcHJpb3JpdHkYAiABKA4yFC5zdXBwb3J0LnYxLlByaW9yaXR5Eg0KBWFjdG9yGAMgASgJEg4KBnJlYXNvbhgEIAEoCSJAChpSZXByaW9yaXRpemVUaWNrZXRSZXNwb25zZRIiCgZ0aWNrZXQYASABKAsyEi5zdXBwb3J0LnYxLlRpY2tldCJOChdMaXN0VGlja2V0RXZlbnRzUmVxdWVzdBIMCgRuYW1lGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIlwKGExpc3RUaWNrZXRFdmVudHNSZXNwb25zZRInCgZldmVudHMYASADKAsyFy5zdXBwb3J0LnYxLlRpY2tldEV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJQChRDcmVhdGVBY2NvdW50UmVxdWVzdBISCgphY2NvdW50X2lkGAEgASgJEiQKB2FjY291bnQYAiABKAsyEy5zdXBwb3J0LnYxLkFjY291bnQiPQoVQ3JlYXRlQWNjb3VudFJlc3BvbnNlEiQKB2FjY291bnQYASABKAsyEy5zdXBwb3J0LnYxLkFjY291bnQiIQoRR2V0QWNjb3VudFJlcXVlc3QSDAoEbmFtZRgBIAEoCSI6ChJHZXRBY2NvdW50UmVzcG9uc2USJAoHYWNjb3VudBgBIAEoCzITLnN1cHBvcnQudjEuQWNjb3VudCJtChRVcGRhdGVBY2NvdW50UmVxdWVzdBIkCgdhY2NvdW50GAEgASgLMhMuc3VwcG9ydC52MS5BY2NvdW50Ei8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayI9ChVVcGRhdGVBY2NvdW50UmVzcG9uc2USJAoHYWNjb3VudBgBIAEoCzITLnN1cHBvcnQudjEuQWNjb3VudCI8ChNMaXN0QWNjb3VudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJIlYKFExpc3RBY2NvdW50c1Jlc3BvbnNlEiUKCGFjY291bnRzGAEgAygLMhMuc3VwcG9ydC52MS5BY2NvdW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKXAgoTQ3JlYXRlVGlja2V0UmVxdWVzdBIPCgdhY2NvdW50GAEgASgJEjEKCHdlYl9mb3JtGAIgASgLMh0uc3VwcG9ydC52MS5XZWJGb3JtU3VibWlzc2lvbkgAEicKBGNoYXQYAyABKAsyFy5zdXBwb3J0LnYxLkNoYXRTZXNzaW9uSAASKwoKcGhvbmVfY2FsbBgEIAEoCzIVLnN1cHBvcnQudjEuUGhvbmVDYWxsSAASDwoHc3ViamVjdBgFIAEoCRITCgtkZXNjcmlwdGlvbhgGIAEoCRIiCgZpbXBhY3QYByABKAsyEi5zdXBwb3J0LnYxLkltcGFjdBISCgpyZXF1ZXN0X2lkGAggASgJQggKBm9yaWdpbiI6ChRDcmVhdGVUaWNrZXRSZXNwb25zZRIiCgZ0aWNrZXQYASABKAsyEi5zdXBwb3J0LnYxLlRpY2tldCIgChBHZXRUaWNrZXRSZXF1ZXN0EgwKBG5hbWUYASABKAkiNwoRR2V0VGlja2V0UmVzcG9uc2USIgoGdGlja2V0GAEgASgLMhIuc3VwcG9ydC52MS5UaWNrZXQixAEKEkxpc3RUaWNrZXRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIPCgdhY2NvdW50GAMgASgJEiQKB2NoYW5uZWwYBCABKA4yEy5zdXBwb3J0LnYxLkNoYW5uZWwSJgoIcHJpb3JpdHkYBSABKA4yFC5zdXBwb3J0LnYxLlByaW9yaXR5EigKBnN0YXR1cxgGIAEoDjIYLnN1cHBvcnQudjEuVGlja2V0U3RhdHVzIlMKE0xpc3RUaWNrZXRzUmVzcG9uc2USIwoHdGlja2V0cxgBIAMoCzISLnN1cHBvcnQudjEuVGlja2V0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTKPDwoNVGlja2V0U2VydmljZRJUCg1DcmVhdGVBY2NvdW50EiAuc3VwcG9ydC52MS5DcmVhdGVBY2NvdW50UmVxdWVzdBohLnN1cHBvcnQudjEuQ3JlYXRlQWNjb3VudFJlc3BvbnNlEksKCkdldEFjY291bnQSHS5zdXBwb3J0LnYxLkdldEFjY291bnRSZXF1ZXN0Gh4uc3VwcG9ydC52MS5HZXRBY2NvdW50UmVzcG9uc2USVAoNVXBkYXRlQWNjb3VudBIgLnN1cHBvcnQudjEuVXBkYXRlQWNjb3VudFJlcXVlc3QaIS5zdXBwb3J0LnYxLlVwZGF0ZUFjY291bnRSZXNwb25zZRJRCgxMaXN0QWNjb3VudHMSHy5zdXBwb3J0LnYxLkxpc3RBY2NvdW50c1JlcXVlc3QaIC5zdXBwb3J0LnYxLkxpc3RBY2NvdW50c1Jlc3BvbnNlElEKDENyZWF0ZVRpY2tldBIfLnN1cHBvcnQudjEuQ3JlYXRlVGlja2V0UmVxdWVzdBogLnN1cHBvcnQudjEuQ3JlYXRlVGlja2V0UmVzcG9uc2USSAoJR2V0VGlja2V0Ehwuc3VwcG9ydC52MS5HZXRUaWNrZXRSZXF1ZXN0Gh0uc3VwcG9ydC52MS5HZXRUaWNrZXRSZXNwb25zZRJOCgtMaXN0VGlja2V0cxIeLnN1cHBvcnQudjEuTGlzdFRpY2tldHNSZXF1ZXN0Gh8uc3VwcG9ydC52MS5MaXN0VGlja2V0c1Jlc3BvbnNlEmAKEUFja25vd2xlZGdlVGlja2V0EiQuc3VwcG9ydC52MS5BY2tub3dsZWRnZVRpY2tldFJlcXVlc3QaJS5zdXBwb3J0LnYxLkFja25vd2xlZGdlVGlja2V0UmVzcG9uc2USYwoSVXBkYXRlVGlja2V0U3RhdHVzEiUuc3VwcG9ydC52MS5VcGRhdGVUaWNrZXRTdGF0dXNSZXF1ZXN0GiYuc3VwcG9ydC52MS5VcGRhdGVUaWNrZXRTdGF0dXNSZXNwb25zZRJUCg1SZXNvbHZlVGlja2V0EiAuc3VwcG9ydC52MS5SZXNvbHZlVGlja2V0UmVxdWVzdBohLnN1cHBvcnQudjEuUmVzb2x2ZVRpY2tldFJlc3BvbnNlElEKDEFuc3dlclN1cnZleRIfLnN1cHBvcnQudjEuQW5zd2VyU3VydmV5UmVxdWVzdBogLnN1cHBvcnQudjEuQW5zd2VyU3VydmV5UmVzcG9uc2USTgoLTGlzdFN1cnZleXMSHi5zdXBwb3J0LnYxLkxpc3RTdXJ2ZXlzUmVxdWVzdBofLnN1cHBvcnQudjEuTGlzdFN1cnZleXNSZXNwb25zZRJRCgxSZW9wZW5UaWNrZXQSHy5zdXBwb3J0LnYxLlJlb3BlblRpY2tldFJlcXVlc3QaIC5zdXBwb3J0LnYxLlJlb3BlblRpY2tldFJlc3BvbnNlEk4KC0Nsb3NlVGlja2V0Eh4uc3VwcG9ydC52MS5DbG9zZVRpY2tldFJlcXVlc3QaHy5zdXBwb3J0LnYxLkNsb3NlVGlja2V0UmVzcG9uc2USYwoSUmVwcmlvcml0aXplVGlja2V0EiUuc3VwcG9ydC52MS5SZXByaW9yaXRpemVUaWNrZXRSZXF1ZXN0GiYuc3VwcG9ydC52MS5SZXByaW9yaXRpemVUaWNrZXRSZXNwb25zZRJdChBMaXN0VGlja2V0RXZlbnRzEiMuc3VwcG9ydC52MS5MaXN0VGlja2V0RXZlbnRzUmVxdWVzdBokLnN1cHBvcnQudjEuTGlzdFRpY2tldEV2ZW50c1Jlc3BvbnNlEmwKFUxpc3RUaWNrZXRzQnlEZWFkbGluZRIoLnN1cHBvcnQudjEuTGlzdFRpY2tldHNCeURlYWRsaW5lUmVxdWVzdBopLnN1cHBvcnQudjEuTGlzdFRpY2tldHNCeURlYWRsaW5lUmVzcG9uc2USaQoUQ3JlYXRlU2VydmljZVJlcXVlc3QSJy5zdXBwb3J0LnYxLkNyZWF0ZVNlcnZpY2VSZXF1ZXN0UmVxdWVzdBooLnN1cHBvcnQudjEuQ3JlYXRlU2VydmljZVJlcXVlc3RSZXNwb25zZRJgChFHZXRTZXJ2aWNlUmVxdWVzdBIkLnN1cHBvcnQudjEuR2V0U2VydmljZVJlcXVlc3RSZXF1ZXN0GiUuc3VwcG9ydC52MS5HZXRTZXJ2aWNlUmVxdWVzdFJlc3BvbnNlEmYKE0xpc3RTZXJ2aWNlUmVxdWVzdHMSJi5zdXBwb3J0LnYxLkxpc3RTZXJ2aWNlUmVxdWVzdHNSZXF1ZXN0Gicuc3VwcG9ydC52MS5MaXN0U2VydmljZVJlcXVlc3RzUmVzcG9uc2USewoaVXBkYXRlU2VydmljZVJlcXVlc3RTdGF0dXMSLS5zdXBwb3J0LnYxLlVwZGF0ZVNlcnZpY2VSZXF1ZXN0U3RhdHVzUmVxdWVzdBouLnN1cHBvcnQudjEuVXBkYXRlU2VydmljZVJlcXVlc3RTdGF0dXNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_field_mask, file_support_v1_account, file_support_v1_policy, file_support_v1_service_request, file_support_v1_ticket]);
+
+/**
+ * Request for TicketService.CreateServiceRequest.
+ *
+ * @generated from message support.v1.CreateServiceRequestRequest
+ */
+export type CreateServiceRequestRequest = Message<"support.v1.CreateServiceRequestRequest"> & {
+  /**
+   * The requesting account, `accounts/{account_id}`. Required.
+   *
+   * @generated from field: string account = 1;
+   */
+  account: string;
+
+  /**
+   * What is asked for. Required.
+   *
+   * @generated from field: support.v1.ServiceKind kind = 2;
+   */
+  kind: ServiceKind;
+
+  /**
+   * One-line summary, up to 200 characters. Required.
+   *
+   * @generated from field: string summary = 3;
+   */
+  summary: string;
+
+  /**
+   * Details, up to 20,000 characters. Optional.
+   *
+   * @generated from field: string details = 4;
+   */
+  details: string;
+
+  /**
+   * Who to contact. Required.
+   *
+   * @generated from field: string contact_email = 5;
+   */
+  contactEmail: string;
+
+  /**
+   * Idempotency key (AIP-155), unique per account, as in CreateTicket.
+   *
+   * @generated from field: string request_id = 6;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message support.v1.CreateServiceRequestRequest.
+ * Use `create(CreateServiceRequestRequestSchema)` to create a new message.
+ */
+export const CreateServiceRequestRequestSchema: GenMessage<CreateServiceRequestRequest> = /*@__PURE__*/
+  messageDesc(file_support_v1_ticket_service, 0);
+
+/**
+ * Response for TicketService.CreateServiceRequest.
+ *
+ * @generated from message support.v1.CreateServiceRequestResponse
+ */
+export type CreateServiceRequestResponse = Message<"support.v1.CreateServiceRequestResponse"> & {
+  /**
+   * The stored request.
+   *
+   * @generated from field: support.v1.ServiceRequest service_request = 1;
+   */
+  serviceRequest?: ServiceRequest | undefined;
+};
+
+/**
+ * Describes the message support.v1.CreateServiceRequestResponse.
+ * Use `create(CreateServiceRequestResponseSchema)` to create a new message.
+ */
+export const CreateServiceRequestResponseSchema: GenMessage<CreateServiceRequestResponse> = /*@__PURE__*/
+  messageDesc(file_support_v1_ticket_service, 1);
+
+/**
+ * Request for TicketService.GetServiceRequest.
+ *
+ * @generated from message support.v1.GetServiceRequestRequest
+ */
+export type GetServiceRequestRequest = Message<"support.v1.GetServiceRequestRequest"> & {
+  /**
+   * `serviceRequests/{number}`. Required.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message support.v1.GetServiceRequestRequest.
+ * Use `create(GetServiceRequestRequestSchema)` to create a new message.
+ */
+export const GetServiceRequestRequestSchema: GenMessage<GetServiceRequestRequest> = /*@__PURE__*/
+  messageDesc(file_support_v1_ticket_service, 2);
+
+/**
+ * Response for TicketService.GetServiceRequest.
+ *
+ * @generated from message support.v1.GetServiceRequestResponse
+ */
+export type GetServiceRequestResponse = Message<"support.v1.GetServiceRequestResponse"> & {
+  /**
+   * The request.
+   *
+   * @generated from field: support.v1.ServiceRequest service_request = 1;
+   */
+  serviceRequest?: ServiceRequest | undefined;
+};
+
+/**
+ * Describes the message support.v1.GetServiceRequestResponse.
+ * Use `create(GetServiceRequestResponseSchema)` to create a new message.
+ */
+export const GetServiceRequestResponseSchema: GenMessage<GetServiceRequestResponse> = /*@__PURE__*/
+  messageDesc(file_support_v1_ticket_service, 3);
+
+/**
+ * Request for TicketService.ListServiceRequests. Unset filters match everything.
+ *
+ * @generated from message support.v1.ListServiceRequestsRequest
+ */
+export type ListServiceRequestsRequest = Message<"support.v1.ListServiceRequestsRequest"> & {
+  /**
+   * Maximum requests to return; 0 means 50, values above 500 are treated as 500.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * The `next_page_token` of a previous call with the same filters.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+
+  /**
+   * Only this account's requests, `accounts/{account_id}`.
+   *
+   * @generated from field: string account = 3;
+   */
+  account: string;
+
+  /**
+   * Only this kind.
+   *
+   * @generated from field: support.v1.ServiceKind kind = 4;
+   */
+  kind: ServiceKind;
+
+  /**
+   * Only this status.
+   *
+   * @generated from field: support.v1.ServiceRequestStatus status = 5;
+   */
+  status: ServiceRequestStatus;
+};
+
+/**
+ * Describes the message support.v1.ListServiceRequestsRequest.
+ * Use `create(ListServiceRequestsRequestSchema)` to create a new message.
+ */
+export const ListServiceRequestsRequestSchema: GenMessage<ListServiceRequestsRequest> = /*@__PURE__*/
+  messageDesc(file_support_v1_ticket_service, 4);
+
+/**
+ * Response for TicketService.ListServiceRequests.
+ *
+ * @generated from message support.v1.ListServiceRequestsResponse
+ */
+export type ListServiceRequestsResponse = Message<"support.v1.ListServiceRequestsResponse"> & {
+  /**
+   * The requests on this page, newest first.
+   *
+   * @generated from field: repeated support.v1.ServiceRequest service_requests = 1;
+   */
+  serviceRequests: ServiceRequest[];
+
+  /**
+   * Token for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message support.v1.ListServiceRequestsResponse.
+ * Use `create(ListServiceRequestsResponseSchema)` to create a new message.
+ */
+export const ListServiceRequestsResponseSchema: GenMessage<ListServiceRequestsResponse> = /*@__PURE__*/
+  messageDesc(file_support_v1_ticket_service, 5);
+
+/**
+ * Request for TicketService.UpdateServiceRequestStatus.
+ *
+ * @generated from message support.v1.UpdateServiceRequestStatusRequest
+ */
+export type UpdateServiceRequestStatusRequest = Message<"support.v1.UpdateServiceRequestStatusRequest"> & {
+  /**
+   * `serviceRequests/{number}`. Required.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The new status. Required.
+   *
+   * @generated from field: support.v1.ServiceRequestStatus status = 2;
+   */
+  status: ServiceRequestStatus;
+};
+
+/**
+ * Describes the message support.v1.UpdateServiceRequestStatusRequest.
+ * Use `create(UpdateServiceRequestStatusRequestSchema)` to create a new message.
+ */
+export const UpdateServiceRequestStatusRequestSchema: GenMessage<UpdateServiceRequestStatusRequest> = /*@__PURE__*/
+  messageDesc(file_support_v1_ticket_service, 6);
+
+/**
+ * Response for TicketService.UpdateServiceRequestStatus.
+ *
+ * @generated from message support.v1.UpdateServiceRequestStatusResponse
+ */
+export type UpdateServiceRequestStatusResponse = Message<"support.v1.UpdateServiceRequestStatusResponse"> & {
+  /**
+   * The request.
+   *
+   * @generated from field: support.v1.ServiceRequest service_request = 1;
+   */
+  serviceRequest?: ServiceRequest | undefined;
+};
+
+/**
+ * Describes the message support.v1.UpdateServiceRequestStatusResponse.
+ * Use `create(UpdateServiceRequestStatusResponseSchema)` to create a new message.
+ */
+export const UpdateServiceRequestStatusResponseSchema: GenMessage<UpdateServiceRequestStatusResponse> = /*@__PURE__*/
+  messageDesc(file_support_v1_ticket_service, 7);
 
 /**
  * Request for TicketService.ListTicketsByDeadline. Unset filters match everything.
@@ -83,7 +330,7 @@ export type ListTicketsByDeadlineRequest = Message<"support.v1.ListTicketsByDead
  * Use `create(ListTicketsByDeadlineRequestSchema)` to create a new message.
  */
 export const ListTicketsByDeadlineRequestSchema: GenMessage<ListTicketsByDeadlineRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 0);
+  messageDesc(file_support_v1_ticket_service, 8);
 
 /**
  * Response for TicketService.ListTicketsByDeadline.
@@ -111,7 +358,7 @@ export type ListTicketsByDeadlineResponse = Message<"support.v1.ListTicketsByDea
  * Use `create(ListTicketsByDeadlineResponseSchema)` to create a new message.
  */
 export const ListTicketsByDeadlineResponseSchema: GenMessage<ListTicketsByDeadlineResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 1);
+  messageDesc(file_support_v1_ticket_service, 9);
 
 /**
  * Request for TicketService.AcknowledgeTicket.
@@ -146,7 +393,7 @@ export type AcknowledgeTicketRequest = Message<"support.v1.AcknowledgeTicketRequ
  * Use `create(AcknowledgeTicketRequestSchema)` to create a new message.
  */
 export const AcknowledgeTicketRequestSchema: GenMessage<AcknowledgeTicketRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 2);
+  messageDesc(file_support_v1_ticket_service, 10);
 
 /**
  * Response for TicketService.AcknowledgeTicket.
@@ -167,7 +414,7 @@ export type AcknowledgeTicketResponse = Message<"support.v1.AcknowledgeTicketRes
  * Use `create(AcknowledgeTicketResponseSchema)` to create a new message.
  */
 export const AcknowledgeTicketResponseSchema: GenMessage<AcknowledgeTicketResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 3);
+  messageDesc(file_support_v1_ticket_service, 11);
 
 /**
  * Request for TicketService.UpdateTicketStatus.
@@ -209,7 +456,7 @@ export type UpdateTicketStatusRequest = Message<"support.v1.UpdateTicketStatusRe
  * Use `create(UpdateTicketStatusRequestSchema)` to create a new message.
  */
 export const UpdateTicketStatusRequestSchema: GenMessage<UpdateTicketStatusRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 4);
+  messageDesc(file_support_v1_ticket_service, 12);
 
 /**
  * Response for TicketService.UpdateTicketStatus.
@@ -230,7 +477,7 @@ export type UpdateTicketStatusResponse = Message<"support.v1.UpdateTicketStatusR
  * Use `create(UpdateTicketStatusResponseSchema)` to create a new message.
  */
 export const UpdateTicketStatusResponseSchema: GenMessage<UpdateTicketStatusResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 5);
+  messageDesc(file_support_v1_ticket_service, 13);
 
 /**
  * Request for TicketService.ResolveTicket.
@@ -265,7 +512,7 @@ export type ResolveTicketRequest = Message<"support.v1.ResolveTicketRequest"> & 
  * Use `create(ResolveTicketRequestSchema)` to create a new message.
  */
 export const ResolveTicketRequestSchema: GenMessage<ResolveTicketRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 6);
+  messageDesc(file_support_v1_ticket_service, 14);
 
 /**
  * Response for TicketService.ResolveTicket.
@@ -294,7 +541,7 @@ export type ResolveTicketResponse = Message<"support.v1.ResolveTicketResponse"> 
  * Use `create(ResolveTicketResponseSchema)` to create a new message.
  */
 export const ResolveTicketResponseSchema: GenMessage<ResolveTicketResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 7);
+  messageDesc(file_support_v1_ticket_service, 15);
 
 /**
  * Request for TicketService.AnswerSurvey.
@@ -329,7 +576,7 @@ export type AnswerSurveyRequest = Message<"support.v1.AnswerSurveyRequest"> & {
  * Use `create(AnswerSurveyRequestSchema)` to create a new message.
  */
 export const AnswerSurveyRequestSchema: GenMessage<AnswerSurveyRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 8);
+  messageDesc(file_support_v1_ticket_service, 16);
 
 /**
  * Response for TicketService.AnswerSurvey.
@@ -350,7 +597,7 @@ export type AnswerSurveyResponse = Message<"support.v1.AnswerSurveyResponse"> & 
  * Use `create(AnswerSurveyResponseSchema)` to create a new message.
  */
 export const AnswerSurveyResponseSchema: GenMessage<AnswerSurveyResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 9);
+  messageDesc(file_support_v1_ticket_service, 17);
 
 /**
  * Request for TicketService.ListSurveys.
@@ -392,7 +639,7 @@ export type ListSurveysRequest = Message<"support.v1.ListSurveysRequest"> & {
  * Use `create(ListSurveysRequestSchema)` to create a new message.
  */
 export const ListSurveysRequestSchema: GenMessage<ListSurveysRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 10);
+  messageDesc(file_support_v1_ticket_service, 18);
 
 /**
  * Response for TicketService.ListSurveys.
@@ -420,7 +667,7 @@ export type ListSurveysResponse = Message<"support.v1.ListSurveysResponse"> & {
  * Use `create(ListSurveysResponseSchema)` to create a new message.
  */
 export const ListSurveysResponseSchema: GenMessage<ListSurveysResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 11);
+  messageDesc(file_support_v1_ticket_service, 19);
 
 /**
  * Request for TicketService.ReopenTicket.
@@ -455,7 +702,7 @@ export type ReopenTicketRequest = Message<"support.v1.ReopenTicketRequest"> & {
  * Use `create(ReopenTicketRequestSchema)` to create a new message.
  */
 export const ReopenTicketRequestSchema: GenMessage<ReopenTicketRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 12);
+  messageDesc(file_support_v1_ticket_service, 20);
 
 /**
  * Response for TicketService.ReopenTicket.
@@ -476,7 +723,7 @@ export type ReopenTicketResponse = Message<"support.v1.ReopenTicketResponse"> & 
  * Use `create(ReopenTicketResponseSchema)` to create a new message.
  */
 export const ReopenTicketResponseSchema: GenMessage<ReopenTicketResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 13);
+  messageDesc(file_support_v1_ticket_service, 21);
 
 /**
  * Request for TicketService.CloseTicket.
@@ -504,7 +751,7 @@ export type CloseTicketRequest = Message<"support.v1.CloseTicketRequest"> & {
  * Use `create(CloseTicketRequestSchema)` to create a new message.
  */
 export const CloseTicketRequestSchema: GenMessage<CloseTicketRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 14);
+  messageDesc(file_support_v1_ticket_service, 22);
 
 /**
  * Response for TicketService.CloseTicket.
@@ -525,7 +772,7 @@ export type CloseTicketResponse = Message<"support.v1.CloseTicketResponse"> & {
  * Use `create(CloseTicketResponseSchema)` to create a new message.
  */
 export const CloseTicketResponseSchema: GenMessage<CloseTicketResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 15);
+  messageDesc(file_support_v1_ticket_service, 23);
 
 /**
  * Request for TicketService.ReprioritizeTicket.
@@ -567,7 +814,7 @@ export type ReprioritizeTicketRequest = Message<"support.v1.ReprioritizeTicketRe
  * Use `create(ReprioritizeTicketRequestSchema)` to create a new message.
  */
 export const ReprioritizeTicketRequestSchema: GenMessage<ReprioritizeTicketRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 16);
+  messageDesc(file_support_v1_ticket_service, 24);
 
 /**
  * Response for TicketService.ReprioritizeTicket.
@@ -588,7 +835,7 @@ export type ReprioritizeTicketResponse = Message<"support.v1.ReprioritizeTicketR
  * Use `create(ReprioritizeTicketResponseSchema)` to create a new message.
  */
 export const ReprioritizeTicketResponseSchema: GenMessage<ReprioritizeTicketResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 17);
+  messageDesc(file_support_v1_ticket_service, 25);
 
 /**
  * Request for TicketService.ListTicketEvents.
@@ -623,7 +870,7 @@ export type ListTicketEventsRequest = Message<"support.v1.ListTicketEventsReques
  * Use `create(ListTicketEventsRequestSchema)` to create a new message.
  */
 export const ListTicketEventsRequestSchema: GenMessage<ListTicketEventsRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 18);
+  messageDesc(file_support_v1_ticket_service, 26);
 
 /**
  * Response for TicketService.ListTicketEvents.
@@ -651,7 +898,7 @@ export type ListTicketEventsResponse = Message<"support.v1.ListTicketEventsRespo
  * Use `create(ListTicketEventsResponseSchema)` to create a new message.
  */
 export const ListTicketEventsResponseSchema: GenMessage<ListTicketEventsResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 19);
+  messageDesc(file_support_v1_ticket_service, 27);
 
 /**
  * Request for TicketService.CreateAccount.
@@ -681,7 +928,7 @@ export type CreateAccountRequest = Message<"support.v1.CreateAccountRequest"> & 
  * Use `create(CreateAccountRequestSchema)` to create a new message.
  */
 export const CreateAccountRequestSchema: GenMessage<CreateAccountRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 20);
+  messageDesc(file_support_v1_ticket_service, 28);
 
 /**
  * Response for TicketService.CreateAccount.
@@ -702,7 +949,7 @@ export type CreateAccountResponse = Message<"support.v1.CreateAccountResponse"> 
  * Use `create(CreateAccountResponseSchema)` to create a new message.
  */
 export const CreateAccountResponseSchema: GenMessage<CreateAccountResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 21);
+  messageDesc(file_support_v1_ticket_service, 29);
 
 /**
  * Request for TicketService.GetAccount.
@@ -723,7 +970,7 @@ export type GetAccountRequest = Message<"support.v1.GetAccountRequest"> & {
  * Use `create(GetAccountRequestSchema)` to create a new message.
  */
 export const GetAccountRequestSchema: GenMessage<GetAccountRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 22);
+  messageDesc(file_support_v1_ticket_service, 30);
 
 /**
  * Response for TicketService.GetAccount.
@@ -744,7 +991,7 @@ export type GetAccountResponse = Message<"support.v1.GetAccountResponse"> & {
  * Use `create(GetAccountResponseSchema)` to create a new message.
  */
 export const GetAccountResponseSchema: GenMessage<GetAccountResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 23);
+  messageDesc(file_support_v1_ticket_service, 31);
 
 /**
  * Request for TicketService.UpdateAccount.
@@ -773,7 +1020,7 @@ export type UpdateAccountRequest = Message<"support.v1.UpdateAccountRequest"> & 
  * Use `create(UpdateAccountRequestSchema)` to create a new message.
  */
 export const UpdateAccountRequestSchema: GenMessage<UpdateAccountRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 24);
+  messageDesc(file_support_v1_ticket_service, 32);
 
 /**
  * Response for TicketService.UpdateAccount.
@@ -794,7 +1041,7 @@ export type UpdateAccountResponse = Message<"support.v1.UpdateAccountResponse"> 
  * Use `create(UpdateAccountResponseSchema)` to create a new message.
  */
 export const UpdateAccountResponseSchema: GenMessage<UpdateAccountResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 25);
+  messageDesc(file_support_v1_ticket_service, 33);
 
 /**
  * Request for TicketService.ListAccounts.
@@ -822,7 +1069,7 @@ export type ListAccountsRequest = Message<"support.v1.ListAccountsRequest"> & {
  * Use `create(ListAccountsRequestSchema)` to create a new message.
  */
 export const ListAccountsRequestSchema: GenMessage<ListAccountsRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 26);
+  messageDesc(file_support_v1_ticket_service, 34);
 
 /**
  * Response for TicketService.ListAccounts.
@@ -850,7 +1097,7 @@ export type ListAccountsResponse = Message<"support.v1.ListAccountsResponse"> & 
  * Use `create(ListAccountsResponseSchema)` to create a new message.
  */
 export const ListAccountsResponseSchema: GenMessage<ListAccountsResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 27);
+  messageDesc(file_support_v1_ticket_service, 35);
 
 /**
  * Request for TicketService.CreateTicket.
@@ -932,7 +1179,7 @@ export type CreateTicketRequest = Message<"support.v1.CreateTicketRequest"> & {
  * Use `create(CreateTicketRequestSchema)` to create a new message.
  */
 export const CreateTicketRequestSchema: GenMessage<CreateTicketRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 28);
+  messageDesc(file_support_v1_ticket_service, 36);
 
 /**
  * Response for TicketService.CreateTicket.
@@ -953,7 +1200,7 @@ export type CreateTicketResponse = Message<"support.v1.CreateTicketResponse"> & 
  * Use `create(CreateTicketResponseSchema)` to create a new message.
  */
 export const CreateTicketResponseSchema: GenMessage<CreateTicketResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 29);
+  messageDesc(file_support_v1_ticket_service, 37);
 
 /**
  * Request for TicketService.GetTicket.
@@ -974,7 +1221,7 @@ export type GetTicketRequest = Message<"support.v1.GetTicketRequest"> & {
  * Use `create(GetTicketRequestSchema)` to create a new message.
  */
 export const GetTicketRequestSchema: GenMessage<GetTicketRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 30);
+  messageDesc(file_support_v1_ticket_service, 38);
 
 /**
  * Response for TicketService.GetTicket.
@@ -995,7 +1242,7 @@ export type GetTicketResponse = Message<"support.v1.GetTicketResponse"> & {
  * Use `create(GetTicketResponseSchema)` to create a new message.
  */
 export const GetTicketResponseSchema: GenMessage<GetTicketResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 31);
+  messageDesc(file_support_v1_ticket_service, 39);
 
 /**
  * Request for TicketService.ListTickets. Unset filters match everything.
@@ -1051,7 +1298,7 @@ export type ListTicketsRequest = Message<"support.v1.ListTicketsRequest"> & {
  * Use `create(ListTicketsRequestSchema)` to create a new message.
  */
 export const ListTicketsRequestSchema: GenMessage<ListTicketsRequest> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 32);
+  messageDesc(file_support_v1_ticket_service, 40);
 
 /**
  * Response for TicketService.ListTickets.
@@ -1079,7 +1326,7 @@ export type ListTicketsResponse = Message<"support.v1.ListTicketsResponse"> & {
  * Use `create(ListTicketsResponseSchema)` to create a new message.
  */
 export const ListTicketsResponseSchema: GenMessage<ListTicketsResponse> = /*@__PURE__*/
-  messageDesc(file_support_v1_ticket_service, 33);
+  messageDesc(file_support_v1_ticket_service, 41);
 
 /**
  * Takes support tickets from the web form, live chat and the phone IVR, and
@@ -1307,6 +1554,54 @@ export const TicketService: GenService<{
     methodKind: "unary";
     input: typeof ListTicketsByDeadlineRequestSchema;
     output: typeof ListTicketsByDeadlineResponseSchema;
+  },
+  /**
+   * Submits a professional-services request (training, consulting, branding,
+   * implementation, custom solution, development). Retrying with the same
+   * `request_id` returns the first request and writes nothing.
+   * Errors: INVALID_ARGUMENT; NOT_FOUND for an unknown account; ALREADY_EXISTS
+   * REQUEST_ID_REUSED.
+   *
+   * @generated from rpc support.v1.TicketService.CreateServiceRequest
+   */
+  createServiceRequest: {
+    methodKind: "unary";
+    input: typeof CreateServiceRequestRequestSchema;
+    output: typeof CreateServiceRequestResponseSchema;
+  },
+  /**
+   * Returns one professional-services request.
+   * Errors: INVALID_ARGUMENT for a malformed name; NOT_FOUND.
+   *
+   * @generated from rpc support.v1.TicketService.GetServiceRequest
+   */
+  getServiceRequest: {
+    methodKind: "unary";
+    input: typeof GetServiceRequestRequestSchema;
+    output: typeof GetServiceRequestResponseSchema;
+  },
+  /**
+   * Lists professional-services requests, newest first, optionally filtered.
+   * Errors: INVALID_ARGUMENT (filters, page size, page token).
+   *
+   * @generated from rpc support.v1.TicketService.ListServiceRequests
+   */
+  listServiceRequests: {
+    methodKind: "unary";
+    input: typeof ListServiceRequestsRequestSchema;
+    output: typeof ListServiceRequestsResponseSchema;
+  },
+  /**
+   * Moves a request along its queue: SUBMITTED → IN_REVIEW → SCHEDULED →
+   * COMPLETED, or DECLINED from any open status.
+   * Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION ILLEGAL_TRANSITION; ABORTED.
+   *
+   * @generated from rpc support.v1.TicketService.UpdateServiceRequestStatus
+   */
+  updateServiceRequestStatus: {
+    methodKind: "unary";
+    input: typeof UpdateServiceRequestStatusRequestSchema;
+    output: typeof UpdateServiceRequestStatusResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_support_v1_ticket_service, 0);
