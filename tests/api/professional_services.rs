@@ -126,7 +126,7 @@ async fn requests_are_listed_by_kind_status_and_account_and_retries_are_idempote
             ..Default::default()
         })
         .await,
-        [first.name.clone()]
+        [first.name.as_str()]
     );
     assert_eq!(
         list(pb::ListServiceRequestsRequest {
@@ -134,7 +134,7 @@ async fn requests_are_listed_by_kind_status_and_account_and_retries_are_idempote
             ..Default::default()
         })
         .await,
-        [branding.name.clone()]
+        [branding.name.as_str()]
     );
     assert_eq!(
         list(pb::ListServiceRequestsRequest {
