@@ -8,6 +8,7 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use crate::domain::clock::Clock;
+use crate::domain::compliance::{self, ComplianceRow};
 use crate::domain::intake;
 use crate::domain::lifecycle::{self, Change};
 use crate::domain::policy::{Policy, Priority};
@@ -319,6 +320,18 @@ impl Service {
             }
         }
         Err(Error::Conflict)
+    }
+
+    /// The compliance report for tickets received in `[start, end)`, as of now.
+    pub async fn compliance_report(
+        &self,
+        start: chrono::DateTime<chrono::Utc>,
+        end: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(chrono::DateTime<chrono::Utc>, Vec<ComplianceRow>)> {
+        let now = self.clock.now();
+        let records = self.store.response_records(start, end).await?;
+        let tallies = self.store.survey_tallies(start, end).await?;
+        Ok((now, compliance::report(&records, &tallies, now)))
     }
 
     /// Unanswered tickets by deadline, as of now.

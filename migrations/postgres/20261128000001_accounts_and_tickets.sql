@@ -77,6 +77,8 @@ CREATE INDEX tickets_channel_number ON tickets (channel, number DESC);
 CREATE INDEX tickets_priority_number ON tickets (priority, number DESC);
 -- Open tickets by deadline, for SLA queries.
 CREATE INDEX tickets_open_due ON tickets (response_due_at) WHERE status = 'new';
+-- Compliance reports select by receipt period.
+CREATE INDEX tickets_received ON tickets (received_at);
 -- The breach sweeper's queue.
 CREATE INDEX tickets_next_sla_check ON tickets (next_sla_check_at) WHERE next_sla_check_at IS NOT NULL;
 

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::domain::compliance::ComplianceRow;
 use crate::domain::policy::{Channel, Plan, Policy, Priority, Region};
 use crate::domain::priority::{Impact, ImpactScope, PriorityDecision, RequestKind, Workaround};
 use crate::domain::service_request::{ServiceKind, ServiceRequest, ServiceRequestStatus};
@@ -210,6 +211,26 @@ impl From<ServiceRequest> for pb::ServiceRequest {
             status: service_status_to_proto(request.status).into(),
             create_time: Some(timestamp(request.created_at)),
             update_time: Some(timestamp(request.updated_at)),
+        }
+    }
+}
+
+impl From<ComplianceRow> for pb::ComplianceRow {
+    fn from(row: ComplianceRow) -> Self {
+        let (plan, priority, channel) = row.group;
+        Self {
+            plan: plan_to_proto(plan).into(),
+            priority: priority_to_proto(priority).into(),
+            channel: channel_to_proto(channel).into(),
+            received: row.received,
+            met: row.met,
+            missed: row.missed,
+            breached: row.breached,
+            awaiting_response: row.awaiting_response,
+            median_time_to_first_response: row.median_time_to_first_response.map(duration),
+            p90_time_to_first_response: row.p90_time_to_first_response.map(duration),
+            surveys_answered: row.surveys_answered,
+            satisfaction_good_percent: row.good_percent.unwrap_or(0.0),
         }
     }
 }

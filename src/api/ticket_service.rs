@@ -2,6 +2,7 @@
 
 use tonic::{Request, Response, Status};
 
+use super::convert::timestamp;
 use super::page_token;
 use super::validate;
 use crate::error::Error;
@@ -307,6 +308,20 @@ impl TicketService for TicketApi {
         let stored = self.service.move_service_request(number, status).await?;
         Ok(Response::new(pb::UpdateServiceRequestStatusResponse {
             service_request: Some(stored.into()),
+        }))
+    }
+
+    async fn get_compliance_report(
+        &self,
+        request: Request<pb::GetComplianceReportRequest>,
+    ) -> Result<Response<pb::GetComplianceReportResponse>, Status> {
+        let (start, end) = validate::compliance_period(request.get_ref())?;
+        let (generated, rows) = self.service.compliance_report(start, end).await?;
+        Ok(Response::new(pb::GetComplianceReportResponse {
+            start_time: Some(timestamp(start)),
+            end_time: Some(timestamp(end)),
+            generate_time: Some(timestamp(generated)),
+            rows: rows.into_iter().map(Into::into).collect(),
         }))
     }
 

@@ -566,6 +566,48 @@ pub fn update_service_request_status(
         .ok_or_else(|| Error::Internal("validation let a bad request through".into()))
 }
 
+fn timestamp_field(
+    v: &mut Violations,
+    field: &str,
+    ts: Option<prost_types::Timestamp>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let Some(ts) = ts else {
+        v.add(field, "is required");
+        return None;
+    };
+    let at = u32::try_from(ts.nanos)
+        .ok()
+        .filter(|nanos| *nanos < 1_000_000_000)
+        .filter(|_| (MIN_TIMESTAMP_SECONDS..=MAX_TIMESTAMP_SECONDS).contains(&ts.seconds))
+        .and_then(|nanos| chrono::DateTime::from_timestamp(ts.seconds, nanos));
+    if at.is_none() {
+        v.add(
+            field,
+            "must be a valid timestamp between 0001-01-01 and 9999-12-31",
+        );
+    }
+    at
+}
+
+pub fn compliance_period(
+    request: &pb::GetComplianceReportRequest,
+) -> Result<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
+    let mut v = Violations::default();
+    let start = timestamp_field(&mut v, "start_time", request.start_time);
+    let end = timestamp_field(&mut v, "end_time", request.end_time);
+    if let (Some(start), Some(end)) = (start, end) {
+        if end <= start {
+            v.add("end_time", "must be after start_time");
+        } else if end - start > chrono::Duration::days(366) {
+            v.add("end_time", "the period may be at most 366 days");
+        }
+    }
+    v.into_result()?;
+    start
+        .zip(end)
+        .ok_or_else(|| Error::Internal("validation let a bad period through".into()))
+}
+
 pub struct SurveyAnswerRequest {
     pub token: String,
     pub rating: Rating,

@@ -3,6 +3,7 @@
 //! arrives through [`clock::Clock`].
 
 pub mod clock;
+pub mod compliance;
 pub mod intake;
 pub mod lifecycle;
 pub mod policy;

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::compliance::{ResponseRecord, SurveyTally};
 use crate::domain::policy::{Channel, Plan, Priority};
 use crate::domain::service_request::{ServiceKind, ServiceRequest, ServiceRequestStatus};
 use crate::domain::sla::SlaState;
@@ -149,6 +150,18 @@ pub trait Store: Send + Sync + 'static {
         request: &ServiceRequest,
         expected_version: i64,
     ) -> Result<ServiceRequest>;
+    /// What the compliance report needs of each ticket received in `[start, end)`.
+    async fn response_records(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<ResponseRecord>>;
+    /// Answered surveys of tickets received in `[start, end)`, per group.
+    async fn survey_tallies(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<Vec<SurveyTally>>;
     /// Unanswered tickets matching `filter`, earliest deadline first, after `after`.
     async fn list_tickets_by_deadline(
         &self,

@@ -167,6 +167,15 @@ impl TryFrom<ServiceRequestRow> for ServiceRequest {
     }
 }
 
+/// A compliance group's three columns, read back into the domain's enums.
+pub fn group(plan: &str, priority: &str, channel: &str) -> Result<(Plan, Priority, Channel)> {
+    Ok((
+        parse("plan", plan, Plan::parse)?,
+        parse("priority", priority, Priority::parse)?,
+        parse("channel", channel, Channel::parse)?,
+    ))
+}
+
 /// Every ticket column in table order: the select list of both backends.
 macro_rules! ticket_columns {
     () => {

@@ -13,13 +13,14 @@ macro_rules! impl_store_with_shared_sql {
             use async_trait::async_trait;
             use chrono::{DateTime, Utc};
 
+            use $crate::domain::compliance::{ResponseRecord, SurveyTally};
             use $crate::domain::policy::Plan;
             use $crate::domain::service_request::ServiceRequest;
             use $crate::domain::survey::Survey;
             use $crate::domain::ticket::{Account, AccountUpdate, Ticket, TicketEvent};
             use $crate::error::{Error, Result};
             use $crate::store::rows::{
-                AccountRow, EventRow, ServiceRequestRow, SurveyRow, TicketRow, account_columns,
+                AccountRow, EventRow, ServiceRequestRow, SurveyRow, TicketRow, account_columns, group,
                 bind_ticket_insert, event_columns, service_request_columns, survey_columns,
                 ticket_columns, ticket_insert_columns,
             };
@@ -437,6 +438,67 @@ macro_rules! impl_store_with_shared_sql {
                         version,
                         ..request.clone()
                     })
+                }
+
+                async fn response_records(
+                    &self,
+                    start: DateTime<Utc>,
+                    end: DateTime<Utc>,
+                ) -> Result<Vec<ResponseRecord>> {
+                    type Row = (String, String, String, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>);
+                    let rows = sqlx::query_as::<_, Row>(
+                        "SELECT plan, priority, channel, received_at, response_due_at, \
+                         first_response_at FROM tickets WHERE received_at >= $1 AND received_at < $2",
+                    )
+                    .bind(start)
+                    .bind(end)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter()
+                        .map(|(plan, priority, channel, received_at, due_at, first_response_at)| {
+                            let (plan, priority, channel) = group(&plan, &priority, &channel)?;
+                            Ok(ResponseRecord {
+                                plan,
+                                priority,
+                                channel,
+                                received_at,
+                                due_at,
+                                first_response_at,
+                            })
+                        })
+                        .collect()
+                }
+
+                async fn survey_tallies(
+                    &self,
+                    start: DateTime<Utc>,
+                    end: DateTime<Utc>,
+                ) -> Result<Vec<SurveyTally>> {
+                    type Row = (String, String, String, i64, i64);
+                    let rows = sqlx::query_as::<_, Row>(
+                        "SELECT t.plan, t.priority, t.channel, count(*), \
+                         sum(CASE WHEN s.rating = 'good' THEN 1 ELSE 0 END) \
+                         FROM surveys s JOIN tickets t ON t.id = s.ticket_id \
+                         WHERE t.received_at >= $1 AND t.received_at < $2 \
+                         AND s.answered_at IS NOT NULL \
+                         GROUP BY t.plan, t.priority, t.channel",
+                    )
+                    .bind(start)
+                    .bind(end)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    rows.into_iter()
+                        .map(|(plan, priority, channel, answered, good)| {
+                            let (plan, priority, channel) = group(&plan, &priority, &channel)?;
+                            Ok(SurveyTally {
+                                plan,
+                                priority,
+                                channel,
+                                answered,
+                                good,
+                            })
+                        })
+                        .collect()
                 }
 
                 async fn list_tickets_by_deadline(

@@ -43,6 +43,7 @@ macro_rules! on_postgres {
 mod helpers;
 
 mod accounts;
+mod compliance;
 mod deadlines;
 mod idempotency;
 mod intake;

@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from ticketd_client.support.v1 import account_pb2 as _account_pb2
 from ticketd_client.support.v1 import policy_pb2 as _policy_pb2
@@ -1255,3 +1256,145 @@ class ListTicketsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListTicketsResponse: _TypeAlias = ListTicketsResponse  # noqa: Y015
+
+@_typing.final
+class GetComplianceReportRequest(_message.Message):
+    """Request for TicketService.GetComplianceReport."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """Start of the period (inclusive), by receipt time. Required."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """End of the period (exclusive). Required; at most 366 days after start_time."""
+
+    def __init__(
+        self,
+        *,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetComplianceReportRequest: _TypeAlias = GetComplianceReportRequest  # noqa: Y015
+
+@_typing.final
+class ComplianceRow(_message.Message):
+    """One plan × priority × channel group of a compliance report."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLAN_FIELD_NUMBER: _builtins.int
+    PRIORITY_FIELD_NUMBER: _builtins.int
+    CHANNEL_FIELD_NUMBER: _builtins.int
+    RECEIVED_FIELD_NUMBER: _builtins.int
+    MET_FIELD_NUMBER: _builtins.int
+    MISSED_FIELD_NUMBER: _builtins.int
+    BREACHED_FIELD_NUMBER: _builtins.int
+    AWAITING_RESPONSE_FIELD_NUMBER: _builtins.int
+    MEDIAN_TIME_TO_FIRST_RESPONSE_FIELD_NUMBER: _builtins.int
+    P90_TIME_TO_FIRST_RESPONSE_FIELD_NUMBER: _builtins.int
+    SURVEYS_ANSWERED_FIELD_NUMBER: _builtins.int
+    SATISFACTION_GOOD_PERCENT_FIELD_NUMBER: _builtins.int
+    plan: _policy_pb2.Plan.ValueType
+    """The plan the tickets were received under."""
+    priority: _policy_pb2.Priority.ValueType
+    """Their current priority."""
+    channel: _policy_pb2.Channel.ValueType
+    """Their channel."""
+    received: _builtins.int
+    """Tickets received in the period."""
+    met: _builtins.int
+    """First response at or before the deadline."""
+    missed: _builtins.int
+    """First response after the deadline."""
+    breached: _builtins.int
+    """No first response and the deadline has passed (at generate_time)."""
+    awaiting_response: _builtins.int
+    """No first response, deadline still ahead."""
+    surveys_answered: _builtins.int
+    """Satisfaction surveys answered."""
+    satisfaction_good_percent: _builtins.float
+    """Share of answered surveys rated good, 0–100; 0 when none were answered."""
+    @_builtins.property
+    def median_time_to_first_response(self) -> _duration_pb2.Duration:
+        """Median time to first response, over tickets that have one; unset if none."""
+
+    @_builtins.property
+    def p90_time_to_first_response(self) -> _duration_pb2.Duration:
+        """90th-percentile time to first response; unset if none."""
+
+    def __init__(
+        self,
+        *,
+        plan: _policy_pb2.Plan.ValueType = ...,
+        priority: _policy_pb2.Priority.ValueType = ...,
+        channel: _policy_pb2.Channel.ValueType = ...,
+        received: _builtins.int = ...,
+        met: _builtins.int = ...,
+        missed: _builtins.int = ...,
+        breached: _builtins.int = ...,
+        awaiting_response: _builtins.int = ...,
+        median_time_to_first_response: _duration_pb2.Duration | None = ...,
+        p90_time_to_first_response: _duration_pb2.Duration | None = ...,
+        surveys_answered: _builtins.int = ...,
+        satisfaction_good_percent: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["median_time_to_first_response", b"median_time_to_first_response", "p90_time_to_first_response", b"p90_time_to_first_response"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["awaiting_response", b"awaiting_response", "breached", b"breached", "channel", b"channel", "median_time_to_first_response", b"median_time_to_first_response", "met", b"met", "missed", b"missed", "p90_time_to_first_response", b"p90_time_to_first_response", "plan", b"plan", "priority", b"priority", "received", b"received", "satisfaction_good_percent", b"satisfaction_good_percent", "surveys_answered", b"surveys_answered"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ComplianceRow: _TypeAlias = ComplianceRow  # noqa: Y015
+
+@_typing.final
+class GetComplianceReportResponse(_message.Message):
+    """Response for TicketService.GetComplianceReport."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    GENERATE_TIME_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """The period reported on."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """The end of the period (exclusive)."""
+
+    @_builtins.property
+    def generate_time(self) -> _timestamp_pb2.Timestamp:
+        """When the report was made; decides what counts as breached yet."""
+
+    @_builtins.property
+    def rows(self) -> _containers.RepeatedCompositeFieldContainer[Global___ComplianceRow]:
+        """One row per group with any tickets, ordered by plan, priority, channel."""
+
+    def __init__(
+        self,
+        *,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+        generate_time: _timestamp_pb2.Timestamp | None = ...,
+        rows: _abc.Iterable[Global___ComplianceRow] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "generate_time", b"generate_time", "start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "generate_time", b"generate_time", "rows", b"rows", "start_time", b"start_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetComplianceReportResponse: _TypeAlias = GetComplianceReportResponse  # noqa: Y015

@@ -128,6 +128,11 @@ class TicketServiceStub:
                 request_serializer=support_dot_v1_dot_ticket__service__pb2.ListTicketsByDeadlineRequest.SerializeToString,
                 response_deserializer=support_dot_v1_dot_ticket__service__pb2.ListTicketsByDeadlineResponse.FromString,
                 _registered_method=True)
+        self.GetComplianceReport = channel.unary_unary(
+                '/support.v1.TicketService/GetComplianceReport',
+                request_serializer=support_dot_v1_dot_ticket__service__pb2.GetComplianceReportRequest.SerializeToString,
+                response_deserializer=support_dot_v1_dot_ticket__service__pb2.GetComplianceReportResponse.FromString,
+                _registered_method=True)
         self.CreateServiceRequest = channel.unary_unary(
                 '/support.v1.TicketService/CreateServiceRequest',
                 request_serializer=support_dot_v1_dot_ticket__service__pb2.CreateServiceRequestRequest.SerializeToString,
@@ -324,6 +329,18 @@ class TicketServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetComplianceReport(self, request, context):
+        """Reports response-target compliance for tickets received in a period, per
+        plan × priority × channel: tickets received, first responses MET and
+        MISSED, tickets BREACHED (no response, deadline passed), time to first
+        response (median and 90th percentile, nearest rank), and satisfaction.
+        Errors: INVALID_ARGUMENT for a missing or reversed period, or one longer
+        than 366 days.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateServiceRequest(self, request, context):
         """Submits a professional-services request (training, consulting, branding,
         implementation, custom solution, development). Retrying with the same
@@ -447,6 +464,11 @@ def add_TicketServiceServicer_to_server(servicer, server):
                     servicer.ListTicketsByDeadline,
                     request_deserializer=support_dot_v1_dot_ticket__service__pb2.ListTicketsByDeadlineRequest.FromString,
                     response_serializer=support_dot_v1_dot_ticket__service__pb2.ListTicketsByDeadlineResponse.SerializeToString,
+            ),
+            'GetComplianceReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetComplianceReport,
+                    request_deserializer=support_dot_v1_dot_ticket__service__pb2.GetComplianceReportRequest.FromString,
+                    response_serializer=support_dot_v1_dot_ticket__service__pb2.GetComplianceReportResponse.SerializeToString,
             ),
             'CreateServiceRequest': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateServiceRequest,
@@ -937,6 +959,33 @@ class TicketService:
             '/support.v1.TicketService/ListTicketsByDeadline',
             support_dot_v1_dot_ticket__service__pb2.ListTicketsByDeadlineRequest.SerializeToString,
             support_dot_v1_dot_ticket__service__pb2.ListTicketsByDeadlineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetComplianceReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/support.v1.TicketService/GetComplianceReport',
+            support_dot_v1_dot_ticket__service__pb2.GetComplianceReportRequest.SerializeToString,
+            support_dot_v1_dot_ticket__service__pb2.GetComplianceReportResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -136,6 +136,14 @@ class TicketServiceStub:
     Errors: INVALID_ARGUMENT (negative window, unknown enum values, page
     size, page token).
     """
+    GetComplianceReport: _grpc.UnaryUnaryMultiCallable[_ticket_service_pb2.GetComplianceReportRequest, _ticket_service_pb2.GetComplianceReportResponse]
+    """Reports response-target compliance for tickets received in a period, per
+    plan × priority × channel: tickets received, first responses MET and
+    MISSED, tickets BREACHED (no response, deadline passed), time to first
+    response (median and 90th percentile, nearest rank), and satisfaction.
+    Errors: INVALID_ARGUMENT for a missing or reversed period, or one longer
+    than 366 days.
+    """
     CreateServiceRequest: _grpc.UnaryUnaryMultiCallable[_ticket_service_pb2.CreateServiceRequestRequest, _ticket_service_pb2.CreateServiceRequestResponse]
     """Submits a professional-services request (training, consulting, branding,
     implementation, custom solution, development). Retrying with the same
@@ -264,6 +272,14 @@ class TicketServiceAsyncStub(TicketServiceStub):
     computed from the deadlines at the time of the call.
     Errors: INVALID_ARGUMENT (negative window, unknown enum values, page
     size, page token).
+    """
+    GetComplianceReport: _aio.UnaryUnaryMultiCallable[_ticket_service_pb2.GetComplianceReportRequest, _ticket_service_pb2.GetComplianceReportResponse]  # type: ignore[assignment]
+    """Reports response-target compliance for tickets received in a period, per
+    plan × priority × channel: tickets received, first responses MET and
+    MISSED, tickets BREACHED (no response, deadline passed), time to first
+    response (median and 90th percentile, nearest rank), and satisfaction.
+    Errors: INVALID_ARGUMENT for a missing or reversed period, or one longer
+    than 366 days.
     """
     CreateServiceRequest: _aio.UnaryUnaryMultiCallable[_ticket_service_pb2.CreateServiceRequestRequest, _ticket_service_pb2.CreateServiceRequestResponse]  # type: ignore[assignment]
     """Submits a professional-services request (training, consulting, branding,
@@ -492,6 +508,20 @@ class TicketServiceServicer(metaclass=_abc_1.ABCMeta):
         computed from the deadlines at the time of the call.
         Errors: INVALID_ARGUMENT (negative window, unknown enum values, page
         size, page token).
+        """
+
+    @_abc_1.abstractmethod
+    def GetComplianceReport(
+        self,
+        request: _ticket_service_pb2.GetComplianceReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ticket_service_pb2.GetComplianceReportResponse, _abc.Awaitable[_ticket_service_pb2.GetComplianceReportResponse]]:
+        """Reports response-target compliance for tickets received in a period, per
+        plan × priority × channel: tickets received, first responses MET and
+        MISSED, tickets BREACHED (no response, deadline passed), time to first
+        response (median and 90th percentile, nearest rank), and satisfaction.
+        Errors: INVALID_ARGUMENT for a missing or reversed period, or one longer
+        than 366 days.
         """
 
     @_abc_1.abstractmethod
