@@ -37,6 +37,52 @@ enum Command {
     /// The support policy in force.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// What is due, at risk or breached; compliance over a period.
+    #[command(subcommand)]
+    Sla(SlaCommand),
+}
+
+#[derive(Subcommand)]
+enum SlaCommand {
+    /// Unanswered tickets by deadline.
+    Due {
+        /// Only tickets due within this window, e.g. 30m, 4h, 90s.
+        #[arg(long, value_parser = parse_window)]
+        within: Option<std::time::Duration>,
+        /// Only tickets at risk.
+        #[arg(long)]
+        at_risk: bool,
+        /// Only breached tickets.
+        #[arg(long)]
+        breached: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: i32,
+    },
+    /// Compliance per plan × priority × channel for tickets received in a period.
+    Report {
+        /// RFC 3339 start (inclusive).
+        #[arg(long)]
+        from: DateTime<Utc>,
+        /// RFC 3339 end (exclusive); default now.
+        #[arg(long)]
+        to: Option<DateTime<Utc>>,
+    },
+}
+
+/// `30m`, `4h`, `90s` or `2d`.
+fn parse_window(text: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: use e.g. 30m, 4h, 90s"))?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("{text:?}: the unit must be s, m, h or d")),
+    };
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 #[derive(Subcommand)]
@@ -297,6 +343,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Account(command) => account(&mut tickets, command).await,
         Command::Ticket(command) => ticket(&mut tickets, *command).await,
         Command::Policy(command) => policy_cmd(&mut policy, command).await,
+        Command::Sla(command) => sla(&mut tickets, command).await,
     }
 }
 
@@ -691,10 +738,7 @@ async fn policy_cmd(
                 .compute_deadline(pb::ComputeDeadlineRequest {
                     plan: plan.into(),
                     priority: priority.into(),
-                    received_at: Some(prost_types::Timestamp {
-                        seconds: received_at.timestamp(),
-                        nanos: received_at.timestamp_subsec_nanos() as i32,
-                    }),
+                    received_at: Some(timestamp(received_at)),
                 })
                 .await?
                 .into_inner();
@@ -706,6 +750,106 @@ async fn policy_cmd(
         }
     }
     Ok(())
+}
+
+async fn sla(client: &mut TicketServiceClient<Channel>, command: SlaCommand) -> anyhow::Result<()> {
+    match command {
+        SlaCommand::Due {
+            within,
+            at_risk,
+            breached,
+            limit,
+        } => {
+            let mut states = Vec::new();
+            if at_risk {
+                states.push(pb::SlaState::AtRisk.into());
+            }
+            if breached {
+                states.push(pb::SlaState::Breached.into());
+            }
+            let page = client
+                .list_tickets_by_deadline(pb::ListTicketsByDeadlineRequest {
+                    due_within: within.map(|w| prost_types::Duration {
+                        seconds: i64::try_from(w.as_secs()).unwrap_or(i64::MAX),
+                        nanos: 0,
+                    }),
+                    sla_states: states,
+                    page_size: limit,
+                    ..Default::default()
+                })
+                .await?
+                .into_inner();
+            for t in &page.tickets {
+                println!(
+                    "#{:<6} due {}  {:<10} {:<16} {:<14} {}",
+                    t.number,
+                    time(t.response_due_at.as_ref()),
+                    priority_name(t.priority_decision.as_ref().map_or(0, |d| d.priority)),
+                    plan_name(t.plan),
+                    channel_name(t.channel),
+                    t.subject
+                );
+            }
+            if page.tickets.is_empty() {
+                println!("nothing due");
+            }
+        }
+        SlaCommand::Report { from, to } => {
+            let to = to.unwrap_or_else(Utc::now);
+            let report = client
+                .get_compliance_report(pb::GetComplianceReportRequest {
+                    start_time: Some(timestamp(from)),
+                    end_time: Some(timestamp(to)),
+                })
+                .await?
+                .into_inner();
+            println!(
+                "{:<16} {:<10} {:<16} {:>8} {:>6} {:>6} {:>8} {:>8} {:>9} {:>9} {:>7}",
+                "plan",
+                "priority",
+                "channel",
+                "received",
+                "met",
+                "missed",
+                "breached",
+                "waiting",
+                "median",
+                "p90",
+                "good %"
+            );
+            let span = |d: Option<&prost_types::Duration>| {
+                d.map_or_else(
+                    || "-".to_owned(),
+                    |d| format!("{}m{:02}s", d.seconds / 60, d.seconds % 60),
+                )
+            };
+            for row in &report.rows {
+                println!(
+                    "{:<16} {:<10} {:<16} {:>8} {:>6} {:>6} {:>8} {:>8} {:>9} {:>9} {:>7}",
+                    plan_name(row.plan),
+                    priority_name(row.priority),
+                    channel_name(row.channel),
+                    row.received,
+                    row.met,
+                    row.missed,
+                    row.breached,
+                    row.awaiting_response,
+                    span(row.median_time_to_first_response.as_ref()),
+                    span(row.p90_time_to_first_response.as_ref()),
+                    if row.surveys_answered > 0 {
+                        format!("{:.0}", row.satisfaction_good_percent)
+                    } else {
+                        "-".to_owned()
+                    }
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
+    ticketd::api::convert::timestamp(at)
 }
 
 fn plan_name(plan: i32) -> &'static str {
