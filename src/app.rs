@@ -29,8 +29,9 @@ use crate::service::Service;
 use crate::store::Store;
 use crate::store::{self, PoolConfig};
 
-/// Names the health service reports on; "" is the whole server.
-const HEALTH_SERVICES: [&str; 3] = ["", "support.v1.TicketService", "support.v1.PolicyService"];
+/// Names the health service reports on; "" is the whole server. It comes
+/// last, so a client that sees the server SERVING finds every service set.
+const HEALTH_SERVICES: [&str; 3] = ["support.v1.TicketService", "support.v1.PolicyService", ""];
 
 pub struct Application {
     listener: TcpListener,
@@ -88,12 +89,11 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (health, health_service) = tonic_health::server::health_reporter();
-        let sweeper = tokio::spawn(crate::sla_sweeper::run(self.service.clone()));
-        let health_task = tokio::spawn(watch_database(
+        let health_task = AbortOnDrop(tokio::spawn(watch_database(
             self.service.store().clone(),
             health.clone(),
             Duration::from_millis(self.config.health_interval_ms),
-        ));
+        )));
 
         let (reflection_v1, reflection_v1alpha) = if self.config.reflection {
             (
@@ -146,6 +146,9 @@ impl Application {
             )));
 
         let addr = self.local_addr();
+        // Spawned once setup can no longer fail, and aborted whenever this
+        // function returns, so it never outlives the server.
+        let sweeper = AbortOnDrop(tokio::spawn(crate::sla_sweeper::run(self.service.clone())));
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let grace = Duration::from_millis(self.config.shutdown_grace_ms);
         let signal = {
@@ -156,8 +159,8 @@ impl Application {
                 // then give load balancers time to see NOT_SERVING. The
                 // sweeper stops too: other replicas (or the next start) catch
                 // up on any threshold it would have recorded.
-                health_task.abort();
-                sweeper.abort();
+                health_task.0.abort();
+                sweeper.0.abort();
                 set_health(&health, ServingStatus::NotServing).await;
                 tracing::info!(?grace, "shutdown requested; reporting NOT_SERVING");
                 tokio::time::sleep(grace).await;
@@ -188,6 +191,15 @@ impl Application {
         }
         tracing::info!("ticketd stopped");
         Ok(())
+    }
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

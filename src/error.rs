@@ -60,6 +60,11 @@ pub enum Error {
         to: crate::domain::service_request::ServiceRequestStatus,
     },
 
+    #[error("the policy does not offer {kind}")]
+    ServiceNotOffered {
+        kind: crate::domain::service_request::ServiceKind,
+    },
+
     #[error("the survey was already answered")]
     SurveyAlreadyAnswered,
 

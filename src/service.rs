@@ -273,6 +273,9 @@ impl Service {
 
     /// Queues a professional-services request; same idempotency rules as tickets.
     pub async fn create_service_request(&self, new: NewServiceRequest) -> Result<ServiceRequest> {
+        if !self.policy.professional_services().contains(&new.kind) {
+            return Err(Error::ServiceNotOffered { kind: new.kind });
+        }
         self.store.get_account(&new.account_id).await?;
         let request = ServiceRequest::submit(new.clone(), intake::receipt_time(self.clock.now()));
         match self.store.insert_service_request(&request).await? {

@@ -22,7 +22,8 @@ pub async fn run(service: Service) {
     let store = service.store().clone();
     let clock = service.clock().clone();
     loop {
-        let now = clock.now();
+        // Stored times have microsecond precision; compare at the same precision.
+        let now = crate::domain::intake::receipt_time(clock.now());
         let next = match sweep_due(&service, now).await {
             Ok(()) => store.next_sla_check_at().await,
             Err(err) => Err(err),

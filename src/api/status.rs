@@ -8,7 +8,10 @@ use std::collections::HashMap;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use super::convert::{channel_to_proto, plan_to_proto, service_status_to_proto, status_to_proto};
+use super::convert::{
+    channel_to_proto, plan_to_proto, service_kind_to_proto, service_status_to_proto,
+    status_to_proto,
+};
 use crate::error::Error;
 
 /// The `ErrorInfo.domain` of every error this service defines.
@@ -24,6 +27,7 @@ pub mod reason {
     pub const ILLEGAL_TRANSITION: &str = "ILLEGAL_TRANSITION";
     pub const CONCURRENT_UPDATE: &str = "CONCURRENT_UPDATE";
     pub const SURVEY_ALREADY_ANSWERED: &str = "SURVEY_ALREADY_ANSWERED";
+    pub const SERVICE_NOT_OFFERED: &str = "SERVICE_NOT_OFFERED";
     pub const STORAGE_UNAVAILABLE: &str = "STORAGE_UNAVAILABLE";
     pub const INTERNAL: &str = "INTERNAL";
 }
@@ -150,6 +154,14 @@ impl From<Error> for Status {
                             ("requested_status", wanted.to_owned()),
                         ],
                     ),
+                )
+            }
+            Error::ServiceNotOffered { kind } => {
+                let kind = service_kind_to_proto(kind).as_str_name();
+                Status::with_error_details(
+                    Code::FailedPrecondition,
+                    format!("the policy does not offer {kind}"),
+                    info(reason::SERVICE_NOT_OFFERED, [("kind", kind.to_owned())]),
                 )
             }
             Error::SurveyAlreadyAnswered => Status::with_error_details(

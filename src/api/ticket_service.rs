@@ -236,7 +236,9 @@ impl TicketService for TicketApi {
         request: Request<pb::ListTicketsByDeadlineRequest>,
     ) -> Result<Response<pb::ListTicketsByDeadlineResponse>, Status> {
         let request = request.into_inner();
-        let listing = validate::list_tickets_by_deadline(&request, self.service.clock().now())?;
+        // Stored times have microsecond precision; compare at the same precision.
+        let now = crate::domain::intake::receipt_time(self.service.clock().now());
+        let listing = validate::list_tickets_by_deadline(&request, now)?;
         let filters = page_token::fingerprint(&listing.fingerprint);
         let after = page_token::decode(&request.page_token, filters)?
             .map(|key| decode_deadline_cursor(&key))
@@ -369,6 +371,7 @@ fn decode_deadline_cursor(key: &str) -> Result<crate::store::DeadlineCursor, Err
         .parse::<i64>()
         .ok()
         .and_then(chrono::DateTime::from_timestamp_micros)
+        .filter(validate::is_timestamp_in_range)
         .ok_or_else(invalid)?;
     Ok((due, number.parse().map_err(|_| invalid())?))
 }

@@ -566,6 +566,11 @@ pub fn update_service_request_status(
         .ok_or_else(|| Error::Internal("validation let a bad request through".into()))
 }
 
+/// Within google.protobuf.Timestamp's range (and so every store's).
+pub fn is_timestamp_in_range(at: &chrono::DateTime<chrono::Utc>) -> bool {
+    (MIN_TIMESTAMP_SECONDS..=MAX_TIMESTAMP_SECONDS).contains(&at.timestamp())
+}
+
 fn timestamp_field(
     v: &mut Violations,
     field: &str,

@@ -220,16 +220,23 @@ pub fn reprioritize(
     }
     let now = receipt_time(now);
     let mut changed = ticket.clone();
+    // Record thresholds already crossed under the old deadline first, so the
+    // comparison below starts from the true state.
+    let mut events = catch_up_sla(&mut changed, now);
+    let caught_up = changed.sla_state;
     changed.decision.priority = priority;
     changed.decision.rule_id = "agent-reprioritized".into();
     changed.decision.rule_description = format!("Set to {priority} by {actor}: {reason}");
-    let mut events = vec![TicketEvent {
+    events.push(TicketEvent {
         from_priority: Some(ticket.decision.priority),
         to_priority: Some(priority),
         note: Some(reason.to_owned()),
         ..TicketEvent::new(&changed, EventKind::PriorityChanged, actor, now)
-    }];
-    if changed.first_response.is_none() {
+    });
+    // The deadline moves only while the outcome is open: not after the first
+    // response, and not after a breach (a recorded breach is never withdrawn,
+    // so a ticket is breached at most once).
+    if changed.first_response.is_none() && caught_up != SlaState::Breached {
         changed.response_target = policy.response_target(changed.plan, priority);
         changed.response_due_at = changed.received_at + changed.response_target;
         changed.at_risk_at = at_risk_at(
@@ -245,7 +252,7 @@ pub fn reprioritize(
             to_due_at: Some(changed.response_due_at),
             ..TicketEvent::new(&changed, EventKind::DeadlineRecalculated, actor, now)
         });
-        if changed.sla_state != ticket.sla_state {
+        if changed.sla_state != caught_up {
             events.extend(threshold_event(&changed, now));
         }
     }
@@ -602,6 +609,53 @@ mod tests {
             .unwrap()
             .is_noop()
         );
+    }
+
+    #[test]
+    fn a_breach_is_never_withdrawn_by_lowering_the_priority() {
+        let breached = sweep(&ticket(), t0() + Duration::hours(5)).ticket;
+        assert_eq!(breached.sla_state, SlaState::Breached);
+        let down = reprioritize(
+            &breached,
+            &Policy::standard(),
+            Priority::P4,
+            "lead",
+            "how-to",
+            t0() + Duration::hours(5),
+        )
+        .unwrap();
+        assert_eq!(down.ticket.sla_state, SlaState::Breached);
+        assert_eq!(down.ticket.response_due_at, breached.response_due_at);
+        assert_eq!(kinds(&down), [EventKind::PriorityChanged]);
+        assert!(
+            sweep(&down.ticket, t0() + Duration::days(2)).is_noop(),
+            "no second breach"
+        );
+    }
+
+    #[test]
+    fn reprioritising_a_lagging_ticket_records_the_missed_thresholds_first() {
+        // Recorded ON_TRACK, but really past its deadline (the sweeper is behind).
+        let lagging = ticket();
+        let down = reprioritize(
+            &lagging,
+            &Policy::standard(),
+            Priority::P4,
+            "lead",
+            "how-to",
+            t0() + Duration::hours(5),
+        )
+        .unwrap();
+        assert_eq!(
+            kinds(&down),
+            [
+                EventKind::AtRisk,
+                EventKind::Breached,
+                EventKind::PriorityChanged
+            ]
+        );
+        assert_eq!(down.events[1].occurred_at, t0() + Duration::hours(4));
+        assert_eq!(down.ticket.sla_state, SlaState::Breached);
     }
 
     #[test]

@@ -128,8 +128,13 @@ async fn the_lead_sees_what_is_due_at_risk_and_breached_by_deadline(app: TestApp
 
 async fn deadline_pages_walk_every_ticket_once(app: TestApp) {
     let seeded = seeded(&app).await;
+    // Three more P1s received at the same instant share one deadline, so
+    // pages of one must break the tie by number.
+    for _ in 0..3 {
+        app.create_ticket(chat_ticket("acme")).await.unwrap();
+    }
     let expected = query(&app, pb::ListTicketsByDeadlineRequest::default()).await;
-    assert_eq!(expected.len(), seeded.len());
+    assert_eq!(expected.len(), seeded.len() + 3);
     let mut seen = Vec::new();
     let mut token = String::new();
     loop {
@@ -137,7 +142,7 @@ async fn deadline_pages_walk_every_ticket_once(app: TestApp) {
             .tickets
             .clone()
             .list_tickets_by_deadline(pb::ListTicketsByDeadlineRequest {
-                page_size: 2,
+                page_size: 1,
                 page_token: token,
                 ..Default::default()
             })
@@ -179,7 +184,7 @@ async fn deadline_queries_refuse_bad_arguments_by_field(app: TestApp) {
 async fn the_due_soon_query_is_served_by_the_deadline_index(app: TestApp) {
     app.create_account("acme", pb::Plan::Business).await;
     app.create_ticket(chat_ticket("acme")).await.unwrap();
-    // 20,000 answered tickets around the one open one, copied in SQL.
+    // 20,000 more tickets copied in SQL, one in 50 still open, as in production.
     sqlx::query(
         "INSERT INTO tickets (id, account_id, plan, channel, chat_session_id, first_message, \
          subject, description, request_kind, impact_scope, workaround, priority, priority_rule_id, \
@@ -187,8 +192,9 @@ async fn the_due_soon_query_is_served_by_the_deadline_index(app: TestApp) {
          policy_version, at_risk_at, sla_state, version) \
          SELECT gen_random_uuid(), account_id, plan, channel, chat_session_id, first_message, \
          subject, description, request_kind, impact_scope, workaround, priority, priority_rule_id, \
-         priority_rule_description, 'closed', received_at, response_target_seconds, \
-         response_due_at + n * interval '1 second', policy_version, at_risk_at, 'met', 1 \
+         priority_rule_description, CASE WHEN n % 50 = 0 THEN 'new' ELSE 'closed' END, \
+         received_at, response_target_seconds, response_due_at + n * interval '1 second', \
+         policy_version, at_risk_at, CASE WHEN n % 50 = 0 THEN 'on_track' ELSE 'met' END, 1 \
          FROM tickets, generate_series(1, 20000) AS n",
     )
     .execute(app.pg())

@@ -5,7 +5,9 @@ use chrono::Duration;
 use ticketd::domain::intake::receive;
 use ticketd::domain::policy::{Channel, Plan, Policy, Priority, Region};
 use ticketd::domain::priority::{Impact, ImpactScope, RequestKind, Workaround};
-use ticketd::domain::ticket::{Account, AccountUpdate, Origin, Ticket, TicketRequest};
+use ticketd::domain::ticket::{
+    Account, AccountUpdate, EventKind, Origin, Ticket, TicketEvent, TicketRequest,
+};
 use ticketd::error::Error;
 use ticketd::store::{Inserted, TicketFilter, TicketKey};
 
@@ -273,6 +275,42 @@ async fn listing_filters_and_pages_newest_first(app: TestApp) {
     assert!(list(by_priority, None, 10).await.is_empty());
 }
 
+async fn a_stale_version_writes_nothing(app: TestApp) {
+    let store = app.store();
+    let owner = account("acme", Plan::Business);
+    store.create_account(&owner).await.unwrap();
+    let received = ticket(&owner, origins()[1].clone(), None);
+    let received_event =
+        TicketEvent::new(&received, EventKind::Received, "acme", received.received_at);
+    let stored = new(store
+        .insert_ticket(&received, &[received_event])
+        .await
+        .unwrap());
+    let later = start_time() + Duration::hours(9);
+    let swept = ticketd::domain::lifecycle::sweep(&stored, later);
+    assert_eq!(swept.events.len(), 2, "at risk and breached");
+    // Two writers start from the same version; only the first lands.
+    store
+        .update_ticket(&swept.ticket, stored.version, &swept.events, None)
+        .await
+        .unwrap();
+    let second = store
+        .update_ticket(&swept.ticket, stored.version, &swept.events, None)
+        .await;
+    assert!(matches!(second, Err(Error::Conflict)), "{second:?}");
+    let events = store
+        .list_ticket_events(stored.id, None, 100)
+        .await
+        .unwrap();
+    let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [EventKind::Received, EventKind::AtRisk, EventKind::Breached]
+    );
+    let now = store.get_ticket(TicketKey::Id(stored.id)).await.unwrap();
+    assert_eq!(now.version, stored.version + 1);
+}
+
 async fn ping_answers_when_the_store_is_up(app: TestApp) {
     app.store().ping().await.unwrap();
 }
@@ -282,5 +320,6 @@ on_every_store!(
     every_origin_reads_back_exactly_as_it_was_stored,
     a_request_id_yields_one_row_per_account,
     listing_filters_and_pages_newest_first,
+    a_stale_version_writes_nothing,
     ping_answers_when_the_store_is_up,
 );

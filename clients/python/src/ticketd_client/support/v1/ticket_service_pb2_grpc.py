@@ -275,7 +275,8 @@ class TicketServiceServicer:
 
     def ListSurveys(self, request, context):
         """Lists surveys in the order they were issued, optionally of one ticket
-        and only answered ones.
+        and only answered ones. A report, not a change feed: a survey answered
+        after a page was read does not reappear on later pages.
         Errors: INVALID_ARGUMENT (ticket name, page size, page token); NOT_FOUND
         for an unknown ticket.
         """
@@ -345,8 +346,9 @@ class TicketServiceServicer:
         """Submits a professional-services request (training, consulting, branding,
         implementation, custom solution, development). Retrying with the same
         `request_id` returns the first request and writes nothing.
-        Errors: INVALID_ARGUMENT; NOT_FOUND for an unknown account; ALREADY_EXISTS
-        REQUEST_ID_REUSED.
+        Errors: INVALID_ARGUMENT; NOT_FOUND for an unknown account;
+        FAILED_PRECONDITION SERVICE_NOT_OFFERED for a kind the policy does not
+        offer; ALREADY_EXISTS REQUEST_ID_REUSED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -106,7 +106,8 @@ class TicketServiceStub:
     """
     ListSurveys: _grpc.UnaryUnaryMultiCallable[_ticket_service_pb2.ListSurveysRequest, _ticket_service_pb2.ListSurveysResponse]
     """Lists surveys in the order they were issued, optionally of one ticket
-    and only answered ones.
+    and only answered ones. A report, not a change feed: a survey answered
+    after a page was read does not reappear on later pages.
     Errors: INVALID_ARGUMENT (ticket name, page size, page token); NOT_FOUND
     for an unknown ticket.
     """
@@ -148,8 +149,9 @@ class TicketServiceStub:
     """Submits a professional-services request (training, consulting, branding,
     implementation, custom solution, development). Retrying with the same
     `request_id` returns the first request and writes nothing.
-    Errors: INVALID_ARGUMENT; NOT_FOUND for an unknown account; ALREADY_EXISTS
-    REQUEST_ID_REUSED.
+    Errors: INVALID_ARGUMENT; NOT_FOUND for an unknown account;
+    FAILED_PRECONDITION SERVICE_NOT_OFFERED for a kind the policy does not
+    offer; ALREADY_EXISTS REQUEST_ID_REUSED.
     """
     GetServiceRequest: _grpc.UnaryUnaryMultiCallable[_ticket_service_pb2.GetServiceRequestRequest, _ticket_service_pb2.GetServiceRequestResponse]
     """Returns one professional-services request.
@@ -243,7 +245,8 @@ class TicketServiceAsyncStub(TicketServiceStub):
     """
     ListSurveys: _aio.UnaryUnaryMultiCallable[_ticket_service_pb2.ListSurveysRequest, _ticket_service_pb2.ListSurveysResponse]  # type: ignore[assignment]
     """Lists surveys in the order they were issued, optionally of one ticket
-    and only answered ones.
+    and only answered ones. A report, not a change feed: a survey answered
+    after a page was read does not reappear on later pages.
     Errors: INVALID_ARGUMENT (ticket name, page size, page token); NOT_FOUND
     for an unknown ticket.
     """
@@ -285,8 +288,9 @@ class TicketServiceAsyncStub(TicketServiceStub):
     """Submits a professional-services request (training, consulting, branding,
     implementation, custom solution, development). Retrying with the same
     `request_id` returns the first request and writes nothing.
-    Errors: INVALID_ARGUMENT; NOT_FOUND for an unknown account; ALREADY_EXISTS
-    REQUEST_ID_REUSED.
+    Errors: INVALID_ARGUMENT; NOT_FOUND for an unknown account;
+    FAILED_PRECONDITION SERVICE_NOT_OFFERED for a kind the policy does not
+    offer; ALREADY_EXISTS REQUEST_ID_REUSED.
     """
     GetServiceRequest: _aio.UnaryUnaryMultiCallable[_ticket_service_pb2.GetServiceRequestRequest, _ticket_service_pb2.GetServiceRequestResponse]  # type: ignore[assignment]
     """Returns one professional-services request.
@@ -449,7 +453,8 @@ class TicketServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_ticket_service_pb2.ListSurveysResponse, _abc.Awaitable[_ticket_service_pb2.ListSurveysResponse]]:
         """Lists surveys in the order they were issued, optionally of one ticket
-        and only answered ones.
+        and only answered ones. A report, not a change feed: a survey answered
+        after a page was read does not reappear on later pages.
         Errors: INVALID_ARGUMENT (ticket name, page size, page token); NOT_FOUND
         for an unknown ticket.
         """
@@ -533,8 +538,9 @@ class TicketServiceServicer(metaclass=_abc_1.ABCMeta):
         """Submits a professional-services request (training, consulting, branding,
         implementation, custom solution, development). Retrying with the same
         `request_id` returns the first request and writes nothing.
-        Errors: INVALID_ARGUMENT; NOT_FOUND for an unknown account; ALREADY_EXISTS
-        REQUEST_ID_REUSED.
+        Errors: INVALID_ARGUMENT; NOT_FOUND for an unknown account;
+        FAILED_PRECONDITION SERVICE_NOT_OFFERED for a kind the policy does not
+        offer; ALREADY_EXISTS REQUEST_ID_REUSED.
         """
 
     @_abc_1.abstractmethod
