@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -28,9 +30,52 @@ pub struct Service {
     store: Arc<dyn Store>,
     policy: Arc<Policy>,
     clock: Arc<dyn Clock>,
-    /// Wakes the SLA sweeper when a local write may have brought the next
-    /// deadline forward.
-    sla_changed: Arc<Notify>,
+    /// Wakes the SLA sweeper when a local write brings the next threshold
+    /// forward of the moment it plans to wake at.
+    sla_changed: Arc<SweeperAlarm>,
+}
+
+/// When the sweeper plans to wake (microseconds since the epoch), and how to
+/// wake it earlier. Writes whose next threshold is later than the plan do not
+/// disturb it, so intake does not make the sweeper query on every ticket.
+#[derive(Debug)]
+pub struct SweeperAlarm {
+    wake_at_micros: AtomicI64,
+    notify: Notify,
+}
+
+impl SweeperAlarm {
+    fn new() -> Self {
+        Self {
+            // Until the sweeper has planned, any write may matter.
+            wake_at_micros: AtomicI64::new(i64::MIN),
+            notify: Notify::new(),
+        }
+    }
+
+    /// Called as a sweep starts: until it has planned again, any write with
+    /// a threshold rings, so nothing written mid-sweep is slept through.
+    pub fn replanning(&self) {
+        self.wake_at_micros.store(i64::MIN, Ordering::SeqCst);
+    }
+
+    /// The sweeper's plan for its next wake-up.
+    pub fn plan(&self, wake_at: chrono::DateTime<chrono::Utc>) {
+        self.wake_at_micros
+            .store(wake_at.timestamp_micros(), Ordering::SeqCst);
+    }
+
+    /// Wakes the sweeper if `next` comes before its plan.
+    pub fn ring_if_sooner(&self, next: Option<chrono::DateTime<chrono::Utc>>) {
+        let planned = self.wake_at_micros.load(Ordering::SeqCst);
+        if next.is_some_and(|next| planned == i64::MIN || next.timestamp_micros() < planned) {
+            self.notify.notify_one();
+        }
+    }
+
+    pub async fn rung(&self) {
+        self.notify.notified().await;
+    }
 }
 
 /// What an agent does to a ticket.
@@ -80,7 +125,7 @@ impl Service {
             store,
             policy,
             clock,
-            sla_changed: Arc::new(Notify::new()),
+            sla_changed: Arc::new(SweeperAlarm::new()),
         }
     }
 
@@ -88,7 +133,7 @@ impl Service {
         &self.clock
     }
 
-    pub fn sla_changed(&self) -> &Arc<Notify> {
+    pub fn sla_changed(&self) -> &Arc<SweeperAlarm> {
         &self.sla_changed
     }
 
@@ -159,7 +204,7 @@ impl Service {
         };
         match self.store.insert_ticket(&ticket, &[received]).await? {
             Inserted::New(stored) => {
-                self.sla_changed.notify_one();
+                self.sla_changed.ring_if_sooner(stored.next_sla_check_at());
                 tracing::info!(
                     ticket = stored.number,
                     account = %stored.account_id,
@@ -198,7 +243,7 @@ impl Service {
                 .await
             {
                 Ok(stored) => {
-                    self.sla_changed.notify_one();
+                    self.sla_changed.ring_if_sooner(stored.next_sla_check_at());
                     return Ok((stored, change.survey));
                 }
                 Err(Error::Conflict) => continue,
@@ -384,5 +429,41 @@ fn same_request(existing: Ticket, request: &TicketRequest) -> Result<Ticket> {
         Err(Error::RequestIdReused {
             request_id: request.request_id.clone().unwrap_or_default(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration as StdDuration;
+
+    use chrono::{Duration, Utc};
+
+    use super::SweeperAlarm;
+
+    async fn rang(alarm: &SweeperAlarm) -> bool {
+        tokio::time::timeout(StdDuration::from_millis(50), alarm.rung())
+            .await
+            .is_ok()
+    }
+
+    #[tokio::test]
+    async fn the_alarm_rings_only_for_a_threshold_before_the_plan() {
+        let alarm = SweeperAlarm::new();
+        let now = Utc::now();
+        alarm.plan(now + Duration::minutes(10));
+        alarm.ring_if_sooner(Some(now + Duration::hours(1)));
+        alarm.ring_if_sooner(None);
+        assert!(
+            !rang(&alarm).await,
+            "a later threshold leaves the sweeper asleep"
+        );
+        alarm.ring_if_sooner(Some(now + Duration::minutes(5)));
+        assert!(rang(&alarm).await, "a sooner one wakes it");
+        alarm.replanning();
+        alarm.ring_if_sooner(Some(now + Duration::days(3)));
+        assert!(
+            rang(&alarm).await,
+            "while replanning, any threshold wakes it"
+        );
     }
 }

@@ -22,6 +22,7 @@ pub async fn run(service: Service) {
     let store = service.store().clone();
     let clock = service.clock().clone();
     loop {
+        service.sla_changed().replanning();
         // Stored times have microsecond precision; compare at the same precision.
         let now = crate::domain::intake::receipt_time(clock.now());
         let next = match sweep_due(&service, now).await {
@@ -37,9 +38,10 @@ pub async fn run(service: Service) {
                 continue;
             }
         };
+        service.sla_changed().plan(wake_at);
         tokio::select! {
             () = clock.sleep_until(wake_at) => {}
-            () = service.sla_changed().notified() => {}
+            () = service.sla_changed().rung() => {}
         }
     }
 }

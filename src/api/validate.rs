@@ -848,28 +848,7 @@ pub fn compute_deadline(
     let mut v = Violations::default();
     let plan = v.required_enum("plan", request.plan, plan_from_proto);
     let priority = v.required_enum("priority", request.priority, priority_from_proto);
-    let received_at = match request.received_at {
-        None => {
-            v.add("received_at", "is required");
-            None
-        }
-        Some(ts) => {
-            // The range google.protobuf.Timestamp defines: 0001-01-01 to
-            // 9999-12-31, which also keeps deadline arithmetic from overflowing.
-            let at = u32::try_from(ts.nanos)
-                .ok()
-                .filter(|nanos| *nanos < 1_000_000_000)
-                .filter(|_| (MIN_TIMESTAMP_SECONDS..=MAX_TIMESTAMP_SECONDS).contains(&ts.seconds))
-                .and_then(|nanos| chrono::DateTime::from_timestamp(ts.seconds, nanos));
-            if at.is_none() {
-                v.add(
-                    "received_at",
-                    "must be a valid timestamp between 0001-01-01 and 9999-12-31",
-                );
-            }
-            at
-        }
-    };
+    let received_at = timestamp_field(&mut v, "received_at", request.received_at);
     if let (Some(plan), Some(priority), Some(at)) = (plan, priority, received_at)
         && policy.response_due_at(plan, priority, at).timestamp() > MAX_TIMESTAMP_SECONDS
     {
