@@ -26,6 +26,25 @@ macro_rules! impl_store_with_shared_sql {
             };
 
             impl $store {
+                /// Runs `SELECT <ticket columns> FROM tickets` with the rest of
+                /// the query appended by `finish`, and reads the tickets.
+                async fn select_tickets(
+                    &self,
+                    finish: impl FnOnce(&mut sqlx::QueryBuilder<'static, $db>),
+                ) -> Result<Vec<Ticket>> {
+                    let mut query = sqlx::QueryBuilder::<$db>::new(concat!(
+                        "SELECT ",
+                        ticket_columns!(),
+                        " FROM tickets"
+                    ));
+                    finish(&mut query);
+                    let rows = query
+                        .build_query_as::<TicketRow>()
+                        .fetch_all(&self.pool)
+                        .await?;
+                    rows.into_iter().map(TryInto::try_into).collect()
+                }
+
                 async fn insert_events(
                     tx: &mut sqlx::Transaction<'_, $db>,
                     events: &[TicketEvent],
@@ -507,17 +526,8 @@ macro_rules! impl_store_with_shared_sql {
                     after: Option<DeadlineCursor>,
                     limit: i64,
                 ) -> Result<Vec<Ticket>> {
-                    let mut query = sqlx::QueryBuilder::<$db>::new(concat!(
-                        "SELECT ",
-                        ticket_columns!(),
-                        " FROM tickets"
-                    ));
-                    push_deadline_query(&mut query, filter, after, limit);
-                    let rows = query
-                        .build_query_as::<TicketRow>()
-                        .fetch_all(&self.pool)
-                        .await?;
-                    rows.into_iter().map(TryInto::try_into).collect()
+                    self.select_tickets(|query| push_deadline_query(query, filter, after, limit))
+                        .await
                 }
 
                 async fn next_sla_check_at(&self) -> Result<Option<DateTime<Utc>>> {
@@ -584,17 +594,10 @@ macro_rules! impl_store_with_shared_sql {
                     // Built per filter combination (rather than `$1 IS NULL OR
                     // ...`) so each shape gets its own prepared statement and a
                     // plan that can use the matching index.
-                    let mut query = sqlx::QueryBuilder::<$db>::new(concat!(
-                        "SELECT ",
-                        ticket_columns!(),
-                        " FROM tickets"
-                    ));
-                    push_ticket_filters(&mut query, filter, before_number, limit);
-                    let rows = query
-                        .build_query_as::<TicketRow>()
-                        .fetch_all(&self.pool)
-                        .await?;
-                    rows.into_iter().map(TryInto::try_into).collect()
+                    self.select_tickets(|query| {
+                        push_ticket_filters(query, filter, before_number, limit)
+                    })
+                    .await
                 }
             }
         };
