@@ -28,6 +28,7 @@ use crate::proto::pb::ticket_service_server::TicketServiceServer;
 use crate::service::Service;
 use crate::store::Store;
 use crate::store::{self, PoolConfig};
+use crate::watch::Hub;
 
 /// Names the health service reports on; "" is the whole server. It comes
 /// last, so a client that sees the server SERVING finds every service set.
@@ -127,9 +128,21 @@ impl Application {
                     .latency_unit(LatencyUnit::Micros),
             );
 
+        let hub = Hub::new(
+            self.service.store().clone(),
+            self.service.clock().clone(),
+            self.service.log_written().clone(),
+            self.config.watch(),
+        );
         let router = Server::builder()
             // gRPC-Web arrives over HTTP/1.1 from browsers.
             .accept_http1(true)
+            // tonic's default is unlimited; watch streams are long-lived.
+            .max_concurrent_streams(Some(self.config.http2_max_concurrent_streams))
+            .http2_keepalive_interval(Some(Duration::from_secs(
+                self.config.http2_keepalive_secs.max(1),
+            )))
+            .http2_keepalive_timeout(Some(Duration::from_secs(20)))
             .layer(trace)
             .layer(tower::util::option_layer(cors(
                 &self.config.cors_allowed_origins,
@@ -140,6 +153,7 @@ impl Application {
             .add_optional_service(reflection_v1alpha)
             .add_service(TicketServiceServer::new(TicketApi::new(
                 self.service.clone(),
+                hub.clone(),
             )))
             .add_service(PolicyServiceServer::new(PolicyApi::new(
                 self.service.clone(),
@@ -149,6 +163,7 @@ impl Application {
         // Spawned once setup can no longer fail, and aborted whenever this
         // function returns, so it never outlives the server.
         let sweeper = AbortOnDrop(tokio::spawn(crate::sla_sweeper::run(self.service.clone())));
+        let hub_task = AbortOnDrop(tokio::spawn(hub.clone().run()));
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let grace = Duration::from_millis(self.config.shutdown_grace_ms);
         let signal = {
@@ -164,6 +179,11 @@ impl Application {
                 set_health(&health, ServingStatus::NotServing).await;
                 tracing::info!(?grace, "shutdown requested; reporting NOT_SERVING");
                 tokio::time::sleep(grace).await;
+                // Watch streams never end by themselves; end them now with
+                // a cursor, so their clients resume on another replica and
+                // the drain below is not held up by them.
+                hub.close();
+                drop(hub_task);
                 tracing::info!("closing the listener; draining in-flight calls");
                 let _ = stopping_tx.send(());
             }

@@ -73,6 +73,50 @@ pub struct Config {
     /// Serve gRPC server reflection (v1 and v1alpha).
     #[arg(long, env = "TICKETD_REFLECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub reflection: bool,
+
+    /// How often SLA watch streams read the event log for changes other
+    /// replicas wrote, in milliseconds; this replica's own writes are read at
+    /// once. Bounds cross-replica delivery delay.
+    #[arg(long, env = "TICKETD_WATCH_POLL_MS", default_value_t = 250)]
+    pub watch_poll_ms: u64,
+
+    /// How often each SLA watch stream gets a heartbeat, in milliseconds.
+    #[arg(long, env = "TICKETD_WATCH_HEARTBEAT_MS", default_value_t = 10_000)]
+    pub watch_heartbeat_ms: u64,
+
+    /// Updates one watch stream may have queued. A stream whose client lets
+    /// the buffer fill reads the log at the client's own pace until it has
+    /// caught up; memory stays bounded and other streams are not held up.
+    #[arg(long, env = "TICKETD_WATCH_BUFFER", default_value_t = 256)]
+    pub watch_buffer: usize,
+
+    /// How long a watch stream's full buffer may stay full before the stream
+    /// is ended with RESOURCE_EXHAUSTED (resume from the cursor), in ms.
+    #[arg(long, env = "TICKETD_WATCH_SLOW_CONSUMER_MS", default_value_t = 15_000)]
+    pub watch_slow_consumer_ms: u64,
+
+    /// Most SLA watch streams this server holds open at once.
+    #[arg(long, env = "TICKETD_MAX_WATCH_STREAMS", default_value_t = 20_000)]
+    pub max_watch_streams: usize,
+
+    /// Most open tickets one watch snapshot sends; a wider watch is refused
+    /// with FAILED_PRECONDITION SNAPSHOT_TOO_LARGE.
+    #[arg(long, env = "TICKETD_WATCH_SNAPSHOT_LIMIT", default_value_t = 10_000)]
+    pub watch_snapshot_limit: usize,
+
+    /// Concurrent HTTP/2 streams (calls) per client connection.
+    #[arg(
+        long,
+        env = "TICKETD_HTTP2_MAX_CONCURRENT_STREAMS",
+        default_value_t = 1_000
+    )]
+    pub http2_max_concurrent_streams: u32,
+
+    /// Interval of HTTP/2 keepalive pings to clients, in seconds; a client
+    /// that does not answer within 20 s is disconnected, so dead watchers
+    /// do not hold streams open.
+    #[arg(long, env = "TICKETD_HTTP2_KEEPALIVE_SECS", default_value_t = 30)]
+    pub http2_keepalive_secs: u64,
 }
 
 impl std::fmt::Debug for Config {
@@ -88,6 +132,17 @@ impl std::fmt::Debug for Config {
             .field("health_interval_ms", &self.health_interval_ms)
             .field("cors_allowed_origins", &self.cors_allowed_origins)
             .field("reflection", &self.reflection)
+            .field("watch_poll_ms", &self.watch_poll_ms)
+            .field("watch_heartbeat_ms", &self.watch_heartbeat_ms)
+            .field("watch_buffer", &self.watch_buffer)
+            .field("watch_slow_consumer_ms", &self.watch_slow_consumer_ms)
+            .field("max_watch_streams", &self.max_watch_streams)
+            .field("watch_snapshot_limit", &self.watch_snapshot_limit)
+            .field(
+                "http2_max_concurrent_streams",
+                &self.http2_max_concurrent_streams,
+            )
+            .field("http2_keepalive_secs", &self.http2_keepalive_secs)
             .finish()
     }
 }
@@ -106,6 +161,25 @@ impl Config {
             health_interval_ms: 2_000,
             cors_allowed_origins: Vec::new(),
             reflection: true,
+            watch_poll_ms: 250,
+            watch_heartbeat_ms: 10_000,
+            watch_buffer: 256,
+            watch_slow_consumer_ms: 15_000,
+            max_watch_streams: 20_000,
+            watch_snapshot_limit: 10_000,
+            http2_max_concurrent_streams: 1_000,
+            http2_keepalive_secs: 30,
+        }
+    }
+
+    pub fn watch(&self) -> crate::watch::HubConfig {
+        crate::watch::HubConfig {
+            poll_interval: Duration::from_millis(self.watch_poll_ms.max(1)),
+            heartbeat_interval: Duration::from_millis(self.watch_heartbeat_ms.max(1)),
+            buffer: self.watch_buffer.max(1),
+            slow_consumer_timeout: Duration::from_millis(self.watch_slow_consumer_ms),
+            max_streams: self.max_watch_streams,
+            snapshot_limit: self.watch_snapshot_limit,
         }
     }
 

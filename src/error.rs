@@ -72,6 +72,24 @@ pub enum Error {
     #[error("the ticket changed concurrently")]
     Conflict,
 
+    /// A watch stream's client left its buffer full for too long; it
+    /// resumes from the last cursor it received (`resume_cursor`, the last
+    /// one queued).
+    #[error("the watcher stopped taking updates")]
+    WatchConsumerTooSlow { resume_cursor: String },
+
+    /// The server already has its maximum number of watch streams.
+    #[error("the server has its maximum of {limit} watch streams")]
+    WatchLimitReached { limit: usize },
+
+    /// More open tickets match a watch than one snapshot holds.
+    #[error("more than {limit} open tickets match the watch")]
+    SnapshotTooLarge { limit: usize },
+
+    /// The server is stopping; a watcher resumes elsewhere from its cursor.
+    #[error("the server is shutting down")]
+    ShuttingDown { resume_cursor: Option<String> },
+
     /// The database could not be reached or timed out; worth retrying.
     #[error("storage unavailable: {0}")]
     Unavailable(String),

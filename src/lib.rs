@@ -15,3 +15,4 @@ pub mod service;
 pub mod sla_sweeper;
 pub mod store;
 pub mod telemetry;
+pub mod watch;

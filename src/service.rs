@@ -33,6 +33,9 @@ pub struct Service {
     /// Wakes the SLA sweeper when a local write brings the next threshold
     /// forward of the moment it plans to wake at.
     sla_changed: Arc<SweeperAlarm>,
+    /// Rung after every local write to the event log, so this replica's
+    /// watch hub reads it at once instead of at its next poll.
+    log_written: Arc<Notify>,
 }
 
 /// When the sweeper plans to wake (microseconds since the epoch), and how to
@@ -126,6 +129,7 @@ impl Service {
             policy,
             clock,
             sla_changed: Arc::new(SweeperAlarm::new()),
+            log_written: Arc::new(Notify::new()),
         }
     }
 
@@ -135,6 +139,10 @@ impl Service {
 
     pub fn sla_changed(&self) -> &Arc<SweeperAlarm> {
         &self.sla_changed
+    }
+
+    pub fn log_written(&self) -> &Arc<Notify> {
+        &self.log_written
     }
 
     pub fn policy(&self) -> &Policy {
@@ -204,6 +212,7 @@ impl Service {
         };
         match self.store.insert_ticket(&ticket, &[received]).await? {
             Inserted::New(stored) => {
+                self.log_written.notify_one();
                 self.sla_changed.ring_if_sooner(stored.next_sla_check_at());
                 tracing::info!(
                     ticket = stored.number,
@@ -243,6 +252,7 @@ impl Service {
                 .await
             {
                 Ok(stored) => {
+                    self.log_written.notify_one();
                     self.sla_changed.ring_if_sooner(stored.next_sla_check_at());
                     return Ok((stored, change.survey));
                 }

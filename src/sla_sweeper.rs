@@ -63,6 +63,7 @@ async fn sweep_due(service: &Service, now: chrono::DateTime<chrono::Utc>) -> Res
             {
                 Ok(_) => {
                     progressed = true;
+                    service.log_written().notify_one();
                     for event in &change.events {
                         tracing::info!(
                             ticket = ticket.number,

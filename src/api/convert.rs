@@ -13,6 +13,7 @@ use crate::domain::ticket::{
     Account, EventKind, NotificationMethod, Origin, Ticket, TicketEvent, TicketStatus,
 };
 use crate::proto::pb;
+use crate::watch::{Update, UpdateBody, cursor};
 
 /// Maps a domain enum to its protobuf twin and back. The way back yields
 /// `None` for `*_UNSPECIFIED` and for numbers this build does not know.
@@ -273,6 +274,55 @@ impl From<TicketEvent> for pb::TicketEvent {
             from_due_at: event.from_due_at.map(timestamp),
             to_due_at: event.to_due_at.map(timestamp),
             note: event.note.unwrap_or_default(),
+        }
+    }
+}
+
+/// A ticket as an SLA dashboard shows it, with its state at `now`.
+pub fn ticket_sla_status(ticket: &Ticket, now: DateTime<Utc>) -> pb::TicketSlaStatus {
+    let clock = ticket.sla_clock();
+    pb::TicketSlaStatus {
+        name: format!("tickets/{}", ticket.id),
+        number: ticket.number,
+        account: account_name(&ticket.account_id),
+        plan: plan_to_proto(ticket.plan).into(),
+        channel: channel_to_proto(ticket.channel()).into(),
+        priority: priority_to_proto(ticket.decision.priority).into(),
+        status: status_to_proto(ticket.status).into(),
+        subject: ticket.subject.clone(),
+        sla_state: sla_state_to_proto(clock.state_at(now)).into(),
+        received_at: Some(timestamp(ticket.received_at)),
+        at_risk_at: Some(timestamp(ticket.at_risk_at)),
+        response_due_at: Some(timestamp(ticket.response_due_at)),
+        time_remaining: clock
+            .first_response_at
+            .is_none()
+            .then(|| duration(ticket.response_due_at - now)),
+        first_response_at: clock.first_response_at.map(timestamp),
+        observe_time: Some(timestamp(now)),
+    }
+}
+
+impl From<Update> for pb::WatchSlaStatusResponse {
+    fn from(update: Update) -> Self {
+        use pb::watch_sla_status_response::Update as Body;
+        let now = update.observed_at;
+        let body = match update.body {
+            UpdateBody::Ticket(ticket) => Body::Ticket(ticket_sla_status(&ticket, now)),
+            UpdateBody::SnapshotEnd { ticket_count } => Body::SnapshotEnd(pb::SnapshotEnd {
+                ticket_count: i32::try_from(ticket_count).unwrap_or(i32::MAX),
+            }),
+            UpdateBody::Event(logged) => Body::Event(pb::SlaEvent {
+                event: Some(logged.event.clone().into()),
+                ticket: Some(ticket_sla_status(&logged.ticket, now)),
+            }),
+            UpdateBody::Heartbeat => Body::Heartbeat(pb::Heartbeat {
+                server_time: Some(timestamp(now)),
+            }),
+        };
+        Self {
+            cursor: update.cursor.map(cursor::encode).unwrap_or_default(),
+            update: Some(body),
         }
     }
 }

@@ -29,6 +29,10 @@ pub mod reason {
     pub const SURVEY_ALREADY_ANSWERED: &str = "SURVEY_ALREADY_ANSWERED";
     pub const SERVICE_NOT_OFFERED: &str = "SERVICE_NOT_OFFERED";
     pub const STORAGE_UNAVAILABLE: &str = "STORAGE_UNAVAILABLE";
+    pub const WATCH_CONSUMER_TOO_SLOW: &str = "WATCH_CONSUMER_TOO_SLOW";
+    pub const WATCH_LIMIT_REACHED: &str = "WATCH_LIMIT_REACHED";
+    pub const SNAPSHOT_TOO_LARGE: &str = "SNAPSHOT_TOO_LARGE";
+    pub const SERVER_SHUTTING_DOWN: &str = "SERVER_SHUTTING_DOWN";
     pub const INTERNAL: &str = "INTERNAL";
 }
 
@@ -173,6 +177,40 @@ impl From<Error> for Status {
                 Code::Aborted,
                 "the ticket changed while this request was applied; retry",
                 info(reason::CONCURRENT_UPDATE, []),
+            ),
+            Error::WatchConsumerTooSlow { resume_cursor } => Status::with_error_details(
+                Code::ResourceExhausted,
+                "this stream's client stopped taking updates and the stream was ended; \
+                 call again with resume_cursor set to the last cursor received",
+                info(
+                    reason::WATCH_CONSUMER_TOO_SLOW,
+                    [("resume_cursor", resume_cursor)],
+                ),
+            ),
+            Error::WatchLimitReached { limit } => {
+                let mut details = info(reason::WATCH_LIMIT_REACHED, [("limit", limit.to_string())]);
+                details.set_retry_info(Some(std::time::Duration::from_secs(5)));
+                Status::with_error_details(
+                    Code::ResourceExhausted,
+                    format!(
+                        "this server already serves its maximum of {limit} watch streams; retry later or on another replica"
+                    ),
+                    details,
+                )
+            }
+            Error::SnapshotTooLarge { limit } => Status::with_error_details(
+                Code::FailedPrecondition,
+                format!("more than {limit} open tickets match; narrow the filters"),
+                info(reason::SNAPSHOT_TOO_LARGE, [("limit", limit.to_string())]),
+            ),
+            Error::ShuttingDown { resume_cursor } => Status::with_error_details(
+                Code::Unavailable,
+                "the server is shutting down; call again, with resume_cursor set to the last \
+                 cursor received",
+                info(
+                    reason::SERVER_SHUTTING_DOWN,
+                    [("resume_cursor", resume_cursor.unwrap_or_default())],
+                ),
             ),
             Error::Unavailable(detail) => {
                 tracing::warn!(%detail, "storage unavailable");

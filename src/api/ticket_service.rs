@@ -1,5 +1,9 @@
 //! `support.v1.TicketService`: validate → call the service → convert.
 
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
 use super::convert::timestamp;
@@ -9,16 +13,21 @@ use crate::error::Error;
 use crate::proto::pb;
 use crate::proto::pb::ticket_service_server::TicketService;
 use crate::service::Service;
+use crate::watch::Hub;
 
 pub struct TicketApi {
     service: Service,
+    hub: Arc<Hub>,
 }
 
 impl TicketApi {
-    pub fn new(service: Service) -> Self {
-        Self { service }
+    pub fn new(service: Service, hub: Arc<Hub>) -> Self {
+        Self { service, hub }
     }
 }
+
+type WatchResponses =
+    Pin<Box<dyn Stream<Item = Result<pb::WatchSlaStatusResponse, Status>> + Send + 'static>>;
 
 #[tonic::async_trait]
 impl TicketService for TicketApi {
@@ -349,6 +358,21 @@ impl TicketService for TicketApi {
             events: events.into_iter().map(Into::into).collect(),
             next_page_token,
         }))
+    }
+
+    type WatchSlaStatusStream = WatchResponses;
+
+    async fn watch_sla_status(
+        &self,
+        request: Request<pb::WatchSlaStatusRequest>,
+    ) -> Result<Response<Self::WatchSlaStatusStream>, Status> {
+        let (filter, resume) = validate::watch_sla_status(request.get_ref())?;
+        let updates = self.hub.watch(filter, resume)?;
+        Ok(Response::new(Box::pin(updates.map(|update| {
+            update
+                .map(pb::WatchSlaStatusResponse::from)
+                .map_err(Status::from)
+        }))))
     }
 }
 

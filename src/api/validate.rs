@@ -15,10 +15,11 @@ use crate::domain::service_request::{NewServiceRequest, ServiceRequestStatus};
 use crate::domain::sla::SlaState;
 use crate::domain::survey::Rating;
 use crate::domain::ticket::{AccountUpdate, Origin, TicketRequest, TicketStatus};
+use crate::domain::watch::WatchFilter;
 use crate::error::{Error, FieldViolation, Result};
 use crate::proto::pb;
 use crate::service::{Action, NewAccount};
-use crate::store::{DeadlineFilter, ServiceRequestFilter, TicketFilter, TicketKey};
+use crate::store::{DeadlineFilter, LogPosition, ServiceRequestFilter, TicketFilter, TicketKey};
 
 pub const MAX_SUBJECT_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
@@ -730,6 +731,75 @@ pub fn list_tickets_by_deadline(
         page_size,
         fingerprint,
     })
+}
+
+/// Most values one repeated filter of a watch may list; more than the enum
+/// has means duplicates.
+const MAX_WATCH_FILTER_VALUES: usize = 8;
+
+/// A watch's filter, and the position to resume after when a cursor is given.
+pub fn watch_sla_status(
+    request: &pb::WatchSlaStatusRequest,
+) -> Result<(WatchFilter, Option<LogPosition>)> {
+    fn each<T: PartialEq>(
+        v: &mut Violations,
+        field: &str,
+        raw: &[i32],
+        from: fn(i32) -> Option<T>,
+    ) -> Vec<T> {
+        if raw.len() > MAX_WATCH_FILTER_VALUES {
+            v.add(
+                field,
+                format!("lists at most {MAX_WATCH_FILTER_VALUES} values"),
+            );
+            return Vec::new();
+        }
+        let mut values = Vec::new();
+        for (i, value) in raw.iter().enumerate() {
+            match from(*value) {
+                Some(value) if !values.contains(&value) => values.push(value),
+                Some(_) => v.add(&format!("{field}[{i}]"), "is listed twice"),
+                None => v.add(
+                    &format!("{field}[{i}]"),
+                    format!("{value} is not a known value (UNSPECIFIED is not a filter)"),
+                ),
+            }
+        }
+        values
+    }
+    let mut v = Violations::default();
+    let filter = WatchFilter {
+        plans: each(&mut v, "plans", &request.plans, plan_from_proto),
+        channels: each(&mut v, "channels", &request.channels, channel_from_proto),
+        priorities: each(
+            &mut v,
+            "priorities",
+            &request.priorities,
+            priority_from_proto,
+        ),
+        account_id: (!request.account.is_empty())
+            .then(|| account_from_name(&mut v, "account", &request.account)),
+        states: each(
+            &mut v,
+            "sla_states",
+            &request.sla_states,
+            sla_state_from_proto,
+        ),
+    };
+    let resume = if request.resume_cursor.is_empty() {
+        None
+    } else {
+        let position = crate::watch::cursor::decode(&request.resume_cursor);
+        if position.is_none() {
+            v.add(
+                "resume_cursor",
+                "is not a cursor this server sent; leave it empty to start with a snapshot",
+            );
+        }
+        position
+    };
+    v.into_result()?;
+    Ok((filter, resume))
 }
 
 pub fn ticket_name(name: &str) -> Result<TicketKey> {

@@ -12,6 +12,7 @@ pub mod service_request;
 pub mod sla;
 pub mod survey;
 pub mod ticket;
+pub mod watch;
 
 pub use clock::Clock;
 pub use policy::{Channel, Plan, Policy, Priority, Region};

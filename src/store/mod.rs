@@ -20,6 +20,7 @@ use crate::domain::service_request::{ServiceKind, ServiceRequest, ServiceRequest
 use crate::domain::sla::SlaState;
 use crate::domain::survey::Survey;
 use crate::domain::ticket::{Account, AccountUpdate, Ticket, TicketEvent, TicketStatus};
+use crate::domain::watch::{OPEN_STATUSES, WatchFilter};
 use crate::error::{Error, Result};
 
 /// How a ticket is looked up: by resource id or by its human-friendly number.
@@ -61,6 +62,46 @@ pub enum Inserted<T = Ticket> {
     New(T),
     /// One with the same request id was already stored; nothing was written.
     Existing(T),
+}
+
+/// A position in the ticket event log. The log is read in position order,
+/// and a reader is only handed positions before which nothing can still
+/// commit, so resuming after a position misses nothing and repeats nothing.
+/// On PostgreSQL it is (writing transaction id, event id), read below the
+/// oldest running transaction; on SQLite, whose writers commit one at a time
+/// in id order, it is (0, event id).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LogPosition {
+    pub txid: i64,
+    pub id: i64,
+}
+
+/// One event read from the log, with the ticket as it stands at the read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedEvent {
+    pub position: LogPosition,
+    pub event: TicketEvent,
+    pub ticket: Ticket,
+}
+
+/// Events read from the log, and the position the read reached: the last
+/// event's when the page was full, else the newest position nothing can
+/// commit before (or the `upto` asked for).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogPage {
+    pub events: Vec<LoggedEvent>,
+    pub reached: LogPosition,
+}
+
+/// The open tickets a watch starts from, read in one transaction with the
+/// log position they reflect. `already_applied` lists events after
+/// `position` whose effect the tickets already show (committed out of
+/// position order while the snapshot was read); a reader skips them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchSnapshot {
+    pub tickets: Vec<Ticket>,
+    pub position: LogPosition,
+    pub already_applied: Vec<LogPosition>,
 }
 
 /// ListServiceRequests filters; `None` matches everything.
@@ -176,6 +217,24 @@ pub trait Store: Send + Sync + 'static {
         request_id: &str,
     ) -> Result<Option<Ticket>>;
     async fn get_ticket(&self, key: TicketKey) -> Result<Ticket>;
+    /// Events after `after` in log order, at most `limit`, up to `upto` when
+    /// given (else as far as is settled), each with its ticket.
+    async fn read_event_log(
+        &self,
+        after: LogPosition,
+        upto: Option<LogPosition>,
+        limit: i64,
+    ) -> Result<LogPage>;
+    /// The newest position nothing can commit before.
+    async fn event_log_head(&self) -> Result<LogPosition>;
+    /// Open tickets matching `filter` at `now`, earliest deadline first; at
+    /// most `limit` (the caller asks one more than it accepts, to tell).
+    async fn watch_snapshot(
+        &self,
+        filter: &WatchFilter,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<WatchSnapshot>;
     /// Tickets matching `filter`, newest (highest number) first, with numbers
     /// below `before_number`.
     async fn list_tickets(
@@ -334,6 +393,85 @@ pub fn push_deadline_query<'args, DB: sqlx::Database>(
             .push(" AND number > ")
             .push_bind(number)
             .push("))");
+    }
+    query
+        .push(" ORDER BY response_due_at, number LIMIT ")
+        .push_bind(limit);
+}
+
+/// Appends the watch snapshot's WHERE, ORDER BY and LIMIT to a
+/// `SELECT … FROM tickets`: open tickets matching the filter, with SLA
+/// states computed at `now` as the deadline query does.
+fn push_watch_snapshot_query<'args, DB: sqlx::Database>(
+    query: &mut sqlx::QueryBuilder<'args, DB>,
+    filter: &WatchFilter,
+    now: DateTime<Utc>,
+    limit: i64,
+) where
+    String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    &'static str: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    DateTime<Utc>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+{
+    fn any_of<'args, DB: sqlx::Database>(
+        query: &mut sqlx::QueryBuilder<'args, DB>,
+        column: &str,
+        values: impl IntoIterator<Item = &'static str>,
+    ) where
+        &'static str: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    {
+        query.push(format!(" AND {column} IN ("));
+        let mut list = query.separated(", ");
+        for value in values {
+            list.push_bind(value);
+        }
+        list.push_unseparated(")");
+    }
+    query.push(" WHERE TRUE");
+    any_of(query, "status", OPEN_STATUSES.iter().map(|s| s.as_str()));
+    if !filter.plans.is_empty() {
+        any_of(query, "plan", filter.plans.iter().map(|p| p.as_str()));
+    }
+    if !filter.channels.is_empty() {
+        any_of(query, "channel", filter.channels.iter().map(|c| c.as_str()));
+    }
+    if !filter.priorities.is_empty() {
+        any_of(
+            query,
+            "priority",
+            filter.priorities.iter().map(|p| p.as_str()),
+        );
+    }
+    if let Some(account_id) = &filter.account_id {
+        query
+            .push(" AND account_id = ")
+            .push_bind(account_id.clone());
+    }
+    if !filter.states.is_empty() {
+        query.push(" AND (FALSE");
+        for state in &filter.states {
+            match state {
+                SlaState::OnTrack => query
+                    .push(" OR (first_response_at IS NULL AND at_risk_at > ")
+                    .push_bind(now)
+                    .push(")"),
+                SlaState::AtRisk => query
+                    .push(" OR (first_response_at IS NULL AND at_risk_at <= ")
+                    .push_bind(now)
+                    .push(" AND response_due_at >= ")
+                    .push_bind(now)
+                    .push(")"),
+                SlaState::Breached => query
+                    .push(" OR (first_response_at IS NULL AND response_due_at < ")
+                    .push_bind(now)
+                    .push(")"),
+                // Final once recorded: the stored state is exact.
+                SlaState::Met | SlaState::Missed => {
+                    query.push(" OR sla_state = ").push_bind(state.as_str())
+                }
+            };
+        }
+        query.push(")");
     }
     query
         .push(" ORDER BY response_due_at, number LIMIT ")

@@ -4,7 +4,12 @@
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-use super::PoolConfig;
+use chrono::{DateTime, Utc};
+
+use super::rows::{LoggedEventRow, TicketRow, event_columns};
+use super::{LogPosition, PoolConfig, WatchSnapshot, push_watch_snapshot_query};
+use crate::domain::watch::WatchFilter;
+use crate::error::Result;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -57,6 +62,116 @@ async fn ensure_database_exists(options: &PgConnectOptions) -> anyhow::Result<()
             Ok(())
         }
         Err(err) => Err(err.into()),
+    }
+}
+
+/// The oldest transaction id, as of snapshot `$1`, that may still write
+/// events: the oldest one the snapshot saw running, leaving out those that
+/// are known to run in another database (transaction ids are cluster-wide,
+/// and a long transaction elsewhere must not stall this log). Run after the
+/// snapshot was taken, so a transaction it saw running is either seen in
+/// pg_stat_activity or has finished. Unknowns count, which can only hold
+/// the horizon back, never move it past a writer. With none running, the
+/// next id to be assigned.
+const HORIZON_OF_SNAPSHOT: &str = "\
+    SELECT COALESCE(
+        (SELECT min(x::text::bigint) FROM pg_snapshot_xip($1::pg_snapshot) AS x
+         WHERE (x::text::bigint % 4294967296)::text::xid NOT IN (
+             SELECT backend_xid FROM pg_stat_activity
+             WHERE backend_xid IS NOT NULL
+               AND datid IS DISTINCT FROM
+                   (SELECT oid FROM pg_database WHERE datname = current_database()))),
+        pg_snapshot_xmax($1::pg_snapshot)::text::bigint)";
+
+/// The event log's PostgreSQL side: positions are (writing transaction id,
+/// event id), and only events of transactions older than every one that may
+/// still be writing are read, so an event that commits late cannot be
+/// passed over.
+impl PgStore {
+    async fn log_head(&self) -> Result<LogPosition> {
+        let mut conn = self.pool.acquire().await?;
+        let snapshot: String = sqlx::query_scalar("SELECT pg_current_snapshot()::text")
+            .fetch_one(&mut *conn)
+            .await?;
+        let horizon: i64 = sqlx::query_scalar(HORIZON_OF_SNAPSHOT)
+            .bind(snapshot)
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(LogPosition {
+            txid: horizon,
+            id: 0,
+        })
+    }
+
+    async fn log_rows(
+        &self,
+        after: LogPosition,
+        upto: LogPosition,
+        limit: i64,
+    ) -> Result<Vec<LoggedEventRow>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT txid, ",
+            event_columns!(),
+            " FROM ticket_events WHERE (txid, id) > ($1, $2) AND (txid, id) <= ($3, $4) \
+             ORDER BY txid, id LIMIT $5"
+        ))
+        .bind(after.txid)
+        .bind(after.id)
+        .bind(upto.txid)
+        .bind(upto.id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Reads the tickets and the log position in one REPEATABLE READ
+    /// transaction. Every event below the snapshot's horizon is in the
+    /// tickets; events above it that the snapshot already sees are listed so
+    /// the stream does not apply them twice.
+    async fn snapshot(
+        &self,
+        filter: &WatchFilter,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<WatchSnapshot> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        let snapshot: String = sqlx::query_scalar("SELECT pg_current_snapshot()::text")
+            .fetch_one(&mut *tx)
+            .await?;
+        let horizon: i64 = sqlx::query_scalar(HORIZON_OF_SNAPSHOT)
+            .bind(snapshot)
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut query = Self::tickets_query();
+        push_watch_snapshot_query(&mut query, filter, now, limit);
+        let rows = query
+            .build_query_as::<TicketRow>()
+            .fetch_all(&mut *tx)
+            .await?;
+        let already_applied = sqlx::query_as::<_, (i64, i64)>(
+            "SELECT txid, id FROM ticket_events WHERE txid >= $1 ORDER BY txid, id",
+        )
+        .bind(horizon)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|(txid, id)| LogPosition { txid, id })
+        .collect();
+        tx.commit().await?;
+        Ok(WatchSnapshot {
+            tickets: rows
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect::<Result<_>>()?,
+            position: LogPosition {
+                txid: horizon,
+                id: 0,
+            },
+            already_applied,
+        })
     }
 }
 

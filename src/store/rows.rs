@@ -64,6 +64,14 @@ pub struct TicketRow {
     pub version: i64,
 }
 
+/// An event with the transaction id that positions it in the log (0 on SQLite).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LoggedEventRow {
+    pub txid: i64,
+    #[sqlx(flatten)]
+    pub event: EventRow,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EventRow {
     pub id: i64,

@@ -26,17 +26,22 @@ macro_rules! impl_store_with_shared_sql {
             };
 
             impl $store {
+                /// `SELECT <ticket columns> FROM tickets`, for the caller to finish.
+                fn tickets_query() -> sqlx::QueryBuilder<'static, $db> {
+                    sqlx::QueryBuilder::<$db>::new(concat!(
+                        "SELECT ",
+                        ticket_columns!(),
+                        " FROM tickets"
+                    ))
+                }
+
                 /// Runs `SELECT <ticket columns> FROM tickets` with the rest of
                 /// the query appended by `finish`, and reads the tickets.
                 async fn select_tickets(
                     &self,
                     finish: impl FnOnce(&mut sqlx::QueryBuilder<'static, $db>),
                 ) -> Result<Vec<Ticket>> {
-                    let mut query = sqlx::QueryBuilder::<$db>::new(concat!(
-                        "SELECT ",
-                        ticket_columns!(),
-                        " FROM tickets"
-                    ));
+                    let mut query = Self::tickets_query();
                     finish(&mut query);
                     let rows = query
                         .build_query_as::<TicketRow>()
@@ -75,9 +80,10 @@ macro_rules! impl_store_with_shared_sql {
                     Ok(())
                 }
             }
+            use $crate::domain::watch::WatchFilter;
             use $crate::store::{
-                DeadlineCursor, DeadlineFilter, Inserted, ServiceRequestFilter, Store, TicketFilter,
-                TicketKey,
+                DeadlineCursor, DeadlineFilter, Inserted, LogPage, LogPosition, LoggedEvent,
+                ServiceRequestFilter, Store, TicketFilter, TicketKey, WatchSnapshot,
                 account_not_found, push_deadline_query, push_ticket_filters, ticket_not_found,
             };
 
@@ -598,6 +604,69 @@ macro_rules! impl_store_with_shared_sql {
                         push_ticket_filters(query, filter, before_number, limit)
                     })
                     .await
+                }
+
+                async fn read_event_log(
+                    &self,
+                    after: LogPosition,
+                    upto: Option<LogPosition>,
+                    limit: i64,
+                ) -> Result<LogPage> {
+                    let upto = match upto {
+                        Some(upto) => upto,
+                        None => self.log_head().await?,
+                    };
+                    if upto <= after {
+                        return Ok(LogPage { events: Vec::new(), reached: after });
+                    }
+                    let rows = self.log_rows(after, upto, limit).await?;
+                    let full = rows.len() as i64 >= limit;
+                    let mut ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.event.ticket_id).collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    let tickets: std::collections::HashMap<uuid::Uuid, Ticket> = if ids.is_empty() {
+                        Default::default()
+                    } else {
+                        self.select_tickets(|query| {
+                            query.push(" WHERE id IN (");
+                            let mut list = query.separated(", ");
+                            for id in ids {
+                                list.push_bind(id);
+                            }
+                            list.push_unseparated(")");
+                        })
+                        .await?
+                        .into_iter()
+                        .map(|ticket| (ticket.id, ticket))
+                        .collect()
+                    };
+                    let mut events = Vec::with_capacity(rows.len());
+                    for row in rows {
+                        let position = LogPosition { txid: row.txid, id: row.event.id };
+                        let event = TicketEvent::try_from(row.event)?;
+                        let ticket = tickets.get(&event.ticket_id).cloned().ok_or_else(|| {
+                            Error::Internal("an event's ticket is missing".into())
+                        })?;
+                        events.push(LoggedEvent { position, event, ticket });
+                    }
+                    let reached = match events.last() {
+                        Some(last) if full => last.position,
+                        _ => upto,
+                    };
+                    Ok(LogPage { events, reached })
+                }
+
+                async fn event_log_head(&self) -> Result<LogPosition> {
+                    self.log_head().await
+                }
+
+                async fn watch_snapshot(
+                    &self,
+                    filter: &WatchFilter,
+                    now: DateTime<Utc>,
+                    limit: i64,
+                ) -> Result<WatchSnapshot> {
+                    self.snapshot(filter, now, limit).await
                 }
             }
         };

@@ -8,7 +8,12 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::PoolConfig;
+use chrono::{DateTime, Utc};
+
+use super::rows::{LoggedEventRow, TicketRow, event_columns};
+use super::{LogPosition, PoolConfig, WatchSnapshot, push_watch_snapshot_query};
+use crate::domain::watch::WatchFilter;
+use crate::error::Result;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -76,6 +81,65 @@ fn lock_for_this_process(database: &Path) -> anyhow::Result<std::fs::File> {
             database.display()
         ),
         Err(std::fs::TryLockError::Error(err)) => Err(err.into()),
+    }
+}
+
+/// The event log's SQLite side: writers commit one at a time, each holding
+/// the write lock from its first insert to its commit, so event ids commit
+/// in order and the position is (0, event id).
+impl SqliteStore {
+    async fn log_head(&self) -> Result<LogPosition> {
+        let id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM ticket_events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(LogPosition { txid: 0, id })
+    }
+
+    async fn log_rows(
+        &self,
+        after: LogPosition,
+        upto: LogPosition,
+        limit: i64,
+    ) -> Result<Vec<LoggedEventRow>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT 0 AS txid, ",
+            event_columns!(),
+            " FROM ticket_events WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3"
+        ))
+        .bind(after.id)
+        .bind(upto.id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// One read transaction: in WAL mode it sees a single snapshot, and
+    /// nothing after the largest id it sees has committed in it.
+    async fn snapshot(
+        &self,
+        filter: &WatchFilter,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<WatchSnapshot> {
+        let mut tx = self.pool.begin().await?;
+        let mut query = Self::tickets_query();
+        push_watch_snapshot_query(&mut query, filter, now, limit);
+        let rows = query
+            .build_query_as::<TicketRow>()
+            .fetch_all(&mut *tx)
+            .await?;
+        let id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM ticket_events")
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(WatchSnapshot {
+            tickets: rows
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect::<Result<_>>()?,
+            position: LogPosition { txid: 0, id },
+            already_applied: Vec::new(),
+        })
     }
 }
 

@@ -56,3 +56,4 @@ mod professional_services;
 mod serving;
 mod store_contract;
 mod surveys;
+mod watch;

@@ -13,6 +13,7 @@ from google.protobuf.internal import containers as _containers
 from ticketd_client.support.v1 import account_pb2 as _account_pb2
 from ticketd_client.support.v1 import policy_pb2 as _policy_pb2
 from ticketd_client.support.v1 import service_request_pb2 as _service_request_pb2
+from ticketd_client.support.v1 import sla_watch_pb2 as _sla_watch_pb2
 from ticketd_client.support.v1 import ticket_pb2 as _ticket_pb2
 import builtins as _builtins
 import sys
@@ -1398,3 +1399,112 @@ class GetComplianceReportResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetComplianceReportResponse: _TypeAlias = GetComplianceReportResponse  # noqa: Y015
+
+@_typing.final
+class WatchSlaStatusRequest(_message.Message):
+    """Request for TicketService.WatchSlaStatus. Filters combine with AND; an
+    empty list matches everything.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PLANS_FIELD_NUMBER: _builtins.int
+    PRIORITIES_FIELD_NUMBER: _builtins.int
+    CHANNELS_FIELD_NUMBER: _builtins.int
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    SLA_STATES_FIELD_NUMBER: _builtins.int
+    RESUME_CURSOR_FIELD_NUMBER: _builtins.int
+    account: _builtins.str
+    """Only tickets of this account, `accounts/{account_id}`."""
+    resume_cursor: _builtins.str
+    """The `cursor` of the last update received, to resume after it without a
+    snapshot. Empty: start with a snapshot.
+    """
+    @_builtins.property
+    def plans(self) -> _containers.RepeatedScalarFieldContainer[_policy_pb2.Plan.ValueType]:
+        """Only tickets of these plans (as received)."""
+
+    @_builtins.property
+    def priorities(self) -> _containers.RepeatedScalarFieldContainer[_policy_pb2.Priority.ValueType]:
+        """Only tickets with these priorities. Events that move a ticket from or to
+        one of them are sent too.
+        """
+
+    @_builtins.property
+    def channels(self) -> _containers.RepeatedScalarFieldContainer[_policy_pb2.Channel.ValueType]:
+        """Only tickets from these channels."""
+
+    @_builtins.property
+    def sla_states(self) -> _containers.RepeatedScalarFieldContainer[_ticket_pb2.SlaState.ValueType]:
+        """Only tickets in these SLA states. Events that can move a ticket out of
+        them (at risk, breached, first response, priority and deadline changes)
+        are sent whatever the state after, so a wall can drop the ticket.
+        """
+
+    def __init__(
+        self,
+        *,
+        plans: _abc.Iterable[_policy_pb2.Plan.ValueType] | None = ...,
+        priorities: _abc.Iterable[_policy_pb2.Priority.ValueType] | None = ...,
+        channels: _abc.Iterable[_policy_pb2.Channel.ValueType] | None = ...,
+        account: _builtins.str = ...,
+        sla_states: _abc.Iterable[_ticket_pb2.SlaState.ValueType] | None = ...,
+        resume_cursor: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "channels", b"channels", "plans", b"plans", "priorities", b"priorities", "resume_cursor", b"resume_cursor", "sla_states", b"sla_states"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchSlaStatusRequest: _TypeAlias = WatchSlaStatusRequest  # noqa: Y015
+
+@_typing.final
+class WatchSlaStatusResponse(_message.Message):
+    """One update on a WatchSlaStatus stream."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CURSOR_FIELD_NUMBER: _builtins.int
+    TICKET_FIELD_NUMBER: _builtins.int
+    SNAPSHOT_END_FIELD_NUMBER: _builtins.int
+    EVENT_FIELD_NUMBER: _builtins.int
+    HEARTBEAT_FIELD_NUMBER: _builtins.int
+    cursor: _builtins.str
+    """Opaque position in the event log; pass it as `resume_cursor` to resume
+    after this update.
+    """
+    @_builtins.property
+    def ticket(self) -> _sla_watch_pb2.TicketSlaStatus:
+        """One open ticket of the snapshot."""
+
+    @_builtins.property
+    def snapshot_end(self) -> _sla_watch_pb2.SnapshotEnd:
+        """The snapshot is complete; live events follow."""
+
+    @_builtins.property
+    def event(self) -> _sla_watch_pb2.SlaEvent:
+        """A change recorded in the event log."""
+
+    @_builtins.property
+    def heartbeat(self) -> _sla_watch_pb2.Heartbeat:
+        """The stream is alive; sent every heartbeat interval."""
+
+    def __init__(
+        self,
+        *,
+        cursor: _builtins.str = ...,
+        ticket: _sla_watch_pb2.TicketSlaStatus | None = ...,
+        snapshot_end: _sla_watch_pb2.SnapshotEnd | None = ...,
+        event: _sla_watch_pb2.SlaEvent | None = ...,
+        heartbeat: _sla_watch_pb2.Heartbeat | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "heartbeat", b"heartbeat", "snapshot_end", b"snapshot_end", "ticket", b"ticket", "update", b"update"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cursor", b"cursor", "event", b"event", "heartbeat", b"heartbeat", "snapshot_end", b"snapshot_end", "ticket", b"ticket", "update", b"update"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_update: _TypeAlias = _typing.Literal["ticket", "snapshot_end", "event", "heartbeat"]  # noqa: Y015
+    _WhichOneofArgType_update: _TypeAlias = _typing.Literal["update", b"update"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_update) -> _WhichOneofReturnType_update | None: ...
+
+Global___WatchSlaStatusResponse: _TypeAlias = WatchSlaStatusResponse  # noqa: Y015

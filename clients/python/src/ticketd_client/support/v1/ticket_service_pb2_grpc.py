@@ -153,6 +153,11 @@ class TicketServiceStub:
                 request_serializer=support_dot_v1_dot_ticket__service__pb2.UpdateServiceRequestStatusRequest.SerializeToString,
                 response_deserializer=support_dot_v1_dot_ticket__service__pb2.UpdateServiceRequestStatusResponse.FromString,
                 _registered_method=True)
+        self.WatchSlaStatus = channel.unary_stream(
+                '/support.v1.TicketService/WatchSlaStatus',
+                request_serializer=support_dot_v1_dot_ticket__service__pb2.WatchSlaStatusRequest.SerializeToString,
+                response_deserializer=support_dot_v1_dot_ticket__service__pb2.WatchSlaStatusResponse.FromString,
+                _registered_method=True)
 
 
 class TicketServiceServicer:
@@ -379,6 +384,30 @@ class TicketServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchSlaStatus(self, request, context):
+        """Streams the SLA status of open tickets as it changes, for dashboards.
+        Without `resume_cursor` the stream starts with a snapshot: one `ticket`
+        update per matching open ticket, then `snapshot_end`. Live `event`
+        updates follow: received, priority and deadline changes, at risk,
+        breached, first response, status changes (resolved, reopened, closed).
+        Time-driven events (at risk, breached) arrive within a second of their
+        moment. Every update carries a `cursor`; a call with the last cursor seen
+        receives exactly the events recorded after it, from the durable log, on
+        any replica. A `heartbeat` is sent every heartbeat interval (server flag
+        `--watch-heartbeat-ms`, 10 s by default).
+        Errors: INVALID_ARGUMENT (filters, malformed cursor); RESOURCE_EXHAUSTED
+        with reason WATCH_CONSUMER_TOO_SLOW (metadata `resume_cursor`) when the
+        client leaves its buffer full for the slow-consumer timeout (server flag
+        `--watch-slow-consumer-ms`, 15 s by default), or WATCH_LIMIT_REACHED when the server
+        has its maximum number of streams; FAILED_PRECONDITION with reason
+        SNAPSHOT_TOO_LARGE when more open tickets match than one snapshot holds;
+        UNAVAILABLE with reason SERVER_SHUTTING_DOWN (metadata `resume_cursor`)
+        when the server stops; resume from the cursor after any of these.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TicketServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -491,6 +520,11 @@ def add_TicketServiceServicer_to_server(servicer, server):
                     servicer.UpdateServiceRequestStatus,
                     request_deserializer=support_dot_v1_dot_ticket__service__pb2.UpdateServiceRequestStatusRequest.FromString,
                     response_serializer=support_dot_v1_dot_ticket__service__pb2.UpdateServiceRequestStatusResponse.SerializeToString,
+            ),
+            'WatchSlaStatus': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchSlaStatus,
+                    request_deserializer=support_dot_v1_dot_ticket__service__pb2.WatchSlaStatusRequest.FromString,
+                    response_serializer=support_dot_v1_dot_ticket__service__pb2.WatchSlaStatusResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1096,6 +1130,33 @@ class TicketService:
             '/support.v1.TicketService/UpdateServiceRequestStatus',
             support_dot_v1_dot_ticket__service__pb2.UpdateServiceRequestStatusRequest.SerializeToString,
             support_dot_v1_dot_ticket__service__pb2.UpdateServiceRequestStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchSlaStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/support.v1.TicketService/WatchSlaStatus',
+            support_dot_v1_dot_ticket__service__pb2.WatchSlaStatusRequest.SerializeToString,
+            support_dot_v1_dot_ticket__service__pb2.WatchSlaStatusResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -166,6 +166,26 @@ class TicketServiceStub:
     COMPLETED, or DECLINED from any open status.
     Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION ILLEGAL_TRANSITION; ABORTED.
     """
+    WatchSlaStatus: _grpc.UnaryStreamMultiCallable[_ticket_service_pb2.WatchSlaStatusRequest, _ticket_service_pb2.WatchSlaStatusResponse]
+    """Streams the SLA status of open tickets as it changes, for dashboards.
+    Without `resume_cursor` the stream starts with a snapshot: one `ticket`
+    update per matching open ticket, then `snapshot_end`. Live `event`
+    updates follow: received, priority and deadline changes, at risk,
+    breached, first response, status changes (resolved, reopened, closed).
+    Time-driven events (at risk, breached) arrive within a second of their
+    moment. Every update carries a `cursor`; a call with the last cursor seen
+    receives exactly the events recorded after it, from the durable log, on
+    any replica. A `heartbeat` is sent every heartbeat interval (server flag
+    `--watch-heartbeat-ms`, 10 s by default).
+    Errors: INVALID_ARGUMENT (filters, malformed cursor); RESOURCE_EXHAUSTED
+    with reason WATCH_CONSUMER_TOO_SLOW (metadata `resume_cursor`) when the
+    client leaves its buffer full for the slow-consumer timeout (server flag
+    `--watch-slow-consumer-ms`, 15 s by default), or WATCH_LIMIT_REACHED when the server
+    has its maximum number of streams; FAILED_PRECONDITION with reason
+    SNAPSHOT_TOO_LARGE when more open tickets match than one snapshot holds;
+    UNAVAILABLE with reason SERVER_SHUTTING_DOWN (metadata `resume_cursor`)
+    when the server stops; resume from the cursor after any of these.
+    """
 
 @_typing.type_check_only
 class TicketServiceAsyncStub(TicketServiceStub):
@@ -304,6 +324,26 @@ class TicketServiceAsyncStub(TicketServiceStub):
     """Moves a request along its queue: SUBMITTED → IN_REVIEW → SCHEDULED →
     COMPLETED, or DECLINED from any open status.
     Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION ILLEGAL_TRANSITION; ABORTED.
+    """
+    WatchSlaStatus: _aio.UnaryStreamMultiCallable[_ticket_service_pb2.WatchSlaStatusRequest, _ticket_service_pb2.WatchSlaStatusResponse]  # type: ignore[assignment]
+    """Streams the SLA status of open tickets as it changes, for dashboards.
+    Without `resume_cursor` the stream starts with a snapshot: one `ticket`
+    update per matching open ticket, then `snapshot_end`. Live `event`
+    updates follow: received, priority and deadline changes, at risk,
+    breached, first response, status changes (resolved, reopened, closed).
+    Time-driven events (at risk, breached) arrive within a second of their
+    moment. Every update carries a `cursor`; a call with the last cursor seen
+    receives exactly the events recorded after it, from the durable log, on
+    any replica. A `heartbeat` is sent every heartbeat interval (server flag
+    `--watch-heartbeat-ms`, 10 s by default).
+    Errors: INVALID_ARGUMENT (filters, malformed cursor); RESOURCE_EXHAUSTED
+    with reason WATCH_CONSUMER_TOO_SLOW (metadata `resume_cursor`) when the
+    client leaves its buffer full for the slow-consumer timeout (server flag
+    `--watch-slow-consumer-ms`, 15 s by default), or WATCH_LIMIT_REACHED when the server
+    has its maximum number of streams; FAILED_PRECONDITION with reason
+    SNAPSHOT_TOO_LARGE when more open tickets match than one snapshot holds;
+    UNAVAILABLE with reason SERVER_SHUTTING_DOWN (metadata `resume_cursor`)
+    when the server stops; resume from the cursor after any of these.
     """
 
 class TicketServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -572,6 +612,32 @@ class TicketServiceServicer(metaclass=_abc_1.ABCMeta):
         """Moves a request along its queue: SUBMITTED → IN_REVIEW → SCHEDULED →
         COMPLETED, or DECLINED from any open status.
         Errors: INVALID_ARGUMENT; NOT_FOUND; FAILED_PRECONDITION ILLEGAL_TRANSITION; ABORTED.
+        """
+
+    @_abc_1.abstractmethod
+    def WatchSlaStatus(
+        self,
+        request: _ticket_service_pb2.WatchSlaStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_ticket_service_pb2.WatchSlaStatusResponse], _abc.AsyncIterator[_ticket_service_pb2.WatchSlaStatusResponse]]:
+        """Streams the SLA status of open tickets as it changes, for dashboards.
+        Without `resume_cursor` the stream starts with a snapshot: one `ticket`
+        update per matching open ticket, then `snapshot_end`. Live `event`
+        updates follow: received, priority and deadline changes, at risk,
+        breached, first response, status changes (resolved, reopened, closed).
+        Time-driven events (at risk, breached) arrive within a second of their
+        moment. Every update carries a `cursor`; a call with the last cursor seen
+        receives exactly the events recorded after it, from the durable log, on
+        any replica. A `heartbeat` is sent every heartbeat interval (server flag
+        `--watch-heartbeat-ms`, 10 s by default).
+        Errors: INVALID_ARGUMENT (filters, malformed cursor); RESOURCE_EXHAUSTED
+        with reason WATCH_CONSUMER_TOO_SLOW (metadata `resume_cursor`) when the
+        client leaves its buffer full for the slow-consumer timeout (server flag
+        `--watch-slow-consumer-ms`, 15 s by default), or WATCH_LIMIT_REACHED when the server
+        has its maximum number of streams; FAILED_PRECONDITION with reason
+        SNAPSHOT_TOO_LARGE when more open tickets match than one snapshot holds;
+        UNAVAILABLE with reason SERVER_SHUTTING_DOWN (metadata `resume_cursor`)
+        when the server stops; resume from the cursor after any of these.
         """
 
 def add_TicketServiceServicer_to_server(servicer: TicketServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

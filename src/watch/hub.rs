@@ -1,0 +1,575 @@
+//! One hub per replica: reads the event log and fans it out to the live
+//! streams; streams behind it catch up from the log on their own tasks.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc::error::{SendTimeoutError, TrySendError};
+use tokio::sync::mpsc::{self, OwnedPermit};
+use tokio::sync::{Notify, watch};
+use tokio_stream::Stream;
+
+use super::cursor;
+use crate::domain::clock::Clock;
+use crate::domain::ticket::Ticket;
+use crate::domain::watch::WatchFilter;
+use crate::error::Error;
+use crate::store::{LogPosition, LoggedEvent, Store};
+
+/// Events read per query, by the hub and by a stream catching up.
+const BATCH: i64 = 500;
+/// Least time between two reads the doorbell triggers: under heavy intake
+/// one read then takes many events, instead of one read per commit.
+const MIN_READ_GAP: Duration = Duration::from_millis(5);
+
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    /// How often the log is read when no local write rang: the bound on
+    /// delivery delay for changes written by other replicas.
+    pub poll_interval: Duration,
+    pub heartbeat_interval: Duration,
+    /// Updates a stream may have queued. A stream whose buffer is full when
+    /// the hub has an update for it falls back to reading the log at its
+    /// client's pace, and rejoins the hub once caught up.
+    pub buffer: usize,
+    /// How long a stream behind the hub may wait for buffer room before it
+    /// is ended as too slow, to resume from its cursor.
+    pub slow_consumer_timeout: Duration,
+    pub max_streams: usize,
+    /// Most tickets one snapshot sends.
+    pub snapshot_limit: usize,
+}
+
+/// One message of a watch stream, before conversion to protobuf.
+#[derive(Debug, Clone)]
+pub struct Update {
+    /// Where to resume after this update; `None` for snapshot tickets, since
+    /// a stream that drops during the snapshot starts over.
+    pub cursor: Option<LogPosition>,
+    /// The time SLA states and time remaining were computed at.
+    pub observed_at: DateTime<Utc>,
+    pub body: UpdateBody,
+}
+
+#[derive(Debug, Clone)]
+pub enum UpdateBody {
+    Ticket(Box<Ticket>),
+    SnapshotEnd {
+        ticket_count: usize,
+    },
+    /// Shared by every stream it is sent to.
+    Event(Arc<LoggedEvent>),
+    Heartbeat,
+}
+
+type Item = Result<Update, Error>;
+
+pub struct Hub {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    config: HubConfig,
+    /// Rung by this replica's writes to the log.
+    doorbell: Arc<Notify>,
+    state: Mutex<State>,
+    closing: watch::Sender<bool>,
+    streams: Arc<AtomicUsize>,
+}
+
+struct State {
+    /// Every event up to here has been offered to every live subscriber.
+    position: LogPosition,
+    live: Vec<Subscriber>,
+    closed: bool,
+}
+
+/// A stream that has caught up and is fed by the hub.
+struct Subscriber {
+    filter: WatchFilter,
+    tx: mpsc::Sender<Item>,
+    /// A buffer slot kept for the status that ends the stream, so a full
+    /// buffer can still be told why it ends.
+    last_word: OwnedPermit<Item>,
+    /// Every event up to here was queued or passed over by the filter.
+    cursor: LogPosition,
+    /// Events after the snapshot position that the snapshot already showed.
+    skip: Vec<LogPosition>,
+}
+
+enum Outcome {
+    Keep,
+    /// The client went away.
+    Drop,
+    /// The buffer is full: catch up from the log at the client's pace.
+    Lag,
+}
+
+impl Subscriber {
+    fn offer(&mut self, update: Update) -> Outcome {
+        match self.tx.try_send(Ok(update)) {
+            Ok(()) => Outcome::Keep,
+            Err(TrySendError::Full(_)) => Outcome::Lag,
+            Err(TrySendError::Closed(_)) => Outcome::Drop,
+        }
+    }
+
+    fn deliver(&mut self, event: &Arc<LoggedEvent>, now: DateTime<Utc>) -> Outcome {
+        if event.position <= self.cursor {
+            return Outcome::Keep;
+        }
+        if let Some(i) = self.skip.iter().position(|p| *p == event.position) {
+            self.skip.swap_remove(i);
+            self.cursor = event.position;
+            return Outcome::Keep;
+        }
+        if matches(&self.filter, event, now) {
+            let outcome = self.offer(Update {
+                cursor: Some(event.position),
+                observed_at: now,
+                body: UpdateBody::Event(event.clone()),
+            });
+            if !matches!(outcome, Outcome::Keep) {
+                return outcome;
+            }
+        }
+        self.cursor = event.position;
+        Outcome::Keep
+    }
+
+    fn end(self, error: Error) {
+        self.last_word.send(Err(error));
+    }
+}
+
+fn matches(filter: &WatchFilter, event: &LoggedEvent, now: DateTime<Utc>) -> bool {
+    filter.matches_event(
+        event.event.kind,
+        event.event.sla_state,
+        event.event.from_priority,
+        &event.ticket,
+        now,
+    )
+}
+
+/// Applies `outcome` to every live subscriber, removing those that went
+/// away and moving those that lag to `lagging`.
+fn for_each_subscriber(
+    live: &mut Vec<Subscriber>,
+    lagging: &mut Vec<Subscriber>,
+    mut outcome: impl FnMut(&mut Subscriber) -> Outcome,
+) {
+    let mut i = 0;
+    while i < live.len() {
+        match outcome(&mut live[i]) {
+            Outcome::Keep => i += 1,
+            Outcome::Drop => {
+                live.swap_remove(i);
+            }
+            Outcome::Lag => lagging.push(live.swap_remove(i)),
+        }
+    }
+}
+
+impl Hub {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        doorbell: Arc<Notify>,
+        config: HubConfig,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            clock,
+            config,
+            doorbell,
+            state: Mutex::new(State {
+                position: LogPosition::default(),
+                live: Vec::new(),
+                closed: false,
+            }),
+            closing: watch::Sender::new(false),
+            streams: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // Nothing panics while holding the lock; if it did, the state is
+        // still a valid list of subscribers.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Streams open on this replica.
+    pub fn stream_count(&self) -> usize {
+        self.streams.load(Ordering::SeqCst)
+    }
+
+    /// Reads the log and fans it out until [`close`](Self::close).
+    pub async fn run(self: Arc<Self>) {
+        let mut closing = self.closing.subscribe();
+        let mut poll = tokio::time::interval(self.config.poll_interval);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let heartbeat_every = self.config.heartbeat_interval;
+        let mut heartbeat = tokio::time::interval_at(
+            tokio::time::Instant::now() + heartbeat_every,
+            heartbeat_every,
+        );
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = closed(&mut closing) => return,
+                () = self.doorbell.notified() => {
+                    self.read_log(false).await;
+                    tokio::time::sleep(MIN_READ_GAP).await;
+                }
+                _ = poll.tick() => self.read_log(true).await,
+                _ = heartbeat.tick() => self.heartbeat(),
+            }
+        }
+    }
+
+    async fn read_log(self: &Arc<Self>, polled: bool) {
+        if self.state().live.is_empty() {
+            // Nobody to deliver to: keep up with the head cheaply, so the
+            // first stream to join does not wait for a long read.
+            if polled {
+                match self.store.event_log_head().await {
+                    Ok(head) => {
+                        let mut state = self.state();
+                        state.position = state.position.max(head);
+                    }
+                    Err(err) => tracing::warn!(error = %err, "reading the event log head failed"),
+                }
+            }
+            return;
+        }
+        loop {
+            let from = self.state().position;
+            let page = match self.store.read_event_log(from, None, BATCH).await {
+                Ok(page) => page,
+                Err(err) => {
+                    tracing::warn!(error = %err, "reading the event log failed; retrying at the next poll");
+                    return;
+                }
+            };
+            let full = page.events.len() as i64 >= BATCH;
+            let now = self.clock.now();
+            let mut lagging = Vec::new();
+            {
+                let mut state = self.state();
+                for event in page.events {
+                    let event = Arc::new(event);
+                    for_each_subscriber(&mut state.live, &mut lagging, |sub| {
+                        sub.deliver(&event, now)
+                    });
+                }
+                state.position = state.position.max(page.reached);
+            }
+            self.fall_back(lagging);
+            if !full {
+                return;
+            }
+        }
+    }
+
+    fn heartbeat(self: &Arc<Self>) {
+        let now = self.clock.now();
+        let mut lagging = Vec::new();
+        let mut state = self.state();
+        let position = state.position;
+        for_each_subscriber(&mut state.live, &mut lagging, |sub| {
+            // Everything up to the hub's position was offered to it.
+            let cursor = sub.cursor.max(position);
+            let outcome = sub.offer(Update {
+                cursor: Some(cursor),
+                observed_at: now,
+                body: UpdateBody::Heartbeat,
+            });
+            if matches!(outcome, Outcome::Keep) {
+                sub.cursor = cursor;
+            }
+            outcome
+        });
+        drop(state);
+        self.fall_back(lagging);
+    }
+
+    /// Streams whose buffer was full go back to reading the log themselves,
+    /// so a burst larger than the buffer costs a healthy client nothing and
+    /// a slow one holds up no one else.
+    fn fall_back(self: &Arc<Self>, lagging: Vec<Subscriber>) {
+        for sub in lagging {
+            let progress = Progress {
+                cursor: Some(sub.cursor),
+                skip: sub.skip,
+            };
+            tokio::spawn(
+                self.clone()
+                    .start(sub.filter, progress, sub.tx, sub.last_word),
+            );
+        }
+    }
+
+    /// Ends every stream with UNAVAILABLE and a cursor to resume from, and
+    /// refuses new ones: the server is stopping.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+        let mut state = self.state();
+        state.closed = true;
+        let position = state.position;
+        for sub in state.live.drain(..) {
+            let resume = sub.cursor.max(position);
+            sub.end(Error::ShuttingDown {
+                resume_cursor: Some(cursor::encode(resume)),
+            });
+        }
+    }
+
+    /// Opens a stream: a snapshot first unless `resume` is given, then the
+    /// events after it.
+    pub fn watch(
+        self: &Arc<Self>,
+        filter: WatchFilter,
+        resume: Option<LogPosition>,
+    ) -> Result<WatchStream, Error> {
+        let slot = StreamSlot::take(&self.streams);
+        if slot.count > self.config.max_streams {
+            return Err(Error::WatchLimitReached {
+                limit: self.config.max_streams,
+            });
+        }
+        if *self.closing.borrow() {
+            return Err(Error::ShuttingDown {
+                resume_cursor: resume.map(cursor::encode),
+            });
+        }
+        let (tx, rx) = mpsc::channel(self.config.buffer + 1);
+        let last_word = tx
+            .clone()
+            .try_reserve_owned()
+            .map_err(|_| Error::Internal("a new channel had no room".into()))?;
+        let progress = Progress {
+            cursor: resume,
+            skip: Vec::new(),
+        };
+        tokio::spawn(self.clone().start(filter, progress, tx, last_word));
+        Ok(WatchStream { rx, _slot: slot })
+    }
+
+    /// Brings a new stream up to the hub's position, then hands it over.
+    async fn start(
+        self: Arc<Self>,
+        filter: WatchFilter,
+        mut progress: Progress,
+        tx: mpsc::Sender<Item>,
+        last_word: OwnedPermit<Item>,
+    ) {
+        let mut closing = self.closing.subscribe();
+        loop {
+            let caught_up = tokio::select! {
+                result = self.catch_up(&filter, &tx, &mut progress) => Some(result),
+                () = closed(&mut closing) => None,
+            };
+            let cursor = match caught_up {
+                Some(Ok(cursor)) => cursor,
+                Some(Err(Stop::ClientGone)) => return,
+                Some(Err(Stop::TooSlow)) => {
+                    last_word.send(Err(Error::WatchConsumerTooSlow {
+                        resume_cursor: progress.cursor.map(cursor::encode).unwrap_or_default(),
+                    }));
+                    return;
+                }
+                Some(Err(Stop::Fail(error))) => {
+                    last_word.send(Err(error));
+                    return;
+                }
+                None => {
+                    last_word.send(Err(Error::ShuttingDown {
+                        resume_cursor: progress.cursor.map(cursor::encode),
+                    }));
+                    return;
+                }
+            };
+            let mut state = self.state();
+            if state.closed {
+                drop(state);
+                last_word.send(Err(Error::ShuttingDown {
+                    resume_cursor: Some(cursor::encode(cursor)),
+                }));
+                return;
+            }
+            if state.position <= cursor {
+                state.live.push(Subscriber {
+                    filter,
+                    tx,
+                    last_word,
+                    cursor,
+                    skip: std::mem::take(&mut progress.skip),
+                });
+                return;
+            }
+            // The hub moved on while this stream caught up; catch up again.
+        }
+    }
+
+    /// Sends the snapshot (once) and the log up to the hub's position as it
+    /// was when called; returns the position reached.
+    async fn catch_up(
+        &self,
+        filter: &WatchFilter,
+        tx: &mpsc::Sender<Item>,
+        progress: &mut Progress,
+    ) -> Result<LogPosition, Stop> {
+        let mut cursor = match progress.cursor {
+            Some(cursor) => cursor,
+            None => {
+                let position = self.send_snapshot(filter, tx, progress).await?;
+                progress.cursor = Some(position);
+                position
+            }
+        };
+        let target = self.state().position;
+        while cursor < target {
+            let page = self
+                .store
+                .read_event_log(cursor, Some(target), BATCH)
+                .await
+                .map_err(Stop::Fail)?;
+            let now = self.clock.now();
+            for event in page.events {
+                let position = event.position;
+                if let Some(i) = progress.skip.iter().position(|p| *p == position) {
+                    progress.skip.swap_remove(i);
+                } else if matches(filter, &event, now) {
+                    self.send(
+                        tx,
+                        Update {
+                            cursor: Some(position),
+                            observed_at: now,
+                            body: UpdateBody::Event(Arc::new(event)),
+                        },
+                    )
+                    .await?;
+                }
+                cursor = position;
+                progress.cursor = Some(cursor);
+            }
+            cursor = cursor.max(page.reached);
+            progress.cursor = Some(cursor);
+        }
+        Ok(cursor)
+    }
+
+    async fn send_snapshot(
+        &self,
+        filter: &WatchFilter,
+        tx: &mpsc::Sender<Item>,
+        progress: &mut Progress,
+    ) -> Result<LogPosition, Stop> {
+        let limit = self.config.snapshot_limit;
+        let now = self.clock.now();
+        let snapshot = self
+            .store
+            .watch_snapshot(filter, now, limit as i64 + 1)
+            .await
+            .map_err(Stop::Fail)?;
+        if snapshot.tickets.len() > limit {
+            return Err(Stop::Fail(Error::SnapshotTooLarge { limit }));
+        }
+        let ticket_count = snapshot.tickets.len();
+        for ticket in snapshot.tickets {
+            let update = Update {
+                cursor: None,
+                observed_at: now,
+                body: UpdateBody::Ticket(Box::new(ticket)),
+            };
+            self.send(tx, update).await?;
+        }
+        self.send(
+            tx,
+            Update {
+                cursor: Some(snapshot.position),
+                observed_at: now,
+                body: UpdateBody::SnapshotEnd { ticket_count },
+            },
+        )
+        .await?;
+        progress.skip = snapshot.already_applied;
+        Ok(snapshot.position)
+    }
+
+    /// Waits for buffer room: a stream catching up paces itself to its
+    /// client and holds no one else up, for at most the slow-consumer timeout.
+    async fn send(&self, tx: &mpsc::Sender<Item>, update: Update) -> Result<(), Stop> {
+        match tx
+            .send_timeout(Ok(update), self.config.slow_consumer_timeout)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(SendTimeoutError::Timeout(_)) => Err(Stop::TooSlow),
+            Err(SendTimeoutError::Closed(_)) => Err(Stop::ClientGone),
+        }
+    }
+}
+
+/// Completes once the hub is closing. The guard `wait_for` returns is not
+/// `Send`; it is dropped here, before anything else awaits.
+async fn closed(closing: &mut watch::Receiver<bool>) {
+    let _ = closing.wait_for(|closing| *closing).await;
+}
+
+/// How far a stream catching up has got; kept outside the catch-up future
+/// so a shutdown that cancels it can still name the cursor to resume from.
+struct Progress {
+    /// `None` until the snapshot has been sent.
+    cursor: Option<LogPosition>,
+    skip: Vec<LogPosition>,
+}
+
+enum Stop {
+    ClientGone,
+    TooSlow,
+    Fail(Error),
+}
+
+/// One stream's place under the limit, given back when the stream is dropped.
+struct StreamSlot {
+    streams: Arc<AtomicUsize>,
+    /// Streams open counting this one.
+    count: usize,
+}
+
+impl StreamSlot {
+    fn take(streams: &Arc<AtomicUsize>) -> Self {
+        let count = streams.fetch_add(1, Ordering::SeqCst) + 1;
+        Self {
+            streams: streams.clone(),
+            count,
+        }
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        self.streams.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The updates of one watch, ending with an error status if the server
+/// ends it. Dropping it (the client went away) frees its slot.
+pub struct WatchStream {
+    rx: mpsc::Receiver<Item>,
+    _slot: StreamSlot,
+}
+
+impl Stream for WatchStream {
+    type Item = Item;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Item>> {
+        self.rx.poll_recv(cx)
+    }
+}
