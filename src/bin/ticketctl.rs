@@ -59,6 +59,19 @@ enum SlaCommand {
         limit: i32,
     },
     /// Compliance per plan × priority × channel for tickets received in a period.
+    /// Follows open tickets' SLA status live: a snapshot, then every change.
+    /// Reconnects from the last cursor if the stream ends.
+    Watch {
+        /// Only this account's tickets.
+        #[arg(long)]
+        account: Option<String>,
+        /// Only tickets at risk or breached.
+        #[arg(long)]
+        at_risk_or_breached: bool,
+        /// Resume after this cursor instead of starting with a snapshot.
+        #[arg(long)]
+        resume: Option<String>,
+    },
     Report {
         /// RFC 3339 start (inclusive).
         #[arg(long)]
@@ -794,6 +807,11 @@ async fn sla(client: &mut TicketServiceClient<Channel>, command: SlaCommand) -> 
                 println!("nothing due");
             }
         }
+        SlaCommand::Watch {
+            account,
+            at_risk_or_breached,
+            resume,
+        } => watch(client, account, at_risk_or_breached, resume).await?,
         SlaCommand::Report { from, to } => {
             let to = to.unwrap_or_else(Utc::now);
             let report = client
@@ -846,6 +864,86 @@ async fn sla(client: &mut TicketServiceClient<Channel>, command: SlaCommand) -> 
         }
     }
     Ok(())
+}
+
+/// Prints each update as a line; on a stream that ends with a status that
+/// names a resume cursor (shutdown, slow consumer), reconnects from it.
+async fn watch(
+    client: &mut TicketServiceClient<Channel>,
+    account: Option<String>,
+    at_risk_or_breached: bool,
+    mut cursor: Option<String>,
+) -> anyhow::Result<()> {
+    use pb::watch_sla_status_response::Update;
+    loop {
+        let request = pb::WatchSlaStatusRequest {
+            account: account
+                .as_deref()
+                .map(|a| format!("accounts/{a}"))
+                .unwrap_or_default(),
+            sla_states: if at_risk_or_breached {
+                vec![pb::SlaState::AtRisk.into(), pb::SlaState::Breached.into()]
+            } else {
+                Vec::new()
+            },
+            resume_cursor: cursor.clone().unwrap_or_default(),
+            ..Default::default()
+        };
+        let mut stream = client.watch_sla_status(request).await?.into_inner();
+        let ended = loop {
+            match stream.message().await {
+                Ok(Some(update)) => {
+                    if !update.cursor.is_empty() {
+                        cursor = Some(update.cursor.clone());
+                    }
+                    match update.update {
+                        Some(Update::Ticket(t)) => println!(
+                            "#{:<6} {:<10} {:<9} due {}  {}",
+                            t.number,
+                            pb::SlaState::try_from(t.sla_state).map_or("?", |s| s.as_str_name()),
+                            priority_name(t.priority),
+                            time(t.response_due_at.as_ref()),
+                            t.subject
+                        ),
+                        Some(Update::SnapshotEnd(end)) => {
+                            println!("-- {} open tickets; live from here --", end.ticket_count)
+                        }
+                        Some(Update::Event(event)) => {
+                            let (e, t) = (
+                                event.event.unwrap_or_default(),
+                                event.ticket.unwrap_or_default(),
+                            );
+                            println!(
+                                "#{:<6} {:<30} {:<10} at {}",
+                                t.number,
+                                pb::TicketEventKind::try_from(e.kind)
+                                    .map_or("?", |k| k.as_str_name()),
+                                pb::SlaState::try_from(t.sla_state)
+                                    .map_or("?", |s| s.as_str_name()),
+                                time(e.occur_time.as_ref())
+                            )
+                        }
+                        Some(Update::Heartbeat(_)) | None => {}
+                    }
+                }
+                Ok(None) => break None,
+                Err(status) => break Some(status),
+            }
+        };
+        match ended {
+            Some(status)
+                if matches!(
+                    status.code(),
+                    tonic::Code::Unavailable | tonic::Code::ResourceExhausted
+                ) && cursor.is_some() =>
+            {
+                eprintln!("stream ended ({}); resuming", status.message());
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            Some(status) => return Err(status.into()),
+            None => return Ok(()),
+        }
+    }
 }
 
 fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
