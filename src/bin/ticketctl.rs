@@ -897,30 +897,18 @@ async fn watch(
                         cursor = Some(update.cursor.clone());
                     }
                     match update.update {
-                        Some(Update::Ticket(t)) => println!(
-                            "#{:<6} {:<10} {:<9} due {}  {}",
-                            t.number,
-                            pb::SlaState::try_from(t.sla_state).map_or("?", |s| s.as_str_name()),
-                            priority_name(t.priority),
-                            time(t.response_due_at.as_ref()),
-                            t.subject
-                        ),
+                        Some(Update::Ticket(t)) => println!("{:<16} {}", "OPEN", wall_line(&t)),
                         Some(Update::SnapshotEnd(end)) => {
                             println!("-- {} open tickets; live from here --", end.ticket_count)
                         }
                         Some(Update::Event(event)) => {
-                            let (e, t) = (
-                                event.event.unwrap_or_default(),
-                                event.ticket.unwrap_or_default(),
-                            );
+                            let kind = event.event.map_or(0, |e| e.kind);
+                            let kind = pb::TicketEventKind::try_from(kind).map_or("?", |k| {
+                                k.as_str_name().trim_start_matches("TICKET_EVENT_KIND_")
+                            });
                             println!(
-                                "#{:<6} {:<30} {:<10} at {}",
-                                t.number,
-                                pb::TicketEventKind::try_from(e.kind)
-                                    .map_or("?", |k| k.as_str_name()),
-                                pb::SlaState::try_from(t.sla_state)
-                                    .map_or("?", |s| s.as_str_name()),
-                                time(e.occur_time.as_ref())
+                                "{kind:<16} {}",
+                                wall_line(&event.ticket.unwrap_or_default())
                             )
                         }
                         Some(Update::Heartbeat(_)) | None => {}
@@ -944,6 +932,20 @@ async fn watch(
             None => return Ok(()),
         }
     }
+}
+
+/// One ticket on an SLA wall: number, state, priority, deadline, subject.
+fn wall_line(t: &pb::TicketSlaStatus) -> String {
+    let state = pb::SlaState::try_from(t.sla_state)
+        .map_or("?", |s| s.as_str_name().trim_start_matches("SLA_STATE_"));
+    format!(
+        "#{:<5} {:<9} {:<10} due {}  {}",
+        t.number,
+        state,
+        priority_name(t.priority),
+        time(t.response_due_at.as_ref()),
+        t.subject
+    )
 }
 
 fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
