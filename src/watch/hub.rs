@@ -1,6 +1,7 @@
 //! One hub per replica: reads the event log and fans it out to the live
 //! streams; streams behind it catch up from the log on their own tasks.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -22,6 +23,9 @@ use crate::store::{LogPosition, LoggedEvent, Store};
 
 /// Events read per query, by the hub and by a stream catching up.
 const BATCH: i64 = 500;
+/// Most events a snapshot may already reflect beyond its log position; see
+/// `send_snapshot`.
+const MAX_ALREADY_APPLIED: usize = 10_000;
 /// Least time between two reads the doorbell triggers: under heavy intake
 /// one read then takes many events, instead of one read per commit.
 const MIN_READ_GAP: Duration = Duration::from_millis(5);
@@ -95,8 +99,9 @@ struct Subscriber {
     last_word: OwnedPermit<Item>,
     /// Every event up to here was queued or passed over by the filter.
     cursor: LogPosition,
-    /// Events after the snapshot position that the snapshot already showed.
-    skip: Vec<LogPosition>,
+    /// Events after the snapshot position that the snapshot already showed,
+    /// in log order.
+    skip: VecDeque<LogPosition>,
 }
 
 enum Outcome {
@@ -120,8 +125,7 @@ impl Subscriber {
         if event.position <= self.cursor {
             return Outcome::Keep;
         }
-        if let Some(i) = self.skip.iter().position(|p| *p == event.position) {
-            self.skip.swap_remove(i);
+        if already_applied(&mut self.skip, event.position) {
             self.cursor = event.position;
             return Outcome::Keep;
         }
@@ -240,7 +244,11 @@ impl Hub {
                 match self.store.event_log_head().await {
                     Ok(head) => {
                         let mut state = self.state();
-                        state.position = state.position.max(head);
+                        // A stream may have joined during the query; only the
+                        // reads that deliver may move past what it was given.
+                        if state.live.is_empty() {
+                            state.position = state.position.max(head);
+                        }
                     }
                     Err(err) => tracing::warn!(error = %err, "reading the event log head failed"),
                 }
@@ -248,7 +256,13 @@ impl Hub {
             return;
         }
         loop {
-            let from = self.state().position;
+            let from = {
+                let state = self.state();
+                // Every live stream has everything up to its own cursor, so
+                // the read can start at the oldest of them.
+                let oldest = state.live.iter().map(|sub| sub.cursor).min();
+                oldest.map_or(state.position, |oldest| oldest.max(state.position))
+            };
             let page = match self.store.read_event_log(from, None, BATCH).await {
                 Ok(page) => page,
                 Err(err) => {
@@ -354,7 +368,7 @@ impl Hub {
             .map_err(|_| Error::Internal("a new channel had no room".into()))?;
         let progress = Progress {
             cursor: resume,
-            skip: Vec::new(),
+            skip: VecDeque::new(),
         };
         tokio::spawn(self.clone().start(filter, progress, tx, last_word));
         Ok(WatchStream { rx, _slot: slot })
@@ -433,6 +447,8 @@ impl Hub {
             }
         };
         let target = self.state().position;
+        // A long catch-up still shows it is alive, at the heartbeat interval.
+        let mut quiet_since = tokio::time::Instant::now();
         while cursor < target {
             let page = self
                 .store
@@ -442,9 +458,8 @@ impl Hub {
             let now = self.clock.now();
             for event in page.events {
                 let position = event.position;
-                if let Some(i) = progress.skip.iter().position(|p| *p == position) {
-                    progress.skip.swap_remove(i);
-                } else if matches(filter, &event, now) {
+                if !already_applied(&mut progress.skip, position) && matches(filter, &event, now) {
+                    quiet_since = tokio::time::Instant::now();
                     self.send(
                         tx,
                         Update {
@@ -460,6 +475,15 @@ impl Hub {
             }
             cursor = cursor.max(page.reached);
             progress.cursor = Some(cursor);
+            if quiet_since.elapsed() >= self.config.heartbeat_interval {
+                quiet_since = tokio::time::Instant::now();
+                let beat = Update {
+                    cursor: Some(cursor),
+                    observed_at: self.clock.now(),
+                    body: UpdateBody::Heartbeat,
+                };
+                self.send(tx, beat).await?;
+            }
         }
         Ok(cursor)
     }
@@ -480,6 +504,14 @@ impl Hub {
         if snapshot.tickets.len() > limit {
             return Err(Stop::Fail(Error::SnapshotTooLarge { limit }));
         }
+        if snapshot.already_applied.len() > MAX_ALREADY_APPLIED {
+            // Only a transaction left open for long makes this many: the
+            // log cannot be read past it, so the stream could not go live.
+            return Err(Stop::Fail(Error::Unavailable(format!(
+                "{} events wait behind a long-running transaction",
+                snapshot.already_applied.len()
+            ))));
+        }
         let ticket_count = snapshot.tickets.len();
         for ticket in snapshot.tickets {
             let update = Update {
@@ -498,7 +530,7 @@ impl Hub {
             },
         )
         .await?;
-        progress.skip = snapshot.already_applied;
+        progress.skip = snapshot.already_applied.into();
         Ok(snapshot.position)
     }
 
@@ -527,7 +559,20 @@ async fn closed(closing: &mut watch::Receiver<bool>) {
 struct Progress {
     /// `None` until the snapshot has been sent.
     cursor: Option<LogPosition>,
-    skip: Vec<LogPosition>,
+    skip: VecDeque<LogPosition>,
+}
+
+/// Whether the event at `position` is one the snapshot already showed.
+/// Events arrive in log order, so entries before it are done with.
+fn already_applied(skip: &mut VecDeque<LogPosition>, position: LogPosition) -> bool {
+    while skip.front().is_some_and(|first| *first < position) {
+        skip.pop_front();
+    }
+    if skip.front() == Some(&position) {
+        skip.pop_front();
+        return true;
+    }
+    false
 }
 
 enum Stop {
