@@ -183,11 +183,16 @@ impl Service {
     /// returns the stored ticket (even if the account's plan has changed
     /// since) and a different request under that id is refused.
     pub async fn create_ticket(&self, request: TicketRequest) -> Result<Ticket> {
-        let account = self.store.get_account(&request.account_id).await?;
+        // One connection for the account read and the insert: see Store::session.
+        let mut session = self.store.session().await?;
+        let account = session.get_account(&request.account_id).await?;
         let ticket =
             match intake::receive(&self.policy, &account, request.clone(), self.clock.now()) {
                 Ok(ticket) => ticket,
                 Err(refusal) => {
+                    // The lookup below takes its own connection; on SQLite
+                    // the pool has only this one.
+                    drop(session);
                     if let Some(request_id) = &request.request_id
                         && let Some(existing) = self
                             .store
@@ -210,7 +215,10 @@ impl Service {
                 ticket.received_at,
             )
         };
-        match self.store.insert_ticket(&ticket, &[received]).await? {
+        let inserted = session.insert_ticket(&ticket, &[received]).await?;
+        // Back to the pool before the rest, which needs no database.
+        drop(session);
+        match inserted {
             Inserted::New(stored) => {
                 self.log_written.notify_one();
                 self.sla_changed.ring_if_sooner(stored.next_sla_check_at());

@@ -129,10 +129,18 @@ pub trait Store: Send + Sync + 'static {
     /// Accounts ordered by id, starting after `after_id`.
     async fn list_accounts(&self, after_id: Option<&str>, limit: i64) -> Result<Vec<Account>>;
 
-    /// Stores a received ticket and its first events in one transaction. When
-    /// the account already has a ticket with its request id, returns that one
-    /// and writes nothing.
-    async fn insert_ticket(&self, ticket: &Ticket, events: &[TicketEvent]) -> Result<Inserted>;
+    /// A pooled connection for the statements of one call. sqlx checks a
+    /// connection with a database round trip each time it leaves the pool
+    /// and each time it returns, so a call that runs its statements on one
+    /// session pays for that once instead of once per statement.
+    async fn session(&self) -> Result<Box<dyn Session>>;
+
+    /// Stores a received ticket and its first events atomically. When the
+    /// account already has a ticket with its request id, returns that one and
+    /// writes nothing.
+    async fn insert_ticket(&self, ticket: &Ticket, events: &[TicketEvent]) -> Result<Inserted> {
+        self.session().await?.insert_ticket(ticket, events).await
+    }
     /// Writes a changed ticket and the events recording the change in one
     /// transaction, only if the stored ticket is still at `expected_version`;
     /// otherwise fails with `Conflict` and writes nothing. Returns the ticket
@@ -243,6 +251,14 @@ pub trait Store: Send + Sync + 'static {
         before_number: Option<i64>,
         limit: i64,
     ) -> Result<Vec<Ticket>>;
+}
+
+/// The statements CreateTicket runs, on one connection (see
+/// [`Store::session`]); each behaves as the [`Store`] method of that name.
+#[async_trait]
+pub trait Session: Send {
+    async fn get_account(&mut self, id: &str) -> Result<Account>;
+    async fn insert_ticket(&mut self, ticket: &Ticket, events: &[TicketEvent]) -> Result<Inserted>;
 }
 
 /// Pool settings chosen by the operator.

@@ -1,12 +1,18 @@
 //! The PostgreSQL store: the production backend, and the one to use with
 //! several replicas.
 
-use sqlx::PgPool;
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
 
 use chrono::{DateTime, Utc};
 
-use super::rows::{LoggedEventRow, TicketRow, event_columns};
+use super::rows::{
+    EventRow, LoggedEventRow, TicketRow, bind_event_insert, bind_ticket_insert, event_columns,
+    event_insert_columns, ticket_insert_columns,
+};
 use super::{LogPosition, PoolConfig, WatchSnapshot, push_watch_snapshot_query};
 use crate::domain::watch::WatchFilter;
 use crate::error::Result;
@@ -38,10 +44,84 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// Inserts a ticket and its events in one statement, so in one round
+    /// trip and one implicit transaction: atomic without BEGIN and COMMIT.
+    /// Returns the ticket's number, or `None` (and writes nothing) when the
+    /// account already has a ticket with this request id.
+    async fn write_ticket(
+        conn: &mut PgConnection,
+        ticket: &TicketRow,
+        events: &[EventRow],
+    ) -> Result<Option<i64>> {
+        let sql = insert_ticket_sql(events.len());
+        let mut query = bind_ticket_insert!(sqlx::query_scalar::<_, i64>(&sql), ticket);
+        for event in events {
+            query = bind_event_insert!(query, event);
+        }
+        Ok(query.fetch_optional(conn).await?)
+    }
+}
+
+/// The ticket insert, and for `events` > 0 a second data-modifying CTE that
+/// inserts the events only if the ticket was inserted (ON CONFLICT yields no
+/// row to select from). The events' VALUES carry their position so that
+/// ORDER BY gives them ids in the order given. bench/create_ticket.pgbench
+/// holds the one-event statement: change both together.
+fn insert_ticket_sql(events: usize) -> Cow<'static, str> {
+    static ONE_EVENT: LazyLock<String> = LazyLock::new(|| build_insert_ticket_sql(1));
+    if events == 1 {
+        Cow::Borrowed(ONE_EVENT.as_str())
+    } else {
+        Cow::Owned(build_insert_ticket_sql(events))
+    }
+}
+
+fn build_insert_ticket_sql(events: usize) -> String {
+    const TICKET_PARAMETERS: usize = 34;
+    const EVENT_PARAMETERS: usize = 11;
+    let placeholders = |first: usize, count: usize| {
+        (first..first + count)
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut sql = format!(
+        concat!(
+            "WITH ticket AS (INSERT INTO tickets (",
+            ticket_insert_columns!(),
+            ") VALUES ({}) ON CONFLICT (account_id, request_id) DO NOTHING RETURNING id, number)"
+        ),
+        placeholders(1, TICKET_PARAMETERS)
+    );
+    if events > 0 {
+        let rows = (0..events)
+            .map(|i| {
+                let first = TICKET_PARAMETERS + 1 + i * EVENT_PARAMETERS;
+                format!("({i}, {})", placeholders(first, EVENT_PARAMETERS))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        sql.push_str(&format!(
+            concat!(
+                ", events AS (INSERT INTO ticket_events (ticket_id, ",
+                event_insert_columns!(),
+                ") SELECT ticket.id, ",
+                event_insert_columns!(),
+                " FROM ticket, (VALUES {}) AS event (position, ",
+                event_insert_columns!(),
+                ") ORDER BY position)"
+            ),
+            rows
+        ));
+    }
+    sql.push_str(" SELECT number FROM ticket");
+    sql
+}
+
 /// Creates the target database when the server answers that it is missing,
 /// so a first `ticketd serve` needs no manual `createdb`.
 async fn ensure_database_exists(options: &PgConnectOptions) -> anyhow::Result<()> {
-    use sqlx::Connection;
     match sqlx::PgConnection::connect_with(options).await {
         Ok(conn) => {
             conn.close().await?;
@@ -176,3 +256,53 @@ impl PgStore {
 }
 
 super::sql::impl_store_with_shared_sql!(PgStore, sqlx::Postgres);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text between parameters, where the statement's shape is.
+    fn fixed_parts(sql: &str) -> Vec<&str> {
+        sql.split('$')
+            .map(|part| part.trim_start_matches(|c: char| c.is_ascii_digit()))
+            .filter(|part| part.len() > 2)
+            .collect()
+    }
+
+    #[test]
+    fn the_pgbench_script_runs_the_statements_create_ticket_runs() {
+        // The script writes literals where ticketd binds parameters; all
+        // the rest must be the same text.
+        let script = include_str!("../../bench/create_ticket.pgbench");
+        let account_read = concat!(
+            "SELECT ",
+            crate::store::rows::account_columns!(),
+            " FROM accounts WHERE id = "
+        );
+        let insert = insert_ticket_sql(1);
+        for part in std::iter::once(account_read).chain(fixed_parts(&insert)) {
+            assert!(
+                script.contains(part),
+                "bench/create_ticket.pgbench lacks {part:?} of what ticketd runs"
+            );
+        }
+        assert!(
+            insert.contains("(VALUES (0, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45))")
+        );
+    }
+
+    #[test]
+    fn without_events_only_the_ticket_is_inserted() {
+        let sql = insert_ticket_sql(0);
+        assert!(!sql.contains("ticket_events"));
+        assert!(sql.ends_with("RETURNING id, number) SELECT number FROM ticket"));
+    }
+
+    #[test]
+    fn each_event_has_its_own_parameters_in_order() {
+        let sql = insert_ticket_sql(2);
+        assert!(sql.contains("(0, $35, "));
+        assert!(sql.contains("$45), (1, $46, "));
+        assert!(sql.contains("$56)) AS event"));
+    }
+}

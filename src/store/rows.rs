@@ -262,6 +262,37 @@ macro_rules! bind_ticket_insert {
 }
 pub(crate) use bind_ticket_insert;
 
+/// The event columns an insert writes after `ticket_id`, in
+/// `bind_event_insert!` order.
+macro_rules! event_insert_columns {
+    () => {
+        "kind, actor, occurred_at, sla_state, from_status, to_status, from_priority, \
+         to_priority, from_due_at, to_due_at, note"
+    };
+}
+pub(crate) use event_insert_columns;
+
+/// Binds an [`EventRow`] in `event_insert_columns!` order (all but the
+/// ticket id, which the caller binds or the statement supplies).
+macro_rules! bind_event_insert {
+    ($query:expr, $row:expr) => {{
+        let row = $row;
+        $query
+            .bind(&row.kind)
+            .bind(&row.actor)
+            .bind(row.occurred_at)
+            .bind(&row.sla_state)
+            .bind(&row.from_status)
+            .bind(&row.to_status)
+            .bind(&row.from_priority)
+            .bind(&row.to_priority)
+            .bind(row.from_due_at)
+            .bind(row.to_due_at)
+            .bind(&row.note)
+    }};
+}
+pub(crate) use bind_event_insert;
+
 macro_rules! account_columns {
     () => {
         "id, display_name, plan, create_time, update_time"

@@ -21,9 +21,11 @@ macro_rules! impl_store_with_shared_sql {
             use $crate::error::{Error, Result};
             use $crate::store::rows::{
                 AccountRow, EventRow, ServiceRequestRow, SurveyRow, TicketRow, account_columns, group,
-                bind_ticket_insert, event_columns, service_request_columns, survey_columns,
-                ticket_columns, ticket_insert_columns,
+                bind_event_insert, event_columns, event_insert_columns, service_request_columns,
+                survey_columns, ticket_columns,
             };
+
+            type Connection = <$db as sqlx::Database>::Connection;
 
             impl $store {
                 /// `SELECT <ticket columns> FROM tickets`, for the caller to finish.
@@ -50,40 +52,96 @@ macro_rules! impl_store_with_shared_sql {
                     rows.into_iter().map(TryInto::try_into).collect()
                 }
 
-                async fn insert_events(
-                    tx: &mut sqlx::Transaction<'_, $db>,
-                    events: &[TicketEvent],
-                ) -> Result<()> {
-                    for event in events {
-                        let row = EventRow::from(event);
-                        sqlx::query(concat!(
-                            "INSERT INTO ticket_events (ticket_id, kind, actor, occurred_at, ",
-                            "sla_state, from_status, to_status, from_priority, to_priority, ",
-                            "from_due_at, to_due_at, note) ",
-                            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                async fn insert_events(conn: &mut Connection, events: &[EventRow]) -> Result<()> {
+                    for row in events {
+                        let query = sqlx::query(concat!(
+                            "INSERT INTO ticket_events (ticket_id, ",
+                            event_insert_columns!(),
+                            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
                         ))
-                        .bind(row.ticket_id)
-                        .bind(&row.kind)
-                        .bind(&row.actor)
-                        .bind(row.occurred_at)
-                        .bind(&row.sla_state)
-                        .bind(&row.from_status)
-                        .bind(&row.to_status)
-                        .bind(&row.from_priority)
-                        .bind(&row.to_priority)
-                        .bind(row.from_due_at)
-                        .bind(row.to_due_at)
-                        .bind(&row.note)
-                        .execute(&mut **tx)
-                        .await?;
+                        .bind(row.ticket_id);
+                        bind_event_insert!(query, row).execute(&mut *conn).await?;
                     }
                     Ok(())
+                }
+
+                async fn get_account_on(conn: &mut Connection, id: &str) -> Result<Account> {
+                    sqlx::query_as::<_, AccountRow>(concat!(
+                        "SELECT ",
+                        account_columns!(),
+                        " FROM accounts WHERE id = $1"
+                    ))
+                    .bind(id)
+                    .fetch_optional(conn)
+                    .await?
+                    .ok_or_else(|| account_not_found(id))?
+                    .try_into()
+                }
+
+                async fn find_ticket_by_request_id_on(
+                    conn: &mut Connection,
+                    account_id: &str,
+                    request_id: &str,
+                ) -> Result<Option<Ticket>> {
+                    sqlx::query_as::<_, TicketRow>(concat!(
+                        "SELECT ",
+                        ticket_columns!(),
+                        " FROM tickets WHERE account_id = $1 AND request_id = $2"
+                    ))
+                    .bind(account_id)
+                    .bind(request_id)
+                    .fetch_optional(conn)
+                    .await?
+                    .map(TryInto::try_into)
+                    .transpose()
+                }
+
+                async fn insert_ticket_on(
+                    conn: &mut Connection,
+                    ticket: &Ticket,
+                    events: &[TicketEvent],
+                ) -> Result<Inserted> {
+                    let row = TicketRow::from(ticket);
+                    let events: Vec<EventRow> = events.iter().map(EventRow::from).collect();
+                    // Concurrent retries with one request id produce one row
+                    // (ON CONFLICT in write_ticket); only the winner writes
+                    // events.
+                    if let Some(number) = Self::write_ticket(&mut *conn, &row, &events).await? {
+                        let mut stored = ticket.clone();
+                        stored.number = number;
+                        return Ok(Inserted::New(stored));
+                    }
+                    let request_id = ticket.request_id.as_deref().ok_or_else(|| {
+                        Error::Internal("ticket insert conflicted without a request id".into())
+                    })?;
+                    Self::find_ticket_by_request_id_on(conn, &ticket.account_id, request_id)
+                        .await?
+                        .map(Inserted::Existing)
+                        .ok_or_else(|| Error::Internal("conflicting request id vanished".into()))
+                }
+            }
+
+            /// One pooled connection, checked out once for several statements.
+            struct PooledSession(sqlx::pool::PoolConnection<$db>);
+
+            #[async_trait]
+            impl Session for PooledSession {
+                async fn get_account(&mut self, id: &str) -> Result<Account> {
+                    <$store>::get_account_on(&mut self.0, id).await
+                }
+
+                async fn insert_ticket(
+                    &mut self,
+                    ticket: &Ticket,
+                    events: &[TicketEvent],
+                ) -> Result<Inserted> {
+                    <$store>::insert_ticket_on(&mut self.0, ticket, events).await
                 }
             }
             use $crate::domain::watch::WatchFilter;
             use $crate::store::{
                 DeadlineCursor, DeadlineFilter, Inserted, LogPage, LogPosition, LoggedEvent,
-                ServiceRequestFilter, Store, TicketFilter, TicketKey, WatchSnapshot,
+                ServiceRequestFilter, Session, Store, TicketFilter, TicketKey, WatchSnapshot,
                 account_not_found, push_deadline_query, push_ticket_filters, ticket_not_found,
             };
 
@@ -120,17 +178,12 @@ macro_rules! impl_store_with_shared_sql {
                     }
                 }
 
+                async fn session(&self) -> Result<Box<dyn Session>> {
+                    Ok(Box::new(PooledSession(self.pool.acquire().await?)))
+                }
+
                 async fn get_account(&self, id: &str) -> Result<Account> {
-                    sqlx::query_as::<_, AccountRow>(concat!(
-                        "SELECT ",
-                        account_columns!(),
-                        " FROM accounts WHERE id = $1"
-                    ))
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .ok_or_else(|| account_not_found(id))?
-                    .try_into()
+                    Self::get_account_on(&mut *self.pool.acquire().await?, id).await
                 }
 
                 async fn update_account(
@@ -171,43 +224,6 @@ macro_rules! impl_store_with_shared_sql {
                     rows.into_iter().map(TryInto::try_into).collect()
                 }
 
-                async fn insert_ticket(
-                    &self,
-                    ticket: &Ticket,
-                    events: &[TicketEvent],
-                ) -> Result<Inserted> {
-                    // ON CONFLICT makes concurrent retries with one request id
-                    // produce one row; only the winner writes events.
-                    let row = TicketRow::from(ticket);
-                    let query = sqlx::query_scalar::<_, i64>(concat!(
-                        "INSERT INTO tickets (",
-                        ticket_insert_columns!(),
-                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, ",
-                        "$14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, ",
-                        "$28, $29, $30, $31, $32, $33, $34) ",
-                        "ON CONFLICT (account_id, request_id) DO NOTHING RETURNING number"
-                    ));
-                    let mut tx = self.pool.begin().await?;
-                    let inserted = bind_ticket_insert!(query, &row)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if let Some(number) = inserted {
-                        Self::insert_events(&mut tx, events).await?;
-                        tx.commit().await?;
-                        let mut stored = ticket.clone();
-                        stored.number = number;
-                        return Ok(Inserted::New(stored));
-                    }
-                    tx.rollback().await?;
-                    let request_id = ticket.request_id.as_deref().ok_or_else(|| {
-                        Error::Internal("ticket insert conflicted without a request id".into())
-                    })?;
-                    self.find_ticket_by_request_id(&ticket.account_id, request_id)
-                        .await?
-                        .map(Inserted::Existing)
-                        .ok_or_else(|| Error::Internal("conflicting request id vanished".into()))
-                }
-
                 async fn update_ticket(
                     &self,
                     ticket: &Ticket,
@@ -242,7 +258,8 @@ macro_rules! impl_store_with_shared_sql {
                     .fetch_optional(&mut *tx)
                     .await?
                     .ok_or(Error::Conflict)?;
-                    Self::insert_events(&mut tx, events).await?;
+                    let events: Vec<EventRow> = events.iter().map(EventRow::from).collect();
+                    Self::insert_events(&mut tx, &events).await?;
                     if let Some(survey) = survey {
                         sqlx::query(
                             "INSERT INTO surveys (token, ticket_id, issued_at) VALUES ($1, $2, $3)",
@@ -552,17 +569,8 @@ macro_rules! impl_store_with_shared_sql {
                     account_id: &str,
                     request_id: &str,
                 ) -> Result<Option<Ticket>> {
-                    sqlx::query_as::<_, TicketRow>(concat!(
-                        "SELECT ",
-                        ticket_columns!(),
-                        " FROM tickets WHERE account_id = $1 AND request_id = $2"
-                    ))
-                    .bind(account_id)
-                    .bind(request_id)
-                    .fetch_optional(&self.pool)
-                    .await?
-                    .map(TryInto::try_into)
-                    .transpose()
+                    let mut conn = self.pool.acquire().await?;
+                    Self::find_ticket_by_request_id_on(&mut conn, account_id, request_id).await
                 }
 
                 async fn get_ticket(&self, key: TicketKey) -> Result<Ticket> {

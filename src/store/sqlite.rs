@@ -5,12 +5,14 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Connection, SqliteConnection, SqlitePool};
 
 use chrono::{DateTime, Utc};
 
-use super::rows::{LoggedEventRow, TicketRow, event_columns};
+use super::rows::{
+    EventRow, LoggedEventRow, TicketRow, bind_ticket_insert, event_columns, ticket_insert_columns,
+};
 use super::{LogPosition, PoolConfig, WatchSnapshot, push_watch_snapshot_query};
 use crate::domain::watch::WatchFilter;
 use crate::error::Result;
@@ -57,6 +59,38 @@ impl SqliteStore {
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+}
+
+impl SqliteStore {
+    /// Inserts a ticket and its events in one transaction (SQLite has no
+    /// data-modifying CTEs; its statements do not cross a network anyway).
+    /// Returns the ticket's number, or `None` (and writes nothing) when the
+    /// account already has a ticket with this request id.
+    async fn write_ticket(
+        conn: &mut SqliteConnection,
+        ticket: &TicketRow,
+        events: &[EventRow],
+    ) -> Result<Option<i64>> {
+        let query = sqlx::query_scalar::<_, i64>(concat!(
+            "INSERT INTO tickets (",
+            ticket_insert_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, ",
+            "$14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, ",
+            "$28, $29, $30, $31, $32, $33, $34) ",
+            "ON CONFLICT (account_id, request_id) DO NOTHING RETURNING number"
+        ));
+        let mut tx = conn.begin().await?;
+        let number = bind_ticket_insert!(query, ticket)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if number.is_some() {
+            Self::insert_events(&mut tx, events).await?;
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(number)
     }
 }
 
