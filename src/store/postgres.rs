@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
@@ -19,6 +20,11 @@ use crate::error::Result;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// Pooled connections idle for longer than this are pinged before use. A
+/// connection that died more recently fails its next statement with
+/// UNAVAILABLE (which clients retry) and is then discarded.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
@@ -33,6 +39,20 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections)
             .acquire_timeout(config.acquire_timeout)
+            // sqlx would ping every connection it hands out: a round trip
+            // per checkout, on the caller's latency. Under load a connection
+            // goes out again within milliseconds of answering its last query,
+            // so only one that has sat idle for a while, and may have been
+            // cut meanwhile (a database restart, an idle timeout), is pinged.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_IF_IDLE_FOR {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
