@@ -4,7 +4,7 @@
 //!     bench/intake.sh                            # the run recorded in BENCHMARKS.md
 //!     cargo bench --bench intake -- [--rounds 3] [--seconds 10] [--concurrency 8,32]
 //!         [--warmup-seconds 5] [--open-loop-seconds 20] [--connections 1]
-//!         [--stores postgres,sqlite] [--restarts 5]
+//!         [--stores postgres,sqlite] [--restarts 5] [--pgbench-script FILE]
 //!
 //! On a fresh database that ticketd creates and migrates, the run
 //! - times ticketd's start-up on the migrated database (spawn to SERVING);
@@ -34,7 +34,7 @@ mod server;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::{Connection, PgConnection};
 
@@ -188,6 +188,8 @@ struct Cell {
     cpu_server: f64,
     cpu_db: f64,
     cpu_client: f64,
+    /// See [`other_load`].
+    other_load: f64,
 }
 
 impl Cell {
@@ -203,12 +205,16 @@ struct Cpu {
     db: f64,
     client: f64,
     children: f64,
+    machine: f64,
+    at: Instant,
 }
 
 impl Cpu {
     fn now(server: Option<u32>) -> Self {
         let mine = server::cpu_seconds("self", false).unwrap_or(0.0);
         Self {
+            machine: server::machine_busy_seconds(),
+            at: Instant::now(),
             server: server
                 .and_then(|pid| server::cpu_seconds(&pid.to_string(), false))
                 .unwrap_or(0.0),
@@ -217,6 +223,18 @@ impl Cpu {
             children: server::cpu_seconds("self", true).unwrap_or(0.0) - mine,
         }
     }
+}
+
+/// Cores' worth of CPU that processes outside the measurement (neither
+/// ticketd, PostgreSQL nor the load generator) used between two readings: a
+/// busy neighbour makes a cell's figures worth less.
+fn other_load(before: &Cpu, after: &Cpu) -> f64 {
+    let ours = (after.server - before.server)
+        + (after.db - before.db)
+        + (after.client - before.client)
+        + (after.children - before.children);
+    let busy = after.machine - before.machine;
+    ((busy - ours) / after.at.duration_since(before.at).as_secs_f64()).max(0.0)
 }
 
 fn per_request_us(seconds: f64, requests: f64) -> f64 {
@@ -265,6 +283,7 @@ impl Figures {
             cpu_server: of(|c| c.cpu_server),
             cpu_db: of(|c| c.cpu_db),
             cpu_client: of(|c| c.cpu_client),
+            other_load: cells.iter().map(|c| c.other_load).fold(0.0, f64::max),
         })
     }
 }
@@ -311,6 +330,7 @@ impl Bench {
             cpu_server: per_request_us(after.server - before.server, n),
             cpu_db: per_request_us(after.db - before.db, n),
             cpu_client: per_request_us(after.client - before.client, n),
+            other_load: other_load(&before, &after),
             ..c
         })
     }
@@ -342,6 +362,7 @@ impl Bench {
             cpu_server: 0.0,
             cpu_db: per_request_us(after.db - before.db, n),
             cpu_client: per_request_us(after.children - before.children, n),
+            other_load: other_load(&before, &after),
         }
     }
 }
@@ -356,13 +377,14 @@ fn cell_of(report: &Report, call: Call, finish: impl FnOnce(Cell) -> Cell) -> Ce
         cpu_server: f64::NAN,
         cpu_db: f64::NAN,
         cpu_client: f64::NAN,
+        other_load: 0.0,
     })
 }
 
 fn progress(label: &str, clients: usize, cell: &Cell) {
     eprintln!(
         "  {label:<28} {clients:>3} clients: {:>7.0}/s  p50 {:>6.2}  p99 {:>6.2}  p99.9 {:>6.2} ms  \
-         errors {}  CPU µs/req: server {:.0} db {:.0} client {:.0}",
+         errors {}  CPU µs/req: server {:.0} db {:.0} client {:.0}; others {:.2} cores",
         cell.rps,
         cell.p50,
         cell.p99,
@@ -370,7 +392,8 @@ fn progress(label: &str, clients: usize, cell: &Cell) {
         cell.errors,
         cell.cpu_server,
         cell.cpu_db,
-        cell.cpu_client
+        cell.cpu_client,
+        cell.other_load
     );
 }
 
@@ -387,7 +410,11 @@ async fn suite(mut flags: Flags) {
         .map(|c| c.parse().expect("--concurrency 8,32"))
         .collect();
     let stores = flags.list("stores", "postgres");
+    let script: String = flags.take("pgbench-script", pgbench::SCRIPT.to_owned());
     flags.done();
+    pgbench::SCRIPT_IN_USE
+        .set(script.clone())
+        .expect("set once");
 
     let command: Vec<String> = std::env::args()
         .skip(1)
@@ -407,6 +434,7 @@ async fn suite(mut flags: Flags) {
     for line in machine() {
         println!("- {line}");
     }
+    println!("- pgbench script: {script}");
     for store in &stores {
         match store.as_str() {
             "postgres" => {
@@ -747,6 +775,18 @@ fn print_postgres_report(r: PostgresReport<'_>) {
             }
         }
     }
+    let disturbed = r
+        .figures
+        .0
+        .values()
+        .flatten()
+        .map(|c| c.other_load)
+        .fold(0.0, f64::max);
+    println!();
+    println!(
+        "Processes outside the measurement used at most {disturbed:.2} cores during any cell; \
+         normally under 0.1; more means something else ran during the cell."
+    );
     println!();
     println!(
         "## Open loop at half the peak: {:.0} per second (peak {:.0} RPS), Poisson arrivals",

@@ -10,6 +10,14 @@ use crate::load::percentile_ms;
 /// The pgbench script holding CreateTicket's statements.
 pub const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/create_ticket.pgbench");
 
+/// The script to run: `--pgbench-script` (to measure another statement
+/// sequence against the same ticketd), else [`SCRIPT`].
+pub static SCRIPT_IN_USE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+fn script() -> &'static str {
+    SCRIPT_IN_USE.get().map_or(SCRIPT, String::as_str)
+}
+
 /// `PGBENCH` when set, else `pgbench` on PATH, else the newest PostgreSQL's.
 pub fn binary() -> PathBuf {
     if let Ok(path) = std::env::var("PGBENCH") {
@@ -70,7 +78,7 @@ pub fn run(load: &Load<'_>, scratch: &Path) -> Run {
     let prefix = scratch.join(format!("pgbench-{}", uuid::Uuid::new_v4().simple()));
     let mut command = Command::new(binary());
     command
-        .args(["--no-vacuum", "--protocol=prepared", "--file", SCRIPT])
+        .args(["--no-vacuum", "--protocol=prepared", "--file", script()])
         .arg(format!("--client={}", load.clients))
         // Two threads, like the load client's two runtime workers on two cores.
         .arg(format!("--jobs={}", load.clients.min(2)))

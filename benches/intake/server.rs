@@ -143,3 +143,24 @@ pub fn postgres_cpu_seconds() -> f64 {
         .filter_map(|e| cpu_seconds(&e.file_name().to_string_lossy(), true))
         .sum()
 }
+
+/// CPU time all processes together have used (every core's busy time).
+pub fn machine_busy_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let Some(line) = stat.lines().next() else {
+        return 0.0;
+    };
+    // user nice system idle iowait irq softirq steal ...
+    let ticks: Vec<u64> = line
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let busy: u64 = ticks
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != 3 && i != 4)
+        .map(|(_, t)| t)
+        .sum();
+    busy as f64 / TICKS_PER_SECOND
+}
