@@ -100,6 +100,10 @@ pub struct Target {
     pub channels: Vec<Channel>,
     pub account: String,
     pub ticket: String,
+    /// Request ids are this plus a sequence number: unique, without a random
+    /// number (a system call) per call.
+    request_prefix: String,
+    sequence: AtomicU64,
     first_error: AtomicBool,
 }
 
@@ -130,7 +134,10 @@ impl Target {
             Err(status) => anyhow::bail!("cannot create account {account}: {status:?}"),
         }
         let ticket = tickets
-            .create_ticket(chat_ticket(account))
+            .create_ticket(chat_ticket(
+                account,
+                &format!("bench-{}", uuid::Uuid::new_v4()),
+            ))
             .await?
             .into_inner()
             .ticket
@@ -139,6 +146,8 @@ impl Target {
             channels,
             account: account.to_owned(),
             ticket: ticket.name,
+            request_prefix: format!("bench-{}", uuid::Uuid::new_v4().simple()),
+            sequence: AtomicU64::new(0),
             first_error: AtomicBool::new(false),
         })
     }
@@ -147,7 +156,14 @@ impl Target {
         let channel = self.channels[n as usize % self.channels.len()].clone();
         let result = match call {
             Call::Create => TicketServiceClient::new(channel)
-                .create_ticket(chat_ticket(&self.account))
+                .create_ticket(chat_ticket(
+                    &self.account,
+                    &format!(
+                        "{}-{}",
+                        self.request_prefix,
+                        self.sequence.fetch_add(1, Ordering::Relaxed)
+                    ),
+                ))
                 .await
                 .map(drop),
             Call::Classify => PolicyServiceClient::new(channel)
@@ -176,7 +192,7 @@ impl Target {
     }
 }
 
-pub fn chat_ticket(account: &str) -> pb::CreateTicketRequest {
+pub fn chat_ticket(account: &str, request_id: &str) -> pb::CreateTicketRequest {
     pb::CreateTicketRequest {
         account: format!("accounts/{account}"),
         origin: Some(pb::create_ticket_request::Origin::Chat(pb::ChatSession {
@@ -187,7 +203,7 @@ pub fn chat_ticket(account: &str) -> pb::CreateTicketRequest {
         subject: "Webinar stream freezes".into(),
         description: String::new(),
         impact: Some(impact()),
-        request_id: format!("bench-{}", uuid::Uuid::new_v4()),
+        request_id: request_id.to_owned(),
     }
 }
 
