@@ -5,6 +5,7 @@
 //!     cargo bench --bench intake -- [--rounds 3] [--seconds 10] [--concurrency 8,32]
 //!         [--warmup-seconds 5] [--open-loop-seconds 20] [--connections 1]
 //!         [--stores postgres,sqlite] [--restarts 5] [--pgbench-script FILE]
+//!         [--max-wait-seconds 300]
 //!
 //! On a fresh database that ticketd creates and migrates, the run
 //! - times ticketd's start-up on the migrated database (spawn to SERVING);
@@ -14,6 +15,9 @@
 //!   then ClassifyPriority (no database) for the transport ceiling;
 //! - runs CreateTicket open loop at half the measured peak, and pgbench at
 //!   the same rate;
+//! - waits before each cell until other processes leave the cores alone
+//!   (for at most `--max-wait-seconds`), and measures a cell again when
+//!   they disturbed it;
 //! - prints medians over the rounds, the ratio ticketd RPS / pgbench TPS,
 //!   CPU per request of each process, and ticketd's resident memory.
 //!
@@ -294,9 +298,94 @@ struct Bench {
     target: Arc<Target>,
     scratch: PathBuf,
     seconds: Duration,
+    /// How long to wait for other processes to leave the cores alone
+    /// before a cell; 0 measures regardless.
+    max_wait: Duration,
+}
+
+/// Cores' worth of CPU that other processes may use during a cell before
+/// it counts as disturbed and is measured again.
+const DISTURBED: f64 = 0.25;
+/// Busy cores below which the machine counts as quiet before a cell.
+const QUIET: f64 = 0.15;
+/// Times a disturbed cell is measured again.
+const RETRIES: usize = 2;
+
+/// `--max-wait-seconds`: see [`Bench::max_wait`].
+static MAX_WAIT: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+
+/// What a cell runs.
+#[derive(Clone, Copy)]
+enum Work {
+    Pgbench {
+        clients: usize,
+        rate: Option<f64>,
+    },
+    Ticketd {
+        call: Call,
+        clients: usize,
+        rate: Option<f64>,
+    },
 }
 
 impl Bench {
+    /// Waits until the machine is quiet, for at most `max_wait`.
+    async fn quiet(&self) {
+        let started = Instant::now();
+        let mut said = false;
+        while started.elapsed() < self.max_wait {
+            let before = server::machine_busy_seconds();
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let busy = server::machine_busy_seconds() - before;
+            if busy < QUIET {
+                return;
+            }
+            if !said {
+                eprintln!("  waiting for other processes: {busy:.2} cores busy");
+                said = true;
+            }
+        }
+        if said {
+            eprintln!("  still busy after {:?}; measuring anyway", self.max_wait);
+        }
+    }
+
+    /// Runs one cell on a quiet machine (after a checkpoint when it writes),
+    /// and again, up to [`RETRIES`] times, while others disturbed it.
+    async fn cell(&self, label: &str, work: Work) -> Cell {
+        let mut attempt = 0;
+        loop {
+            self.quiet().await;
+            let cell = match work {
+                Work::Pgbench { clients, rate } => {
+                    self.checkpoint().await;
+                    progress_start(label);
+                    self.pgbench(clients, rate)
+                }
+                Work::Ticketd {
+                    call,
+                    clients,
+                    rate,
+                } => {
+                    if call == Call::Create {
+                        self.checkpoint().await;
+                    }
+                    progress_start(label);
+                    self.ticketd(call, clients, rate).await
+                }
+            };
+            let clients = match work {
+                Work::Pgbench { clients, .. } | Work::Ticketd { clients, .. } => clients,
+            };
+            progress(clients, &cell);
+            if cell.other_load <= DISTURBED || attempt == RETRIES || self.max_wait.is_zero() {
+                return cell;
+            }
+            attempt += 1;
+            eprintln!("  disturbed by other processes; measuring again");
+        }
+    }
+
     async fn checkpoint(&self) {
         // Each cell starts just after a checkpoint, so none pays for the
         // full-page writes and dirty buffers that an earlier cell left.
@@ -381,9 +470,13 @@ fn cell_of(report: &Report, call: Call, finish: impl FnOnce(Cell) -> Cell) -> Ce
     })
 }
 
-fn progress(label: &str, clients: usize, cell: &Cell) {
+fn progress_start(label: &str) {
+    eprint!("  {label:<28}");
+}
+
+fn progress(clients: usize, cell: &Cell) {
     eprintln!(
-        "  {label:<28} {clients:>3} clients: {:>7.0}/s  p50 {:>6.2}  p99 {:>6.2}  p99.9 {:>6.2} ms  \
+        " {clients:>3} clients: {:>7.0}/s  p50 {:>6.2}  p99 {:>6.2}  p99.9 {:>6.2} ms  \
          errors {}  CPU µs/req: server {:.0} db {:.0} client {:.0}; others {:.2} cores",
         cell.rps,
         cell.p50,
@@ -411,6 +504,9 @@ async fn suite(mut flags: Flags) {
         .collect();
     let stores = flags.list("stores", "postgres");
     let script: String = flags.take("pgbench-script", pgbench::SCRIPT.to_owned());
+    MAX_WAIT
+        .set(Duration::from_secs(flags.take("max-wait-seconds", 300)))
+        .expect("set once");
     flags.done();
     pgbench::SCRIPT_IN_USE
         .set(script.clone())
@@ -581,6 +677,7 @@ async fn postgres_suite(
         target,
         scratch,
         seconds: Duration::from_secs(warmup),
+        max_wait: MAX_WAIT.get().copied().unwrap_or_default(),
     };
     let busiest = concurrency.iter().copied().max().unwrap_or(8);
     eprintln!("warm-up: {warmup} s of each, not counted");
@@ -596,19 +693,29 @@ async fn postgres_suite(
             // Alternate which goes first, so neither always runs on a
             // database the other has just grown.
             for pgbench_first in [round % 2 == 1, round % 2 == 0] {
-                bench.checkpoint().await;
                 if pgbench_first {
-                    let cell = bench.pgbench(clients, None);
-                    progress("pgbench (same SQL)", clients, &cell);
+                    let work = Work::Pgbench {
+                        clients,
+                        rate: None,
+                    };
+                    let cell = bench.cell("pgbench (same SQL)", work).await;
                     figures.push("pgbench", clients, cell);
                 } else {
-                    let cell = bench.ticketd(Call::Create, clients, None).await;
-                    progress("CreateTicket", clients, &cell);
+                    let work = Work::Ticketd {
+                        call: Call::Create,
+                        clients,
+                        rate: None,
+                    };
+                    let cell = bench.cell("CreateTicket", work).await;
                     figures.push("create", clients, cell);
                 }
             }
-            let cell = bench.ticketd(Call::Classify, clients, None).await;
-            progress("ClassifyPriority (no db)", clients, &cell);
+            let work = Work::Ticketd {
+                call: Call::Classify,
+                clients,
+                rate: None,
+            };
+            let cell = bench.cell("ClassifyPriority (no db)", work).await;
             figures.push("classify", clients, cell);
         }
     }
@@ -623,12 +730,17 @@ async fn postgres_suite(
     let half = peak / 2.0;
     bench.seconds = Duration::from_secs(open_seconds);
     eprintln!("open loop at {half:.0}/s for {open_seconds} s");
-    bench.checkpoint().await;
-    let open_ticketd = bench.ticketd(Call::Create, 0, Some(half)).await;
-    progress("CreateTicket open loop", 0, &open_ticketd);
-    bench.checkpoint().await;
-    let open_pgbench = bench.pgbench(busiest, Some(half));
-    progress("pgbench open loop", busiest, &open_pgbench);
+    let work = Work::Ticketd {
+        call: Call::Create,
+        clients: 0,
+        rate: Some(half),
+    };
+    let open_ticketd = bench.cell("CreateTicket open loop", work).await;
+    let work = Work::Pgbench {
+        clients: busiest,
+        rate: Some(half),
+    };
+    let open_pgbench = bench.cell("pgbench open loop", work).await;
     let after = server::resident_kib(bench.server.pid());
 
     let integrity = integrity(&url).await;
@@ -856,6 +968,7 @@ async fn sqlite_suite(
         target,
         scratch: std::env::temp_dir(),
         seconds: Duration::from_secs(warmup),
+        max_wait: MAX_WAIT.get().copied().unwrap_or_default(),
     };
     bench.ticketd(Call::Create, 8, None).await;
     bench.seconds = Duration::from_secs(seconds);
@@ -863,8 +976,12 @@ async fn sqlite_suite(
     for round in 1..=rounds {
         eprintln!("SQLite round {round} of {rounds}");
         for &clients in concurrency {
-            let cell = bench.ticketd(Call::Create, clients, None).await;
-            progress("CreateTicket on SQLite", clients, &cell);
+            let work = Work::Ticketd {
+                call: Call::Create,
+                clients,
+                rate: None,
+            };
+            let cell = bench.cell("CreateTicket on SQLite", work).await;
             figures.push("create", clients, cell);
         }
     }
