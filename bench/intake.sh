@@ -5,7 +5,7 @@
 # ceiling, an open-loop run at half the peak, memory and start-up time.
 # Prints a Markdown report (BENCHMARKS.md records one) and keeps a copy.
 #
-#   bench/intake.sh                      # 3 rounds × 10 s cells, about 6 minutes
+#   bench/intake.sh                      # 3 rounds × 10 s cells, about 5 minutes when the machine is quiet
 #   bench/intake.sh --rounds 1 --seconds 5 --open-loop-seconds 10
 #
 # Flags go to benches/intake (see the top of benches/intake/main.rs).
