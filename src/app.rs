@@ -90,6 +90,9 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (health, health_service) = tonic_health::server::health_reporter();
+        // The reporter starts with "" SERVING; nothing is, until the first
+        // database check has passed and set every service.
+        set_health(&health, ServingStatus::NotServing).await;
         let health_task = AbortOnDrop(tokio::spawn(watch_database(
             self.service.store().clone(),
             health.clone(),
