@@ -8,7 +8,8 @@
   dropped afterwards with `psql`.
 - The server listens on a free loopback port; the fixture waits until it
   answers, and stops it (SIGTERM, then SIGKILL) after the test. Its log is
-  printed when a test fails.
+  printed when a test fails. `restart_ticketd` stops it and serves the same
+  database at the same address again.
 """
 
 from __future__ import annotations
@@ -96,25 +97,27 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=5)
 
 
-def _start(binary: Path, database_url: str, workdir: Path) -> TicketdServer:
+def _start(
+    binary: Path, database_url: str, workdir: Path, *, port: int | None = None, log_path: Path | None = None
+) -> TicketdServer:
+    """Serves `database_url` on a free port, or on `port`; logs to a new file, or appends to `log_path`."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TICKETD_LISTEN")}
     env.setdefault("RUST_LOG", "info")
     env.setdefault("NO_COLOR", "1")  # plain text in the log file
     last_log = ""
-    for attempt in range(3):  # a port taken between probing and binding: try another
-        port = _free_port()
-        target = f"127.0.0.1:{port}"
-        log_path = workdir / f"ticketd-{attempt}.log"
-        with open(log_path, "wb") as log:
+    for attempt in range(1 if port else 3):  # a port taken between probing and binding: try another
+        target = f"127.0.0.1:{port or _free_port()}"
+        log = log_path or workdir / f"ticketd-{attempt}.log"
+        with open(log, "ab" if log_path else "wb") as log_file:
             process = subprocess.Popen(
                 [str(binary), "serve", "--listen", target, "--database", database_url],
-                stdout=log,
+                stdout=log_file,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env=env,
                 cwd=workdir,
             )
-        server = TicketdServer(f"http://{target}", target, database_url, log_path, process)
+        server = TicketdServer(f"http://{target}", target, database_url, log, process)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline and process.poll() is None:
             if _answers(target):
@@ -125,6 +128,14 @@ def _start(binary: Path, database_url: str, workdir: Path) -> TicketdServer:
         if "in use" not in last_log.lower():
             break
     pytest.fail(f"ticketd did not start on {database_url}:\n{last_log}", pytrace=False)
+
+
+def restart_ticketd(server: TicketdServer) -> None:
+    """Stops `server` (SIGTERM: open streams end as on any shutdown) and serves its database again at the same address."""
+    _stop(server.process)
+    port = int(server.target.rsplit(":", 1)[1])
+    again = _start(ticketd_binary(), server.database_url, server.log_path.parent, port=port, log_path=server.log_path)
+    server.process = again.process
 
 
 @pytest.fixture

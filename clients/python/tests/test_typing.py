@@ -1,4 +1,4 @@
-"""The package (with its generated .pyi stubs), the example and these tests pass `mypy --strict`."""
+"""The package (with its generated .pyi stubs), the examples and these tests pass `mypy --strict`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ HERE = Path(__file__).resolve().parents[1]
     "targets",
     [
         pytest.param(["-p", "ticketd_client"], id="package"),  # as installed, as its users see it
-        pytest.param([str(HERE / "examples" / "ivr_call_flow.py"), str(HERE / "tests")], id="example-and-tests"),
+        pytest.param(
+            [str(HERE / "examples" / "ivr_call_flow.py"), str(HERE / "examples" / "sla_wall.py"), str(HERE / "tests")],
+            id="examples-and-tests",
+        ),
     ],
 )
 def test_mypy_strict(targets: list[str], tmp_path: Path) -> None:

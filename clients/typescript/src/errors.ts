@@ -26,6 +26,14 @@ export const ErrorReason = {
   REQUEST_ID_REUSED: "REQUEST_ID_REUSED",
   /** UNAVAILABLE: retry with backoff (`retryDelayMs`). */
   STORAGE_UNAVAILABLE: "STORAGE_UNAVAILABLE",
+  /** RESOURCE_EXHAUSTED: a WatchSlaStatus client left its buffer full; resume from metadata `resume_cursor`. */
+  WATCH_CONSUMER_TOO_SLOW: "WATCH_CONSUMER_TOO_SLOW",
+  /** RESOURCE_EXHAUSTED: the server holds its maximum of watch streams; retry after `retryDelayMs`. */
+  WATCH_LIMIT_REACHED: "WATCH_LIMIT_REACHED",
+  /** FAILED_PRECONDITION: more open tickets match a watch than one snapshot holds; narrow the filters. */
+  SNAPSHOT_TOO_LARGE: "SNAPSHOT_TOO_LARGE",
+  /** UNAVAILABLE: the server is stopping; a watch resumes from metadata `resume_cursor`. */
+  SERVER_SHUTTING_DOWN: "SERVER_SHUTTING_DOWN",
   /** INTERNAL. */
   INTERNAL: "INTERNAL",
 } as const;

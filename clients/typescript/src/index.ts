@@ -6,6 +6,7 @@
 export * from "./gen/support/v1/account_pb.js";
 export * from "./gen/support/v1/policy_pb.js";
 export * from "./gen/support/v1/policy_service_pb.js";
+export * from "./gen/support/v1/sla_watch_pb.js";
 export * from "./gen/support/v1/ticket_pb.js";
 export * from "./gen/support/v1/ticket_service_pb.js";
 export * from "./gen/google/rpc/error_details_pb.js";
@@ -13,3 +14,4 @@ export { createTicketdClients, type TicketdClients } from "./client.js";
 export { bearerAuth, type TokenSource, type TicketdTransportOptions } from "./auth.js";
 export * from "./errors.js";
 export * from "./time.js";
+export * from "./watch.js";

@@ -20,11 +20,23 @@ export function createWebTransport(options: WebTransportOptions): Transport {
     interceptors: interceptorsFor(options),
     defaultTimeoutMs: options.defaultTimeoutMs,
     useBinaryFormat: true,
+    fetch: abortableFetch(options.fetch),
   };
-  if (options.fetch) {
-    transportOptions.fetch = options.fetch;
-  }
   return createGrpcWebTransport(transportOptions);
+}
+
+/**
+ * Connect calls fetch with `redirect: "error"`. Node's fetch (undici before
+ * nodejs/undici#4750, e.g. Node 20) then loses the call's abort once its
+ * internal Request is garbage collected (nodejs/undici#4627): a long-lived
+ * stream such as WatchSlaStatus can no longer be cancelled, and keeps its
+ * connection and delivering updates. `redirect: "manual"` does not have that
+ * bug, and a redirect still fails the call: gRPC-Web answers 200, and Connect
+ * refuses any other status.
+ */
+function abortableFetch(fetchImpl: typeof globalThis.fetch | undefined): typeof globalThis.fetch {
+  return (input, init) =>
+    (fetchImpl ?? globalThis.fetch)(input, init?.redirect === "error" ? { ...init, redirect: "manual" } : init);
 }
 
 /** Both ticketd clients over gRPC-Web. */

@@ -1,6 +1,7 @@
 /** The README's example commands, run as a user would, against a live ticketd. */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -15,7 +16,7 @@ describe("examples", () => {
   let server: TicketdServer;
 
   before(async () => {
-    server = await startTicketd();
+    server = await startTicketd(["--watch-heartbeat-ms", "200"]);
   });
   after(async () => {
     await server?.stop();
@@ -33,6 +34,79 @@ describe("examples", () => {
       return { stdout, stderr, code };
     }
   }
+
+  /** Starts a long-running example; `waitFor` waits for its output to match. */
+  function start(example: string, ...args: string[]) {
+    const child = spawn(process.execPath, [join(examples, example), ...args], {
+      env: { ...process.env, TICKETD_ADDR: server.baseUrl },
+    });
+    const output = { stdout: "", stderr: "" };
+    child.stdout.on("data", (chunk: Buffer) => (output.stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output.stderr += chunk.toString()));
+    const exited = once(child, "exit");
+    return {
+      output,
+      async waitFor(stream: "stdout" | "stderr", pattern: RegExp, ms = 10_000): Promise<RegExpMatchArray> {
+        const deadline = Date.now() + ms;
+        for (;;) {
+          const match = pattern.exec(output[stream]);
+          if (match) return match;
+          if (Date.now() > deadline || child.exitCode !== null) {
+            assert.fail(`${example} printed no ${pattern} on ${stream}:\n${output.stdout}\n${output.stderr}`);
+          }
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      },
+      /** Ctrl-C; resolves with the exit code. */
+      async interrupt(): Promise<number | null> {
+        if (child.exitCode === null) child.kill("SIGINT");
+        await exited;
+        return child.exitCode;
+      },
+    };
+  }
+
+  test("sla-dashboard: the wall from the snapshot, live events, heartbeats, a server restart, and --resume-cursor", async () => {
+    const account = `wall-${Date.now()}`;
+    assert.equal((await run("create-account.js", "--account", account, "--name", "Wall Co", "--plan", "pro")).code, 0);
+    const chat = async (session: string, message: string) => {
+      const bot = await run("chat-bot.js", "--account", account, "--session", session, "--message", message);
+      assert.equal(bot.code, 0, bot.stderr);
+      return /ticket #(\d+)/.exec(bot.stdout)?.[1];
+    };
+    const first = await chat(`${account}-1`, "Screen sharing freezes");
+
+    const wall = start("sla-dashboard.js", "--grpc-web", "--account", account, "--state", "on-track,at-risk");
+    try {
+      await wall.waitFor("stdout", /^snapshot: 1 open: 1 on track$/m);
+      await wall.waitFor("stdout", new RegExp(`^  #${first} P2_HIGH ON_TRACK due \\S+ \\(([0-9]+[hms] ?)+ left\\) accounts/${account} "Screen sharing freezes"$`, "m"));
+      const second = await chat(`${account}-2`, "Audio drops");
+      await wall.waitFor("stdout", new RegExp(`^\\+ RECEIVED: #${second} P2_HIGH ON_TRACK .* "Audio drops" \\[2 open\\]$`, "m"));
+      await wall.waitFor("stdout", /^heartbeat \S+Z: 2 open: 2 on track$/m);
+
+      await server.restart();
+      await wall.waitFor("stderr", /^stream ended \(Unavailable SERVER_SHUTTING_DOWN: .*\); resuming after \S+ in \d+ ms$/m);
+      const third = await chat(`${account}-3`, "Video lags");
+      await wall.waitFor("stdout", new RegExp(`^\\+ RECEIVED: #${third} .* \\[3 open\\]$`, "m"));
+    } finally {
+      assert.equal(await wall.interrupt(), 0, wall.output.stderr);
+    }
+    assert.equal(wall.output.stdout.match(/^\+ /gm)?.length, 2, `each event once:\n${wall.output.stdout}`);
+    const cursor = /^stopped; to carry on from here: --resume-cursor (\S+)$/m.exec(wall.output.stdout)?.[1];
+    assert.ok(cursor, wall.output.stdout);
+
+    // Carrying on from the cursor: only what happened since, no snapshot.
+    const fourth = await chat(`${account}-4`, "Mic muted");
+    const again = start("sla-dashboard.js", "--account", account, "--resume-cursor", cursor);
+    try {
+      await again.waitFor("stdout", new RegExp(`^\\+ RECEIVED: #${fourth} .* \\[1 open\\]$`, "m"));
+      await again.waitFor("stdout", /^heartbeat /m);
+    } finally {
+      assert.equal(await again.interrupt(), 0, again.output.stderr);
+    }
+    assert.doesNotMatch(again.output.stdout, /^snapshot/m);
+    assert.equal(again.output.stdout.match(/^\+ /gm)?.length, 1, again.output.stdout);
+  });
 
   test("create-account, then chat-bot posts the ticket number and due time", async () => {
     const created = await run("create-account.js", "--account", "acme", "--name", "Acme Ltd", "--plan", "pro");

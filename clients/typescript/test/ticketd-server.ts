@@ -1,8 +1,9 @@
 /**
  * Starts a real ticketd for a test: the binary from TICKETD_BIN, or the repo's
  * target/release/ticketd, or target/debug/ticketd; on a free loopback port with
- * a fresh SQLite database in a temp dir; waits until it answers gRPC; stop()
- * kills it and removes the dir.
+ * a fresh SQLite database in a temp dir; waits until it answers gRPC; restart()
+ * stops it and serves the same database on the same port again; stop() kills
+ * it and removes the dir.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -18,6 +19,11 @@ export interface TicketdServer {
   port: number;
   /** Everything the server printed so far. */
   logs(): string;
+  /**
+   * Stops the server (SIGTERM: open streams end as a shutdown would end them), waits `pauseMs` with nothing
+   * listening, and serves the same database on the same port again.
+   */
+  restart(pauseMs?: number): Promise<void>;
   /** Kills the server (SIGTERM, then SIGKILL) and removes its database. */
   stop(): Promise<void>;
 }
@@ -107,24 +113,28 @@ export async function startTicketd(extraArgs: string[] = []): Promise<TicketdSer
     Object.entries(process.env).filter(([key]) => !key.startsWith("TICKETD_") && key !== "DATABASE_URL"),
   );
   const args = ["serve", "--listen", `127.0.0.1:${port}`, "--database", `sqlite://${join(dir, "ticketd.db")}`, ...extraArgs];
-  const child = spawn(bin, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
+  let child: ChildProcess;
   let spawnError: Error | undefined;
-  child.on("error", (err) => {
-    spawnError = err;
-  });
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
-    if (output.length > 200_000) output = output.slice(-100_000);
-    if (process.env["TEST_LOG"]) process.stderr.write(chunk);
-  };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
 
-  const stop = async () => {
-    process.removeListener("exit", killOnExit);
+  const launch = () => {
+    spawnError = undefined;
+    child = spawn(bin, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    child.on("error", (err) => {
+      spawnError = err;
+    });
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.length > 200_000) output = output.slice(-100_000);
+      if (process.env["TEST_LOG"]) process.stderr.write(chunk);
+    };
+    child.stdout?.on("data", collect);
+    child.stderr?.on("data", collect);
+  };
+
+  const halt = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
       if (!(await waitForExit(child, 10_000))) {
@@ -132,34 +142,56 @@ export async function startTicketd(extraArgs: string[] = []): Promise<TicketdSer
         await waitForExit(child, 5_000);
       }
     }
+  };
+
+  let stopped = false;
+  const stop = async () => {
+    stopped = true;
+    process.removeListener("exit", killOnExit);
+    await halt();
     rmSync(dir, { recursive: true, force: true });
   };
 
   // Ready when a real RPC answers.
-  const { policy } = createNodeClients({ baseUrl, defaultTimeoutMs: 1_000 });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (spawnError) {
-      await stop();
-      throw new TicketdStartError(`cannot run ${bin}: ${spawnError.message}`, output);
-    }
-    if (child.exitCode !== null || child.signalCode !== null) {
-      await stop();
-      throw new TicketdStartError(
-        `ticketd exited (${child.exitCode ?? child.signalCode}) before serving: ${bin} ${args.join(" ")}`,
-        output,
-      );
-    }
-    try {
-      await policy.getPolicy({});
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) {
+  const waitUntilServing = async () => {
+    const { policy } = createNodeClients({ baseUrl, defaultTimeoutMs: 1_000 });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (spawnError) {
         await stop();
-        throw new TicketdStartError(`ticketd did not serve on ${baseUrl} within 30 s: ${String(err)}`, output);
+        throw new TicketdStartError(`cannot run ${bin}: ${spawnError.message}`, output);
       }
-      await sleep(100);
+      if (child.exitCode !== null || child.signalCode !== null) {
+        await stop();
+        throw new TicketdStartError(
+          `ticketd exited (${child.exitCode ?? child.signalCode}) before serving: ${bin} ${args.join(" ")}`,
+          output,
+        );
+      }
+      try {
+        await policy.getPolicy({});
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) {
+          await stop();
+          throw new TicketdStartError(`ticketd did not serve on ${baseUrl} within 30 s: ${String(err)}`, output);
+        }
+        await sleep(100);
+      }
     }
-  }
-  return { baseUrl, port, logs: () => output, stop };
+  };
+
+  const restart = async (pauseMs = 0) => {
+    await halt();
+    await sleep(pauseMs);
+    if (stopped) {
+      throw new Error("restart() after stop()");
+    }
+    launch();
+    await waitUntilServing();
+  };
+
+  launch();
+  await waitUntilServing();
+  return { baseUrl, port, logs: () => output, restart, stop };
 }

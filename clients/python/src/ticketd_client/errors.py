@@ -39,6 +39,11 @@ CHANNEL_NOT_IN_PLAN = "CHANNEL_NOT_IN_PLAN"
 REQUEST_ID_REUSED = "REQUEST_ID_REUSED"
 STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
 INTERNAL = "INTERNAL"
+# WatchSlaStatus. The first and last carry metadata `resume_cursor`: call again with it.
+WATCH_CONSUMER_TOO_SLOW = "WATCH_CONSUMER_TOO_SLOW"
+WATCH_LIMIT_REACHED = "WATCH_LIMIT_REACHED"
+SNAPSHOT_TOO_LARGE = "SNAPSHOT_TOO_LARGE"
+SERVER_SHUTTING_DOWN = "SERVER_SHUTTING_DOWN"
 
 RETRYABLE_CODES: frozenset[grpc.StatusCode] = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 """Codes after which the same request may be sent again (with the same request_id)."""
