@@ -310,7 +310,7 @@ pub fn sweep(ticket: &Ticket, now: DateTime<Utc>) -> Change {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use chrono::Duration;
 
     use super::*;
@@ -319,14 +319,14 @@ mod tests {
     use crate::domain::priority::{Impact, ImpactScope, RequestKind, Workaround};
     use crate::domain::ticket::{Account, Origin, TicketRequest};
 
-    fn t0() -> DateTime<Utc> {
+    pub(crate) fn t0() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z")
             .unwrap()
             .with_timezone(&Utc)
     }
 
     /// A Business P2 (4 h target): at risk at 13:00, due at 14:00.
-    fn ticket() -> Ticket {
+    pub(crate) fn ticket() -> Ticket {
         let account = Account {
             id: "acme".into(),
             display_name: "Acme".into(),

@@ -90,50 +90,8 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
-    use crate::domain::intake::receive;
-    use crate::domain::policy::{Policy, Region};
-    use crate::domain::priority::{Impact, ImpactScope, RequestKind, Workaround};
-    use crate::domain::ticket::{
-        Account, FirstResponse, NotificationMethod, Origin, TicketRequest,
-    };
-
-    fn t0() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc)
-    }
-
-    /// A Business phone ticket, P2 (4 h): at risk at 13:00, due at 14:00.
-    fn ticket() -> Ticket {
-        let account = Account {
-            id: "acme".into(),
-            display_name: "Acme".into(),
-            plan: Plan::Business,
-            create_time: t0(),
-            update_time: t0(),
-        };
-        let request = TicketRequest {
-            account_id: "acme".into(),
-            origin: Origin::Phone {
-                call_id: "c".into(),
-                caller_number: "+14155550123".into(),
-                dialed_number: "+18887999666".into(),
-                region: Region::Us,
-            },
-            subject: "Video degraded".into(),
-            description: String::new(),
-            impact: Impact::new(
-                RequestKind::Problem,
-                Some(ImpactScope::Degraded),
-                Some(Workaround::None),
-            )
-            .unwrap(),
-            request_id: None,
-        };
-        let ticket = receive(&Policy::standard(), &account, request, t0()).unwrap();
-        assert_eq!(ticket.decision.priority, Priority::P2);
-        ticket
-    }
+    use crate::domain::lifecycle::tests::{t0, ticket};
+    use crate::domain::ticket::{FirstResponse, NotificationMethod};
 
     fn at(hours: i64) -> DateTime<Utc> {
         t0() + Duration::hours(hours)
