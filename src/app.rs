@@ -17,8 +17,10 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::api::guard::GuardLayer;
 use crate::api::policy_service::PolicyApi;
 use crate::api::ticket_service::TicketApi;
+use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::domain::clock::Clock;
 use crate::domain::policy::Policy;
@@ -118,7 +120,11 @@ impl Application {
 
         let trace = TraceLayer::new_for_grpc()
             .make_span_with(|request: &tonic::codegen::http::Request<_>| {
-                tracing::info_span!("rpc", method = %request.uri().path())
+                tracing::info_span!(
+                    "rpc",
+                    method = %request.uri().path(),
+                    credential = tracing::field::Empty,
+                )
             })
             .on_response(
                 DefaultOnResponse::new()
@@ -137,9 +143,25 @@ impl Application {
             self.service.log_written().clone(),
             self.config.watch(),
         );
-        let router = Server::builder()
+        let auth = Arc::new(Authenticator::new(
+            self.service.store().clone(),
+            self.service.clock().clone(),
+            self.config.auth(),
+        ));
+        let guard = GuardLayer::new(
+            auth.clone(),
+            self.config.max_in_flight,
+            self.config.reflection_open,
+        );
+        let mut builder = Server::builder();
+        if let Some(tls) = self.config.server_tls()? {
+            builder = builder.tls_config(tls)?;
+        }
+        let router = builder
             // gRPC-Web arrives over HTTP/1.1 from browsers.
             .accept_http1(true)
+            // A client's shorter `grpc-timeout` wins over this.
+            .timeout(Duration::from_millis(self.config.request_timeout_ms.max(1)))
             // tonic's default is unlimited; watch streams are long-lived.
             .max_concurrent_streams(Some(self.config.http2_max_concurrent_streams))
             .http2_keepalive_interval(Some(Duration::from_secs(
@@ -151,6 +173,9 @@ impl Application {
                 &self.config.cors_allowed_origins,
             )?))
             .layer(tonic_web::GrpcWebLayer::new())
+            // After gRPC-Web translation, so refusals reach browsers as
+            // gRPC-Web statuses; after CORS, so preflights need no token.
+            .layer(guard)
             .add_service(health_service)
             .add_optional_service(reflection_v1)
             .add_optional_service(reflection_v1alpha)
@@ -167,6 +192,7 @@ impl Application {
         // function returns, so it never outlives the server.
         let sweeper = AbortOnDrop(tokio::spawn(crate::sla_sweeper::run(self.service.clone())));
         let hub_task = AbortOnDrop(tokio::spawn(hub.clone().run()));
+        let use_flusher = AbortOnDrop(tokio::spawn(auth.clone().run_use_flusher()));
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let grace = Duration::from_millis(self.config.shutdown_grace_ms);
         let signal = {
@@ -187,6 +213,10 @@ impl Application {
                 // the drain below is not held up by them.
                 hub.close();
                 drop(hub_task);
+                drop(use_flusher);
+                if let Err(err) = auth.flush_uses().await {
+                    tracing::warn!(error = %err, "could not record credential last use");
+                }
                 tracing::info!("closing the listener; draining in-flight calls");
                 let _ = stopping_tx.send(());
             }

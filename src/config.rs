@@ -74,6 +74,54 @@ pub struct Config {
     #[arg(long, env = "TICKETD_REFLECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub reflection: bool,
 
+    /// Let reflection be called without a credential (it describes the
+    /// contract, which is no secret inside one company; off by default).
+    #[arg(long, env = "TICKETD_REFLECTION_OPEN", default_value_t = false, action = clap::ArgAction::Set)]
+    pub reflection_open: bool,
+
+    /// How long a looked-up credential is trusted before the database is
+    /// asked again, in milliseconds: a revocation applies within this time.
+    #[arg(long, env = "TICKETD_AUTH_CACHE_MS", default_value_t = 5_000)]
+    pub auth_cache_ms: u64,
+
+    /// How often credentials' last-use times are written, in milliseconds.
+    #[arg(long, env = "TICKETD_CREDENTIAL_USE_FLUSH_MS", default_value_t = 5_000)]
+    pub credential_use_flush_ms: u64,
+
+    /// Calls per second one credential may make (sustained); 0 for no limit.
+    /// Calls beyond it get RESOURCE_EXHAUSTED with `retry-after` metadata.
+    #[arg(long, env = "TICKETD_RATE_LIMIT_RPS", default_value_t = 1_000)]
+    pub rate_limit_rps: u32,
+
+    /// Calls one credential may make at once above its sustained rate.
+    #[arg(long, env = "TICKETD_RATE_LIMIT_BURST", default_value_t = 2_000)]
+    pub rate_limit_burst: u32,
+
+    /// Calls (other than health checks) the server works on at once; more
+    /// are refused at once with UNAVAILABLE (reason OVERLOADED) instead of
+    /// queueing without bound.
+    #[arg(long, env = "TICKETD_MAX_IN_FLIGHT", default_value_t = 512)]
+    pub max_in_flight: usize,
+
+    /// Longest a unary call may run, in milliseconds; a shorter
+    /// `grpc-timeout` from the client wins.
+    #[arg(long, env = "TICKETD_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
+    pub request_timeout_ms: u64,
+
+    /// PEM certificate chain to serve TLS with (needs --tls-key). Without
+    /// it the server speaks plaintext, for use behind a TLS-terminating proxy.
+    #[arg(long, env = "TICKETD_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "TICKETD_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+
+    /// PEM CA certificate(s): when set, clients must present a certificate
+    /// signed by one of them (mutual TLS), on top of their bearer token.
+    #[arg(long, env = "TICKETD_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<std::path::PathBuf>,
+
     /// How often SLA watch streams read the event log for changes other
     /// replicas wrote, in milliseconds; this replica's own writes are read at
     /// once. Bounds cross-replica delivery delay.
@@ -132,6 +180,16 @@ impl std::fmt::Debug for Config {
             .field("health_interval_ms", &self.health_interval_ms)
             .field("cors_allowed_origins", &self.cors_allowed_origins)
             .field("reflection", &self.reflection)
+            .field("reflection_open", &self.reflection_open)
+            .field("auth_cache_ms", &self.auth_cache_ms)
+            .field("credential_use_flush_ms", &self.credential_use_flush_ms)
+            .field("rate_limit_rps", &self.rate_limit_rps)
+            .field("rate_limit_burst", &self.rate_limit_burst)
+            .field("max_in_flight", &self.max_in_flight)
+            .field("request_timeout_ms", &self.request_timeout_ms)
+            .field("tls_cert", &self.tls_cert)
+            .field("tls_key", &self.tls_key.as_ref().map(|_| "<set>"))
+            .field("tls_client_ca", &self.tls_client_ca)
             .field("watch_poll_ms", &self.watch_poll_ms)
             .field("watch_heartbeat_ms", &self.watch_heartbeat_ms)
             .field("watch_buffer", &self.watch_buffer)
@@ -161,6 +219,16 @@ impl Config {
             health_interval_ms: 2_000,
             cors_allowed_origins: Vec::new(),
             reflection: true,
+            reflection_open: false,
+            auth_cache_ms: 5_000,
+            credential_use_flush_ms: 5_000,
+            rate_limit_rps: 1_000,
+            rate_limit_burst: 2_000,
+            max_in_flight: 512,
+            request_timeout_ms: 30_000,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
             watch_poll_ms: 250,
             watch_heartbeat_ms: 10_000,
             watch_buffer: 256,
@@ -180,6 +248,38 @@ impl Config {
             slow_consumer_timeout: Duration::from_millis(self.watch_slow_consumer_ms),
             max_streams: self.max_watch_streams,
             snapshot_limit: self.watch_snapshot_limit,
+        }
+    }
+
+    /// The TLS settings, read from the files named; `None` for plaintext.
+    pub fn server_tls(&self) -> anyhow::Result<Option<tonic::transport::ServerTlsConfig>> {
+        use anyhow::Context;
+        use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
+            return Ok(None);
+        };
+        let read = |path: &std::path::PathBuf, what: &str| {
+            std::fs::read(path)
+                .with_context(|| format!("reading the TLS {what} {}", path.display()))
+        };
+        let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(
+            read(cert, "certificate")?,
+            read(key, "key")?,
+        ));
+        if let Some(ca) = &self.tls_client_ca {
+            tls = tls.client_ca_root(Certificate::from_pem(read(ca, "client CA")?));
+        }
+        Ok(Some(tls))
+    }
+
+    pub fn auth(&self) -> crate::auth::AuthConfig {
+        crate::auth::AuthConfig {
+            cache_ttl: Duration::from_millis(self.auth_cache_ms),
+            use_flush_interval: Duration::from_millis(self.credential_use_flush_ms),
+            rate_limit: (self.rate_limit_rps > 0).then(|| crate::auth::rate::RateLimit {
+                per_second: f64::from(self.rate_limit_rps),
+                burst: f64::from(self.rate_limit_burst.max(1)),
+            }),
         }
     }
 

@@ -90,6 +90,23 @@ pub enum Error {
     #[error("the server is shutting down")]
     ShuttingDown { resume_cursor: Option<String> },
 
+    /// No usable credential came with the call.
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(&'static str),
+
+    /// The caller's credential does not grant what the call needs.
+    #[error("permission denied: needs scope {}", .0.scope)]
+    PermissionDenied(crate::domain::access::Denied),
+
+    /// The caller's credential spent its rate limit.
+    #[error("rate limited; retry after {retry_after:?}")]
+    RateLimited { retry_after: std::time::Duration },
+
+    /// The server has as many calls in flight as it takes; shed at once
+    /// rather than queued.
+    #[error("server overloaded")]
+    Overloaded,
+
     /// The database could not be reached or timed out; worth retrying.
     #[error("storage unavailable: {0}")]
     Unavailable(String),

@@ -6,6 +6,8 @@
 
 pub mod api;
 pub mod app;
+pub mod auth;
+pub mod client;
 pub mod clock;
 pub mod config;
 pub mod domain;

@@ -1,7 +1,9 @@
 //! The gRPC surface: one handler file per service, conversions, validation,
 //! page tokens, and the single Error → Status mapping.
 
+pub mod access;
 pub mod convert;
+pub mod guard;
 pub mod page_token;
 pub mod policy_service;
 pub mod status;

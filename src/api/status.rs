@@ -34,6 +34,10 @@ pub mod reason {
     pub const SNAPSHOT_TOO_LARGE: &str = "SNAPSHOT_TOO_LARGE";
     pub const SERVER_SHUTTING_DOWN: &str = "SERVER_SHUTTING_DOWN";
     pub const INTERNAL: &str = "INTERNAL";
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const MISSING_SCOPE: &str = "MISSING_SCOPE";
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    pub const OVERLOADED: &str = "OVERLOADED";
 }
 
 fn info<const N: usize>(reason: &str, metadata: [(&str, String); N]) -> ErrorDetails {
@@ -212,6 +216,68 @@ impl From<Error> for Status {
                     [("resume_cursor", resume_cursor.unwrap_or_default())],
                 ),
             ),
+            Error::Unauthenticated(why) => Status::with_error_details(
+                Code::Unauthenticated,
+                why,
+                info(reason::UNAUTHENTICATED, []),
+            ),
+            Error::PermissionDenied(denied) => {
+                let scope = denied.scope.as_str();
+                let (message, metadata) = match denied.channel {
+                    Some(channel) => {
+                        let channel = channel_to_proto(channel).as_str_name();
+                        (
+                            format!("this credential lacks scope {scope} for channel {channel}"),
+                            vec![("scope", scope.to_owned()), ("channel", channel.to_owned())],
+                        )
+                    }
+                    None => (
+                        format!("this credential lacks scope {scope}"),
+                        vec![("scope", scope.to_owned())],
+                    ),
+                };
+                Status::with_error_details(
+                    Code::PermissionDenied,
+                    message,
+                    ErrorDetails::with_error_info(
+                        reason::MISSING_SCOPE,
+                        ERROR_DOMAIN,
+                        metadata
+                            .into_iter()
+                            .map(|(k, v)| (k.to_owned(), v))
+                            .collect::<HashMap<_, _>>(),
+                    ),
+                )
+            }
+            Error::RateLimited { retry_after } => {
+                // Whole seconds, rounded up, as HTTP's Retry-After; the
+                // RetryInfo detail carries the exact delay.
+                let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                let mut details = info(
+                    reason::RATE_LIMITED,
+                    [("retry_after_ms", retry_after.as_millis().to_string())],
+                );
+                details.set_retry_info(Some(retry_after));
+                let mut status = Status::with_error_details(
+                    Code::ResourceExhausted,
+                    format!("this credential's rate limit is spent; retry after {seconds} s"),
+                    details,
+                );
+                status
+                    .metadata_mut()
+                    .insert("retry-after", seconds.to_string().parse().expect("digits"));
+                status
+            }
+            Error::Overloaded => {
+                let mut details = info(reason::OVERLOADED, []);
+                details.set_retry_info(Some(std::time::Duration::from_millis(100)));
+                Status::with_error_details(
+                    Code::Unavailable,
+                    "the server has as many calls in flight as it takes; retry with backoff \
+                     or on another replica",
+                    details,
+                )
+            }
             Error::Unavailable(detail) => {
                 tracing::warn!(%detail, "storage unavailable");
                 let mut details = info(reason::STORAGE_UNAVAILABLE, []);

@@ -26,6 +26,28 @@ impl TicketApi {
     }
 }
 
+/// The one check the guard cannot make: whether the caller may create a
+/// ticket on the channel the ticket arrived on. A request without an origin
+/// passes here and is refused by validation.
+fn authorize_channel(request: &Request<pb::CreateTicketRequest>) -> Result<(), Error> {
+    use crate::domain::access::Principal;
+    use crate::domain::policy::Channel;
+    use pb::create_ticket_request::Origin;
+    let principal = request
+        .extensions()
+        .get::<Principal>()
+        .ok_or(Error::Unauthenticated("missing credentials"))?;
+    let channel = match request.get_ref().origin {
+        Some(Origin::Chat(_)) => Channel::Chat,
+        Some(Origin::PhoneCall(_)) => Channel::Phone,
+        Some(Origin::WebForm(_)) => Channel::WebForm,
+        None => return Ok(()),
+    };
+    principal
+        .require_channel(channel)
+        .map_err(Error::PermissionDenied)
+}
+
 type WatchResponses =
     Pin<Box<dyn Stream<Item = Result<pb::WatchSlaStatusResponse, Status>> + Send + 'static>>;
 
@@ -88,6 +110,7 @@ impl TicketService for TicketApi {
         &self,
         request: Request<pb::CreateTicketRequest>,
     ) -> Result<Response<pb::CreateTicketResponse>, Status> {
+        authorize_channel(&request)?;
         let request = validate::create_ticket(request.into_inner(), self.service.policy())?;
         let ticket = self.service.create_ticket(request).await?;
         Ok(Response::new(pb::CreateTicketResponse {

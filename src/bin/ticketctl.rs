@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ticketd::client::{AuthedChannel, Bearer, policy_client, ticket_client};
 use ticketd::proto::pb;
 use ticketd::proto::pb::policy_service_client::PolicyServiceClient;
 use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
@@ -22,6 +23,13 @@ struct Cli {
         global = true
     )]
     server: String,
+    /// The bearer token `ticketd admin credentials issue` printed.
+    #[arg(long, env = "TICKETD_TOKEN", hide_env_values = true, global = true)]
+    token: Option<String>,
+    /// PEM CA certificate to trust for an `https://` server (default: the
+    /// system's roots are not used; name the CA that signed the server).
+    #[arg(long, env = "TICKETD_CA_CERT", global = true)]
+    ca_cert: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -346,12 +354,25 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let channel = Channel::from_shared(cli.server.clone())?
+    let mut endpoint = Channel::from_shared(cli.server.clone())?;
+    if let Some(ca) = &cli.ca_cert {
+        let pem = std::fs::read(ca)
+            .map_err(|err| anyhow::anyhow!("reading --ca-cert {}: {err}", ca.display()))?;
+        endpoint = endpoint.tls_config(
+            tonic::transport::ClientTlsConfig::new()
+                .ca_certificate(tonic::transport::Certificate::from_pem(pem)),
+        )?;
+    }
+    let channel = endpoint
         .connect()
         .await
         .map_err(|err| anyhow::anyhow!("cannot reach ticketd at {}: {err}", cli.server))?;
-    let mut tickets = TicketServiceClient::new(channel.clone());
-    let mut policy = PolicyServiceClient::new(channel);
+    let bearer = match &cli.token {
+        Some(token) => Bearer::new(token)?,
+        None => Bearer::none(),
+    };
+    let mut tickets = ticket_client(channel.clone(), bearer.clone());
+    let mut policy = policy_client(channel, bearer);
     match cli.command {
         Command::Account(command) => account(&mut tickets, command).await,
         Command::Ticket(command) => ticket(&mut tickets, *command).await,
@@ -361,7 +382,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn account(
-    client: &mut TicketServiceClient<Channel>,
+    client: &mut TicketServiceClient<AuthedChannel>,
     command: AccountCommand,
 ) -> anyhow::Result<()> {
     match command {
@@ -436,7 +457,7 @@ async fn account(
 }
 
 async fn ticket(
-    client: &mut TicketServiceClient<Channel>,
+    client: &mut TicketServiceClient<AuthedChannel>,
     command: TicketCommand,
 ) -> anyhow::Result<()> {
     match command {
@@ -637,7 +658,7 @@ async fn ticket(
 }
 
 async fn policy_cmd(
-    client: &mut PolicyServiceClient<Channel>,
+    client: &mut PolicyServiceClient<AuthedChannel>,
     command: PolicyCommand,
 ) -> anyhow::Result<()> {
     match command {
@@ -765,7 +786,10 @@ async fn policy_cmd(
     Ok(())
 }
 
-async fn sla(client: &mut TicketServiceClient<Channel>, command: SlaCommand) -> anyhow::Result<()> {
+async fn sla(
+    client: &mut TicketServiceClient<AuthedChannel>,
+    command: SlaCommand,
+) -> anyhow::Result<()> {
     match command {
         SlaCommand::Due {
             within,
@@ -869,7 +893,7 @@ async fn sla(client: &mut TicketServiceClient<Channel>, command: SlaCommand) -> 
 /// Prints each update as a line; on a stream that ends with a status that
 /// names a resume cursor (shutdown, slow consumer), reconnects from it.
 async fn watch(
-    client: &mut TicketServiceClient<Channel>,
+    client: &mut TicketServiceClient<AuthedChannel>,
     account: Option<String>,
     at_risk_or_breached: bool,
     mut cursor: Option<String>,

@@ -2,6 +2,7 @@
 //! deadline math and ticket intake decisions. No I/O, no tonic, no SQL; time
 //! arrives through [`clock::Clock`].
 
+pub mod access;
 pub mod clock;
 pub mod compliance;
 pub mod intake;

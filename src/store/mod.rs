@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::domain::access::Credential;
 use crate::domain::compliance::{ResponseRecord, SurveyTally};
 use crate::domain::policy::{Channel, Plan, Priority};
 use crate::domain::service_request::{ServiceKind, ServiceRequest, ServiceRequestStatus};
@@ -245,6 +246,23 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<WatchSnapshot>;
     /// Tickets matching `filter`, newest (highest number) first, with numbers
     /// below `before_number`.
+    /// Stores a new credential; `AlreadyExists` when a live credential has
+    /// the name.
+    async fn insert_credential(&self, credential: &Credential) -> Result<()>;
+
+    /// The credential with this id, revoked or not.
+    async fn get_credential(&self, id: &str) -> Result<Option<Credential>>;
+
+    /// Every credential, live and revoked, oldest first.
+    async fn list_credentials(&self) -> Result<Vec<Credential>>;
+
+    /// Revokes the live credential whose id or name is `id_or_name`;
+    /// `NotFound` when there is none.
+    async fn revoke_credential(&self, id_or_name: &str, at: DateTime<Utc>) -> Result<Credential>;
+
+    /// Records when credentials were last used; never moves a time back.
+    async fn record_credential_use(&self, uses: &[(String, DateTime<Utc>)]) -> Result<()>;
+
     async fn list_tickets(
         &self,
         filter: &TicketFilter,

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+use crate::domain::access::{Credential, Role};
 use crate::domain::policy::{Channel, Plan, Priority, Region};
 use crate::domain::priority::{Impact, ImpactScope, PriorityDecision, RequestKind, Workaround};
 use crate::domain::service_request::{ServiceKind, ServiceRequest, ServiceRequestStatus};
@@ -23,6 +24,60 @@ pub struct AccountRow {
     pub plan: String,
     pub create_time: DateTime<Utc>,
     pub update_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CredentialRow {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub channels: String,
+    pub secret_hash: Vec<u8>,
+    pub create_time: DateTime<Utc>,
+    pub revoke_time: Option<DateTime<Utc>>,
+    pub last_use_time: Option<DateTime<Utc>>,
+}
+
+impl From<&Credential> for CredentialRow {
+    fn from(credential: &Credential) -> Self {
+        Self {
+            id: credential.id.clone(),
+            name: credential.name.clone(),
+            role: credential.role.as_str().to_owned(),
+            channels: credential
+                .channels
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            secret_hash: credential.secret_hash.clone(),
+            create_time: credential.create_time,
+            revoke_time: credential.revoke_time,
+            last_use_time: credential.last_use_time,
+        }
+    }
+}
+
+impl TryFrom<CredentialRow> for Credential {
+    type Error = Error;
+
+    fn try_from(row: CredentialRow) -> Result<Self> {
+        Ok(Credential {
+            role: parse("role", &row.role, Role::parse)?,
+            channels: row
+                .channels
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(|c| parse("channel", c, Channel::parse))
+                .collect::<Result<_>>()?,
+            id: row.id,
+            name: row.name,
+            secret_hash: row.secret_hash,
+            create_time: row.create_time,
+            revoke_time: row.revoke_time,
+            last_use_time: row.last_use_time,
+        })
+    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -292,6 +347,13 @@ macro_rules! bind_event_insert {
     }};
 }
 pub(crate) use bind_event_insert;
+
+macro_rules! credential_columns {
+    () => {
+        "id, name, role, channels, secret_hash, create_time, revoke_time, last_use_time"
+    };
+}
+pub(crate) use credential_columns;
 
 macro_rules! account_columns {
     () => {

@@ -13,6 +13,7 @@ macro_rules! impl_store_with_shared_sql {
             use async_trait::async_trait;
             use chrono::{DateTime, Utc};
 
+            use $crate::domain::access::Credential;
             use $crate::domain::compliance::{ResponseRecord, SurveyTally};
             use $crate::domain::policy::Plan;
             use $crate::domain::service_request::ServiceRequest;
@@ -20,7 +21,7 @@ macro_rules! impl_store_with_shared_sql {
             use $crate::domain::ticket::{Account, AccountUpdate, Ticket, TicketEvent};
             use $crate::error::{Error, Result};
             use $crate::store::rows::{
-                AccountRow, EventRow, ServiceRequestRow, SurveyRow, TicketRow, account_columns, group,
+                AccountRow, CredentialRow, EventRow, credential_columns, ServiceRequestRow, SurveyRow, TicketRow, account_columns, group,
                 bind_event_insert, event_columns, event_insert_columns, service_request_columns,
                 survey_columns, ticket_columns,
             };
@@ -597,6 +598,106 @@ macro_rules! impl_store_with_shared_sql {
                         }
                     };
                     row.ok_or_else(|| ticket_not_found(key))?.try_into()
+                }
+
+                async fn insert_credential(&self, credential: &Credential) -> Result<()> {
+                    let row = CredentialRow::from(credential);
+                    let result = sqlx::query(concat!(
+                        "INSERT INTO credentials (",
+                        credential_columns!(),
+                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                    ))
+                    .bind(&row.id)
+                    .bind(&row.name)
+                    .bind(&row.role)
+                    .bind(&row.channels)
+                    .bind(&row.secret_hash)
+                    .bind(row.create_time)
+                    .bind(row.revoke_time)
+                    .bind(row.last_use_time)
+                    .execute(&self.pool)
+                    .await;
+                    match result {
+                        Ok(_) => Ok(()),
+                        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                            Err(Error::AlreadyExists {
+                                resource: "credential",
+                                name: credential.name.clone(),
+                            })
+                        }
+                        Err(err) => Err(err.into()),
+                    }
+                }
+
+                async fn get_credential(&self, id: &str) -> Result<Option<Credential>> {
+                    sqlx::query_as::<_, CredentialRow>(concat!(
+                        "SELECT ",
+                        credential_columns!(),
+                        " FROM credentials WHERE id = $1"
+                    ))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(TryInto::try_into)
+                    .transpose()
+                }
+
+                async fn list_credentials(&self) -> Result<Vec<Credential>> {
+                    sqlx::query_as::<_, CredentialRow>(concat!(
+                        "SELECT ",
+                        credential_columns!(),
+                        " FROM credentials ORDER BY create_time, id"
+                    ))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .into_iter()
+                    .map(TryInto::try_into)
+                    .collect()
+                }
+
+                async fn revoke_credential(
+                    &self,
+                    id_or_name: &str,
+                    at: DateTime<Utc>,
+                ) -> Result<Credential> {
+                    // By id first, so a name that happens to look like an id
+                    // cannot revoke someone else's credential.
+                    for column in ["id", "name"] {
+                        let sql = format!(
+                            "UPDATE credentials SET revoke_time = $2 \
+                             WHERE {column} = $1 AND revoke_time IS NULL RETURNING {}",
+                            credential_columns!()
+                        );
+                        let row = sqlx::query_as::<_, CredentialRow>(&sql)
+                            .bind(id_or_name)
+                            .bind(at)
+                            .fetch_optional(&self.pool)
+                            .await?;
+                        if let Some(row) = row {
+                            return row.try_into();
+                        }
+                    }
+                    Err(Error::NotFound {
+                        resource: "credential",
+                        name: id_or_name.to_owned(),
+                    })
+                }
+
+                async fn record_credential_use(
+                    &self,
+                    uses: &[(String, DateTime<Utc>)],
+                ) -> Result<()> {
+                    for (id, at) in uses {
+                        sqlx::query(
+                            "UPDATE credentials SET last_use_time = $2 \
+                             WHERE id = $1 AND (last_use_time IS NULL OR last_use_time < $2)",
+                        )
+                        .bind(id)
+                        .bind(*at)
+                        .execute(&self.pool)
+                        .await?;
+                    }
+                    Ok(())
                 }
 
                 async fn list_tickets(

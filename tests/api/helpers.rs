@@ -8,8 +8,11 @@ use std::sync::{Arc, Once};
 use chrono::{DateTime, Utc};
 use sqlx::{Connection, PgConnection, PgPool, SqlitePool};
 use ticketd::app::Application;
+use ticketd::client::{AuthedChannel, Bearer, policy_client, ticket_client};
 use ticketd::clock::ManualClock;
 use ticketd::config::Config;
+use ticketd::domain::access::Role;
+use ticketd::domain::policy::Channel as TicketChannel;
 use ticketd::proto::pb;
 use ticketd::proto::pb::policy_service_client::PolicyServiceClient;
 use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
@@ -48,8 +51,13 @@ pub enum TestDb {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub clock: ManualClock,
-    pub tickets: TicketServiceClient<Channel>,
-    pub policy: PolicyServiceClient<Channel>,
+    /// Clients holding an administrator's credential (every scope).
+    pub tickets: TicketServiceClient<AuthedChannel>,
+    pub policy: PolicyServiceClient<AuthedChannel>,
+    /// The administrator's bearer token the clients send.
+    pub token: String,
+    /// A connection to the server, for clients with other credentials.
+    pub channel: Channel,
     /// The server's store, for the trait-level contract tests.
     store: Option<Arc<dyn Store>>,
     pub db: TestDb,
@@ -94,6 +102,10 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
         .await
         .expect("build application");
     let store = app.store();
+    let token = ticketd::auth::issue(&*store, "test-admin", Role::Admin, &[], start_time())
+        .await
+        .expect("issue the test's administrator credential")
+        .token;
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = shutdown_rx.await;
@@ -104,11 +116,14 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
         .connect()
         .await
         .expect("connect to test server");
+    let bearer = Bearer::new(&token).unwrap();
     TestApp {
         addr,
         clock,
-        tickets: TicketServiceClient::new(channel.clone()),
-        policy: PolicyServiceClient::new(channel),
+        tickets: ticket_client(channel.clone(), bearer.clone()),
+        policy: policy_client(channel.clone(), bearer),
+        token,
+        channel,
         store: Some(store),
         db: match backend {
             Backend::Postgres => TestDb::Postgres {
@@ -139,6 +154,7 @@ async fn start_server(
 ) -> anyhow::Result<(Application, SocketAddr)> {
     let mut config = Config::for_database(db_url);
     config.health_interval_ms = 100;
+    config.credential_use_flush_ms = 100;
     config.drain_timeout_secs = 2;
     adjust(&mut config);
     let app = Application::build(config, Arc::new(clock.clone())).await?;
@@ -173,8 +189,44 @@ impl TestApp {
             .await
             .expect("connect to restarted server");
         self.addr = addr;
-        self.tickets = TicketServiceClient::new(channel.clone());
-        self.policy = PolicyServiceClient::new(channel);
+        let bearer = self.bearer();
+        self.tickets = ticket_client(channel.clone(), bearer.clone());
+        self.policy = policy_client(channel.clone(), bearer);
+        self.channel = channel;
+    }
+
+    /// The administrator's bearer token, for clients the test builds itself.
+    pub fn bearer(&self) -> Bearer {
+        Bearer::new(&self.token).unwrap()
+    }
+
+    /// The `authorization` metadata value the administrator's clients send.
+    pub fn authorization(&self) -> String {
+        format!("Bearer {}", self.token)
+    }
+
+    /// Issues a credential for `role` (and, for intake, `channels`) and
+    /// returns its token.
+    pub async fn issue(&self, name: &str, role: Role, channels: &[TicketChannel]) -> String {
+        ticketd::auth::issue(&**self.store(), name, role, channels, self.clock_now())
+            .await
+            .expect("issue credential")
+            .token
+    }
+
+    /// Clients that call with `token`.
+    pub fn clients_with(
+        &self,
+        token: &str,
+    ) -> (
+        TicketServiceClient<AuthedChannel>,
+        PolicyServiceClient<AuthedChannel>,
+    ) {
+        let bearer = Bearer::new(token).unwrap();
+        (
+            ticket_client(self.channel.clone(), bearer.clone()),
+            policy_client(self.channel.clone(), bearer),
+        )
     }
 
     /// Tries to start a second server on this test's database.

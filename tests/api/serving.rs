@@ -115,7 +115,7 @@ async fn reflection_lists_the_services(app: TestApp) {
         host: String::new(),
         message_request: Some(MessageRequest::ListServices(String::new())),
     };
-    let mut responses = ServerReflectionClient::new(channel)
+    let mut responses = ServerReflectionClient::with_interceptor(channel, app.bearer())
         .server_reflection_info(tokio_stream::iter([request]))
         .await
         .unwrap()
@@ -139,6 +139,17 @@ async fn grpc_web_over_http1_reaches_the_same_services(app: TestApp) {
     let service = tower::ServiceBuilder::new()
         .layer(tonic_web::GrpcWebClientLayer::new())
         .service(http1);
+    let service = tower::ServiceBuilder::new()
+        .map_request({
+            let authorization = app.authorization();
+            move |mut request: tonic::codegen::http::Request<_>| {
+                request
+                    .headers_mut()
+                    .insert("authorization", authorization.parse().unwrap());
+                request
+            }
+        })
+        .service(service);
     let mut client =
         PolicyServiceClient::with_origin(service, format!("http://{}", app.addr).parse().unwrap());
     let answer = client

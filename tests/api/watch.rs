@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
+use ticketd::client::{AuthedChannel, ticket_client};
 use ticketd::proto::pb;
 use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
 use ticketd::proto::pb::watch_sla_status_response::Update;
@@ -29,7 +30,7 @@ async fn watch(app: &TestApp, request: pb::WatchSlaStatusRequest) -> Watch {
 }
 
 async fn watch_on(
-    client: &mut TicketServiceClient<Channel>,
+    client: &mut TicketServiceClient<AuthedChannel>,
     request: pb::WatchSlaStatusRequest,
 ) -> Watch {
     tokio::time::timeout(PATIENCE, client.watch_sla_status(request))
@@ -307,7 +308,7 @@ async fn a_slow_consumer_is_cut_off_while_a_normal_one_keeps_receiving(app: Test
         .connect()
         .await
         .unwrap();
-    let mut slow = watch_on(&mut TicketServiceClient::new(narrow), Default::default()).await;
+    let mut slow = watch_on(&mut ticket_client(narrow, app.bearer()), Default::default()).await;
     snapshot(&mut slow).await;
     let mut normal = watch(&app, Default::default()).await;
     snapshot(&mut normal).await;
@@ -515,9 +516,12 @@ async fn a_change_written_on_one_replica_reaches_watchers_on_another(app: TestAp
     let second = tokio::spawn(second.run_until_stopped(async {
         let _ = stopped.await;
     }));
-    let mut on_second = TicketServiceClient::connect(format!("http://{second_addr}"))
+    let on_second = Channel::from_shared(format!("http://{second_addr}"))
+        .unwrap()
+        .connect()
         .await
         .unwrap();
+    let mut on_second = ticket_client(on_second, app.bearer());
     app.create_account("acme", pb::Plan::Business).await;
     let mut stream = watch_on(&mut on_second, Default::default()).await;
     snapshot(&mut stream).await;
