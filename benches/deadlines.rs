@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use sqlx::{Connection, PgConnection, PgPool};
 use ticketd::proto::pb;
-use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
 use ticketd::store::{DeadlineFilter, push_deadline_query};
 use tonic::transport::Channel;
 
@@ -55,6 +54,9 @@ async fn main() {
         .local_addr()
         .unwrap()
         .port();
+    let token = ticketd::client::issue_admin_token(&url, "bench")
+        .await
+        .expect("issue the benchmark's credential");
     let server = Server(
         Command::new(env!("CARGO_BIN_EXE_ticketd"))
             .args([
@@ -78,7 +80,10 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let mut client = TicketServiceClient::new(channel.expect("ticketd started"));
+    let mut client = ticketd::client::ticket_client(
+        channel.expect("ticketd started"),
+        ticketd::client::Bearer::new(&token).unwrap(),
+    );
     client
         .create_account(pb::CreateAccountRequest {
             account_id: "bench".into(),

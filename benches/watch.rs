@@ -21,10 +21,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+use ticketd::client::{AuthedChannel, Bearer};
 use ticketd::proto::pb;
 use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
 use ticketd::proto::pb::watch_sla_status_response::Update;
 use tokio::sync::Mutex;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
 struct Options {
@@ -61,6 +63,7 @@ struct Server {
     child: Child,
     addr: String,
     database: String,
+    bearer: Bearer,
 }
 
 impl Drop for Server {
@@ -86,9 +89,16 @@ impl Server {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free port");
+        let url = format!("{base}/{database}");
+        let token = ticketd::client::issue_admin_token(&url, "bench")
+            .await
+            .expect("issue the benchmark's credential");
         let child = Command::new(env!("CARGO_BIN_EXE_ticketd"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--database", &format!("{base}/{database}")])
+            .args(["--database", &url])
+            // One credential drives everything, and thousands of streams
+            // open at once: measure the hub, not the admission limits.
+            .args(["--rate-limit-rps", "0", "--max-in-flight", "20000"])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -98,6 +108,7 @@ impl Server {
             child,
             addr: format!("http://127.0.0.1:{port}"),
             database,
+            bearer: Bearer::new(&token).unwrap(),
         };
         for _ in 0..200 {
             if Channel::from_shared(server.addr.clone())
@@ -143,12 +154,13 @@ impl Server {
         Duration::from_millis(ticks * 10)
     }
 
-    async fn channel(&self) -> Channel {
-        Channel::from_shared(self.addr.clone())
+    async fn channel(&self) -> AuthedChannel {
+        let channel = Channel::from_shared(self.addr.clone())
             .unwrap()
             .connect()
             .await
-            .expect("connect")
+            .expect("connect");
+        InterceptedService::new(channel, self.bearer.clone())
     }
 }
 
@@ -156,7 +168,7 @@ fn account_id(n: usize) -> String {
     format!("team-{n:05}")
 }
 
-async fn create_accounts(client: &mut TicketServiceClient<Channel>, count: usize) {
+async fn create_accounts(client: &mut TicketServiceClient<AuthedChannel>, count: usize) {
     for n in 0..count {
         client
             .create_account(pb::CreateAccountRequest {
@@ -202,7 +214,7 @@ struct Deliveries {
 /// Opens `count` streams round-robin over `channels`, stream `i` filtered
 /// to account `i % accounts`; returns once every snapshot has ended.
 async fn open_watchers(
-    channels: &[Channel],
+    channels: &[AuthedChannel],
     count: usize,
     accounts: usize,
     seen: Arc<Deliveries>,
@@ -268,7 +280,12 @@ async fn open_watchers(
 }
 
 /// Creates tickets at `rate` per second for `duration`, round-robin over accounts.
-async fn steady_creates(channel: &Channel, rate: u64, duration: Duration, accounts: usize) -> u64 {
+async fn steady_creates(
+    channel: &AuthedChannel,
+    rate: u64,
+    duration: Duration,
+    accounts: usize,
+) -> u64 {
     let mut client = TicketServiceClient::new(channel.clone());
     let mut ticker = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
     let deadline = Instant::now() + duration;
@@ -285,7 +302,7 @@ async fn steady_creates(channel: &Channel, rate: u64, duration: Duration, accoun
 }
 
 /// Closed-loop CreateTicket from 8 clients for `duration`: requests per second.
-async fn intake_rps(channel: &Channel, duration: Duration, accounts: usize) -> f64 {
+async fn intake_rps(channel: &AuthedChannel, duration: Duration, accounts: usize) -> f64 {
     let started = Instant::now();
     let workers: Vec<_> = (0..8)
         .map(|worker| {

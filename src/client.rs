@@ -47,3 +47,23 @@ pub fn ticket_client(channel: Channel, bearer: Bearer) -> TicketServiceClient<Au
 pub fn policy_client(channel: Channel, bearer: Bearer) -> PolicyServiceClient<AuthedChannel> {
     PolicyServiceClient::with_interceptor(channel, bearer)
 }
+
+/// Issues an administrator credential directly on `database`, as
+/// `ticketd admin credentials issue` does, and returns its token; for tools
+/// that start their own server on a fresh database (the benchmarks).
+pub async fn issue_admin_token(database: &str, name: &str) -> anyhow::Result<String> {
+    use crate::domain::Clock;
+    let store = crate::store::open(
+        database,
+        &crate::store::PoolConfig {
+            max_connections: 1,
+            acquire_timeout: std::time::Duration::from_secs(10),
+        },
+    )
+    .await?;
+    let now = crate::clock::SystemClock.now();
+    let issued = crate::auth::issue(&*store, name, crate::domain::access::Role::Admin, &[], now)
+        .await
+        .map_err(|err| anyhow::anyhow!("issuing a credential: {err}"))?;
+    Ok(issued.token)
+}

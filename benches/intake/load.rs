@@ -8,9 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use ticketd::client::{Bearer, policy_client, ticket_client};
 use ticketd::proto::pb;
-use ticketd::proto::pb::policy_service_client::PolicyServiceClient;
-use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
 use tokio::sync::{Semaphore, mpsc};
 use tonic::transport::Channel;
 
@@ -98,6 +97,7 @@ impl Mix {
 /// (and for GetTicket, the ticket) they name.
 pub struct Target {
     pub channels: Vec<Channel>,
+    bearer: Bearer,
     pub account: String,
     pub ticket: String,
     /// Request ids are this plus a sequence number: unique, without a random
@@ -111,13 +111,19 @@ impl Target {
     /// Opens `connections` HTTP/2 connections to `url`, and makes sure the
     /// account exists (Business plan: every channel, the common case) and has
     /// a ticket for GetTicket.
-    pub async fn connect(url: &str, connections: usize, account: &str) -> anyhow::Result<Self> {
+    pub async fn connect(
+        url: &str,
+        token: &str,
+        connections: usize,
+        account: &str,
+    ) -> anyhow::Result<Self> {
+        let bearer = Bearer::new(token)?;
         let mut channels = Vec::with_capacity(connections);
         for _ in 0..connections.max(1) {
             // Each connect() is its own TCP connection.
             channels.push(Channel::from_shared(url.to_owned())?.connect().await?);
         }
-        let mut tickets = TicketServiceClient::new(channels[0].clone());
+        let mut tickets = ticket_client(channels[0].clone(), bearer.clone());
         let created = tickets
             .create_account(pb::CreateAccountRequest {
                 account_id: account.to_owned(),
@@ -144,6 +150,7 @@ impl Target {
             .ok_or_else(|| anyhow::anyhow!("CreateTicket answered without a ticket"))?;
         Ok(Self {
             channels,
+            bearer,
             account: account.to_owned(),
             ticket: ticket.name,
             request_prefix: format!("bench-{}", uuid::Uuid::new_v4().simple()),
@@ -155,7 +162,7 @@ impl Target {
     async fn send(&self, call: Call, n: u64) -> bool {
         let channel = self.channels[n as usize % self.channels.len()].clone();
         let result = match call {
-            Call::Create => TicketServiceClient::new(channel)
+            Call::Create => ticket_client(channel, self.bearer.clone())
                 .create_ticket(chat_ticket(
                     &self.account,
                     &format!(
@@ -166,13 +173,13 @@ impl Target {
                 ))
                 .await
                 .map(drop),
-            Call::Classify => PolicyServiceClient::new(channel)
+            Call::Classify => policy_client(channel, self.bearer.clone())
                 .classify_priority(pb::ClassifyPriorityRequest {
                     impact: Some(impact()),
                 })
                 .await
                 .map(drop),
-            Call::Get => TicketServiceClient::new(channel)
+            Call::Get => ticket_client(channel, self.bearer.clone())
                 .get_ticket(pb::GetTicketRequest {
                     name: self.ticket.clone(),
                 })

@@ -105,6 +105,7 @@ impl Flags {
 
 async fn load_command(mut flags: Flags) {
     let url: String = flags.take("target", "http://127.0.0.1:50051".to_owned());
+    let token: String = flags.take("token", std::env::var("TICKETD_TOKEN").unwrap_or_default());
     let mode: String = flags.take("mode", "closed".to_owned());
     let concurrency: usize = flags.take("concurrency", 8);
     let rate: f64 = flags.take("rate", 0.0);
@@ -118,7 +119,7 @@ async fn load_command(mut flags: Flags) {
     flags.done();
 
     let target = Arc::new(
-        Target::connect(&url, connections, &account)
+        Target::connect(&url, &token, connections, &account)
             .await
             .unwrap_or_else(|err| panic!("cannot reach {url}: {err:#}")),
     );
@@ -662,7 +663,7 @@ async fn postgres_suite(
     }
     let server = server.expect("a running server");
     let target = Arc::new(
-        Target::connect(&server.url, connections, "bench")
+        Target::connect(&server.url, &server.token, connections, "bench")
             .await
             .expect("connect the load client"),
     );
@@ -958,7 +959,7 @@ async fn sqlite_suite(
     let url = format!("sqlite://{}", path.display());
     let (server, ready) = Server::start(&url).await;
     let target = Arc::new(
-        Target::connect(&server.url, connections, "bench")
+        Target::connect(&server.url, &server.token, connections, "bench")
             .await
             .expect("connect the load client"),
     );

@@ -13,6 +13,8 @@ use tonic_health::pb::health_client::HealthClient;
 pub struct Server {
     child: Child,
     pub url: String,
+    /// An administrator's bearer token, issued on the database before start.
+    pub token: String,
 }
 
 impl Drop for Server {
@@ -39,6 +41,9 @@ impl Server {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free port");
+        let token = ticketd::client::issue_admin_token(database, &format!("bench-{port}"))
+            .await
+            .expect("issue the benchmark's credential");
         let spawned = Instant::now();
         let child = Command::new(binary())
             .args([
@@ -47,6 +52,10 @@ impl Server {
                 &format!("127.0.0.1:{port}"),
                 "--database",
                 database,
+                // The load client is one credential; measure the server,
+                // not its rate limit.
+                "--rate-limit-rps",
+                "0",
             ])
             .env(
                 "RUST_LOG",
@@ -59,6 +68,7 @@ impl Server {
         let server = Server {
             child,
             url: format!("http://127.0.0.1:{port}"),
+            token,
         };
         let deadline = spawned + Duration::from_secs(30);
         while Instant::now() < deadline {

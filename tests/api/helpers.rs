@@ -111,11 +111,11 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
         let _ = shutdown_rx.await;
     }));
 
+    // Lazily: the listener is already bound, and a server serving TLS would
+    // refuse this plaintext channel's handshake.
     let channel = Channel::from_shared(format!("http://{addr}"))
         .unwrap()
-        .connect()
-        .await
-        .expect("connect to test server");
+        .connect_lazy();
     let bearer = Bearer::new(&token).unwrap();
     TestApp {
         addr,

@@ -43,6 +43,8 @@ macro_rules! on_postgres {
 mod helpers;
 
 mod accounts;
+mod admin_cli;
+mod auth;
 mod compliance;
 mod deadlines;
 mod idempotency;

@@ -1,0 +1,810 @@
+//! Authentication and scopes: every RPC × every role, bad tokens,
+//! revocation, last use, rate limits, load shedding, timeouts and TLS.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use prost::Message;
+use ticketd::client::{AuthedChannel, Bearer, policy_client, ticket_client};
+use ticketd::domain::access::Role;
+use ticketd::domain::policy::Channel as TicketChannel;
+use ticketd::proto::pb;
+use ticketd::proto::pb::policy_service_client::PolicyServiceClient;
+use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
+use tonic::Code;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_types::StatusExt;
+
+use crate::helpers::{
+    Backend, TestApp, account, chat_ticket, error_info, phone_ticket, spawn_app_with, web_ticket,
+};
+
+/// Each RPC the contract has (CreateTicket once per channel), with the
+/// scope it needs, written out here rather than read from the server's
+/// table so the two are checked against each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rpc {
+    CreateAccount,
+    GetAccount,
+    UpdateAccount,
+    ListAccounts,
+    CreateChatTicket,
+    CreatePhoneTicket,
+    CreateWebTicket,
+    GetTicket,
+    ListTickets,
+    AcknowledgeTicket,
+    UpdateTicketStatus,
+    ResolveTicket,
+    AnswerSurvey,
+    ListSurveys,
+    ReopenTicket,
+    CloseTicket,
+    ReprioritizeTicket,
+    ListTicketEvents,
+    ListTicketsByDeadline,
+    GetComplianceReport,
+    CreateServiceRequest,
+    GetServiceRequest,
+    ListServiceRequests,
+    UpdateServiceRequestStatus,
+    WatchSlaStatus,
+    GetPolicy,
+    CheckChannel,
+    ClassifyPriority,
+    ComputeDeadline,
+}
+
+const RPCS: [Rpc; 29] = {
+    use Rpc::*;
+    [
+        CreateAccount,
+        GetAccount,
+        UpdateAccount,
+        ListAccounts,
+        CreateChatTicket,
+        CreatePhoneTicket,
+        CreateWebTicket,
+        GetTicket,
+        ListTickets,
+        AcknowledgeTicket,
+        UpdateTicketStatus,
+        ResolveTicket,
+        AnswerSurvey,
+        ListSurveys,
+        ReopenTicket,
+        CloseTicket,
+        ReprioritizeTicket,
+        ListTicketEvents,
+        ListTicketsByDeadline,
+        GetComplianceReport,
+        CreateServiceRequest,
+        GetServiceRequest,
+        ListServiceRequests,
+        UpdateServiceRequestStatus,
+        WatchSlaStatus,
+        GetPolicy,
+        CheckChannel,
+        ClassifyPriority,
+        ComputeDeadline,
+    ]
+};
+
+impl Rpc {
+    /// The method's name in the contract.
+    fn method(self) -> String {
+        match self {
+            Rpc::CreateChatTicket | Rpc::CreatePhoneTicket | Rpc::CreateWebTicket => {
+                "CreateTicket".to_owned()
+            }
+            // Debug names equal method names for every other variant.
+            other => format!("{other:?}"),
+        }
+    }
+
+    /// The scope the call needs, and for ticket creation the channel.
+    fn needs(self) -> (&'static str, Option<&'static str>) {
+        use Rpc::*;
+        match self {
+            CreateAccount | UpdateAccount => ("admin", None),
+            CreateChatTicket => ("tickets.create", Some("CHANNEL_CHAT")),
+            CreatePhoneTicket => ("tickets.create", Some("CHANNEL_PHONE")),
+            CreateWebTicket => ("tickets.create", Some("CHANNEL_WEB_FORM")),
+            GetAccount
+            | ListAccounts
+            | GetTicket
+            | ListTickets
+            | ListSurveys
+            | ListTicketEvents
+            | ListTicketsByDeadline
+            | GetComplianceReport
+            | GetServiceRequest
+            | ListServiceRequests => ("tickets.read", None),
+            AcknowledgeTicket
+            | UpdateTicketStatus
+            | ResolveTicket
+            | ReopenTicket
+            | CloseTicket
+            | ReprioritizeTicket
+            | UpdateServiceRequestStatus => ("tickets.act", None),
+            AnswerSurvey => ("surveys.answer", None),
+            CreateServiceRequest => ("service_requests.create", None),
+            WatchSlaStatus => ("sla.watch", None),
+            GetPolicy | CheckChannel | ClassifyPriority | ComputeDeadline => ("policy.read", None),
+        }
+    }
+
+    /// Calls the RPC with a request that is valid where that is cheap and
+    /// empty elsewhere: an allowed caller may then get INVALID_ARGUMENT or
+    /// NOT_FOUND, never UNAUTHENTICATED or PERMISSION_DENIED.
+    async fn call(
+        self,
+        tickets: &mut TicketServiceClient<AuthedChannel>,
+        policy: &mut PolicyServiceClient<AuthedChannel>,
+    ) -> Result<(), tonic::Status> {
+        use Rpc::*;
+        match self {
+            CreateAccount => tickets
+                .create_account(pb::CreateAccountRequest::default())
+                .await
+                .map(drop),
+            GetAccount => tickets
+                .get_account(pb::GetAccountRequest {
+                    name: account("acme"),
+                })
+                .await
+                .map(drop),
+            UpdateAccount => tickets
+                .update_account(pb::UpdateAccountRequest::default())
+                .await
+                .map(drop),
+            ListAccounts => tickets
+                .list_accounts(pb::ListAccountsRequest::default())
+                .await
+                .map(drop),
+            CreateChatTicket => tickets.create_ticket(chat_ticket("acme")).await.map(drop),
+            CreatePhoneTicket => tickets.create_ticket(phone_ticket("acme")).await.map(drop),
+            CreateWebTicket => tickets.create_ticket(web_ticket("acme")).await.map(drop),
+            GetTicket => tickets
+                .get_ticket(pb::GetTicketRequest {
+                    name: "tickets/1".into(),
+                })
+                .await
+                .map(drop),
+            ListTickets => tickets
+                .list_tickets(pb::ListTicketsRequest::default())
+                .await
+                .map(drop),
+            AcknowledgeTicket => tickets
+                .acknowledge_ticket(pb::AcknowledgeTicketRequest::default())
+                .await
+                .map(drop),
+            UpdateTicketStatus => tickets
+                .update_ticket_status(pb::UpdateTicketStatusRequest::default())
+                .await
+                .map(drop),
+            ResolveTicket => tickets
+                .resolve_ticket(pb::ResolveTicketRequest::default())
+                .await
+                .map(drop),
+            AnswerSurvey => tickets
+                .answer_survey(pb::AnswerSurveyRequest::default())
+                .await
+                .map(drop),
+            ListSurveys => tickets
+                .list_surveys(pb::ListSurveysRequest::default())
+                .await
+                .map(drop),
+            ReopenTicket => tickets
+                .reopen_ticket(pb::ReopenTicketRequest::default())
+                .await
+                .map(drop),
+            CloseTicket => tickets
+                .close_ticket(pb::CloseTicketRequest::default())
+                .await
+                .map(drop),
+            ReprioritizeTicket => tickets
+                .reprioritize_ticket(pb::ReprioritizeTicketRequest::default())
+                .await
+                .map(drop),
+            ListTicketEvents => tickets
+                .list_ticket_events(pb::ListTicketEventsRequest::default())
+                .await
+                .map(drop),
+            ListTicketsByDeadline => tickets
+                .list_tickets_by_deadline(pb::ListTicketsByDeadlineRequest::default())
+                .await
+                .map(drop),
+            GetComplianceReport => tickets
+                .get_compliance_report(pb::GetComplianceReportRequest::default())
+                .await
+                .map(drop),
+            CreateServiceRequest => tickets
+                .create_service_request(pb::CreateServiceRequestRequest::default())
+                .await
+                .map(drop),
+            GetServiceRequest => tickets
+                .get_service_request(pb::GetServiceRequestRequest::default())
+                .await
+                .map(drop),
+            ListServiceRequests => tickets
+                .list_service_requests(pb::ListServiceRequestsRequest::default())
+                .await
+                .map(drop),
+            UpdateServiceRequestStatus => tickets
+                .update_service_request_status(pb::UpdateServiceRequestStatusRequest::default())
+                .await
+                .map(drop),
+            WatchSlaStatus => tickets
+                .watch_sla_status(pb::WatchSlaStatusRequest::default())
+                .await
+                .map(drop),
+            GetPolicy => policy
+                .get_policy(pb::GetPolicyRequest::default())
+                .await
+                .map(drop),
+            CheckChannel => policy
+                .check_channel(pb::CheckChannelRequest::default())
+                .await
+                .map(drop),
+            ClassifyPriority => policy
+                .classify_priority(pb::ClassifyPriorityRequest::default())
+                .await
+                .map(drop),
+            ComputeDeadline => policy
+                .compute_deadline(pb::ComputeDeadlineRequest::default())
+                .await
+                .map(drop),
+        }
+    }
+}
+
+/// A caller in the matrix: a role (with its channels), or no credential.
+#[derive(Debug, Clone, Copy)]
+enum Caller {
+    Anonymous,
+    Intake(TicketChannel),
+    Dashboard,
+    Agent,
+    Admin,
+}
+
+impl Caller {
+    /// Whether the caller may make `rpc`, from the roles as documented.
+    fn may(self, rpc: Rpc) -> bool {
+        let (scope, channel) = rpc.needs();
+        match self {
+            Caller::Anonymous => false,
+            Caller::Admin => true,
+            Caller::Intake(own) => match scope {
+                "tickets.create" => channel == Some(proto_channel(own)),
+                s => ["surveys.answer", "service_requests.create", "policy.read"].contains(&s),
+            },
+            Caller::Dashboard => ["tickets.read", "sla.watch", "policy.read"].contains(&scope),
+            Caller::Agent => {
+                ["tickets.read", "sla.watch", "tickets.act", "policy.read"].contains(&scope)
+            }
+        }
+    }
+}
+
+fn proto_channel(channel: TicketChannel) -> &'static str {
+    match channel {
+        TicketChannel::Chat => "CHANNEL_CHAT",
+        TicketChannel::Phone => "CHANNEL_PHONE",
+        TicketChannel::WebForm => "CHANNEL_WEB_FORM",
+    }
+}
+
+async fn every_rpc_answers_every_role_as_its_scopes_say(app: TestApp) {
+    app.create_account("acme", pb::Plan::Business).await;
+    let callers = [
+        Caller::Anonymous,
+        Caller::Intake(TicketChannel::Chat),
+        Caller::Intake(TicketChannel::Phone),
+        Caller::Intake(TicketChannel::WebForm),
+        Caller::Dashboard,
+        Caller::Agent,
+        Caller::Admin,
+    ];
+    let mut cells = 0;
+    for (i, caller) in callers.into_iter().enumerate() {
+        let (mut tickets, mut policy) = match caller {
+            Caller::Anonymous => (
+                ticket_client(app.channel.clone(), Bearer::none()),
+                policy_client(app.channel.clone(), Bearer::none()),
+            ),
+            Caller::Intake(channel) => app.clients_with(
+                &app.issue(&format!("intake-{i}"), Role::Intake, &[channel])
+                    .await,
+            ),
+            Caller::Dashboard => app.clients_with(&app.issue("wall", Role::Dashboard, &[]).await),
+            Caller::Agent => app.clients_with(&app.issue("ana", Role::Agent, &[]).await),
+            Caller::Admin => app.clients_with(&app.issue("ops", Role::Admin, &[]).await),
+        };
+        for rpc in RPCS {
+            let result = rpc.call(&mut tickets, &mut policy).await;
+            let code = result.as_ref().err().map(|s| s.code());
+            let cell = format!("{caller:?} × {rpc:?}: {result:?}");
+            match caller {
+                Caller::Anonymous => assert_eq!(code, Some(Code::Unauthenticated), "{cell}"),
+                _ if caller.may(rpc) => assert!(
+                    !matches!(code, Some(Code::Unauthenticated | Code::PermissionDenied)),
+                    "{cell}"
+                ),
+                _ => {
+                    let status = result.expect_err(&cell);
+                    assert_eq!(status.code(), Code::PermissionDenied, "{cell}");
+                    let info = error_info(&status);
+                    assert_eq!(info.reason, "MISSING_SCOPE", "{cell}");
+                    let (scope, channel) = rpc.needs();
+                    assert_eq!(
+                        info.metadata.get("scope").map(String::as_str),
+                        Some(scope),
+                        "{cell}"
+                    );
+                    // The channel is named to callers that create tickets,
+                    // just not on this channel.
+                    let channel = channel.filter(|_| matches!(caller, Caller::Intake(_)));
+                    assert_eq!(
+                        info.metadata.get("channel").map(String::as_str),
+                        channel,
+                        "{cell}"
+                    );
+                    assert!(status.message().contains(scope), "{cell}");
+                }
+            }
+            cells += 1;
+        }
+    }
+    assert_eq!(cells, callers.len() * RPCS.len());
+}
+
+/// The matrix names every method of the contract, so a new RPC cannot
+/// arrive without a row.
+#[test]
+fn the_matrix_covers_every_method_of_the_contract() {
+    let set = prost_types::FileDescriptorSet::decode(ticketd::proto::FILE_DESCRIPTOR_SET).unwrap();
+    let contract: BTreeSet<String> = set
+        .file
+        .iter()
+        .flat_map(|f| f.service.iter())
+        .flat_map(|s| s.method.iter().map(|m| m.name().to_owned()))
+        .collect();
+    let matrix: BTreeSet<String> = RPCS.iter().map(|r| r.method()).collect();
+    assert_eq!(contract, matrix);
+}
+
+async fn bad_tokens_are_unauthenticated_and_health_needs_none(app: TestApp) {
+    let valid = app.token.clone();
+    let (id, _) = valid.trim_start_matches("tkd_").split_once('_').unwrap();
+    let wrong_secret = format!("tkd_{id}_{}", "0".repeat(64));
+    let unknown_id = format!("tkd_{}_{}", "f".repeat(16), "0".repeat(64));
+    for authorization in [
+        "".to_owned(),
+        "Bearer".to_owned(),
+        "Basic dXNlcjpwYXNz".to_owned(),
+        format!("Bearer {}", &valid[..valid.len() - 2]),
+        format!("Bearer {wrong_secret}"),
+        format!("Bearer {unknown_id}"),
+        valid.clone(),
+    ] {
+        let mut request = tonic::Request::new(pb::GetPolicyRequest::default());
+        if !authorization.is_empty() {
+            request
+                .metadata_mut()
+                .insert("authorization", authorization.parse().unwrap());
+        }
+        let status = policy_client(app.channel.clone(), Bearer::none())
+            .get_policy(request)
+            .await
+            .expect_err(&authorization);
+        assert_eq!(status.code(), Code::Unauthenticated, "{authorization}");
+        assert_eq!(error_info(&status).reason, "UNAUTHENTICATED");
+        assert!(
+            !status.message().contains(&valid[20..]),
+            "a secret is echoed: {status:?}"
+        );
+    }
+    let health = HealthClient::new(app.channel.clone())
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await;
+    assert!(health.is_ok(), "{health:?}");
+}
+
+async fn a_revoked_credential_stops_working_within_the_cache_time(app: TestApp) {
+    let token = app.issue("wall", Role::Dashboard, &[]).await;
+    let (_, mut policy) = app.clients_with(&token);
+    policy
+        .get_policy(pb::GetPolicyRequest::default())
+        .await
+        .expect("valid before revocation");
+    app.store()
+        .revoke_credential("wall", app.clock_now())
+        .await
+        .unwrap();
+    // The server caches credentials for --auth-cache-ms (200 ms here).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        match policy.get_policy(pb::GetPolicyRequest::default()).await {
+            Err(status) => break status,
+            Ok(_) => assert!(tokio::time::Instant::now() < deadline, "still accepted"),
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert!(status.message().contains("revoked"), "{status:?}");
+    // A new credential under the same name works: names pick live ones.
+    let again = app.issue("wall", Role::Dashboard, &[]).await;
+    app.clients_with(&again)
+        .1
+        .get_policy(pb::GetPolicyRequest::default())
+        .await
+        .expect("reissued credential works");
+}
+
+async fn each_credentials_last_use_is_recorded(app: TestApp) {
+    let token = app
+        .issue("chat-platform", Role::Intake, &[TicketChannel::Chat])
+        .await;
+    let last_use = |app: &TestApp| {
+        let store = app.store().clone();
+        async move {
+            store
+                .list_credentials()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|c| c.name == "chat-platform")
+                .unwrap()
+                .last_use_time
+        }
+    };
+    assert_eq!(last_use(&app).await, None, "never used yet");
+    app.clock.advance(chrono::Duration::minutes(5));
+    app.clients_with(&token)
+        .1
+        .get_policy(pb::GetPolicyRequest::default())
+        .await
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while last_use(&app).await.is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "last use never written"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(last_use(&app).await, Some(app.clock_now()));
+}
+
+async fn a_credential_over_its_rate_gets_resource_exhausted_with_retry_after(app: TestApp) {
+    let token = app
+        .issue("chat-platform", Role::Intake, &[TicketChannel::Chat])
+        .await;
+    let (_, mut policy) = app.clients_with(&token);
+    // Burst 3 at 1 call per second: three pass, the fourth waits ~1 s.
+    for _ in 0..3 {
+        policy
+            .get_policy(pb::GetPolicyRequest::default())
+            .await
+            .unwrap();
+    }
+    let status = policy
+        .get_policy(pb::GetPolicyRequest::default())
+        .await
+        .expect_err("over the limit");
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert_eq!(error_info(&status).reason, "RATE_LIMITED");
+    assert_eq!(
+        status
+            .metadata()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    let delay = status
+        .get_details_retry_info()
+        .and_then(|r| r.retry_delay)
+        .expect("RetryInfo");
+    assert!(
+        delay > Duration::from_millis(900) && delay <= Duration::from_secs(1),
+        "{delay:?}"
+    );
+    // Limits are per credential: the administrator is not held up.
+    app.policy
+        .clone()
+        .get_policy(pb::GetPolicyRequest::default())
+        .await
+        .unwrap();
+}
+
+async fn calls_beyond_the_in_flight_limit_are_shed_at_once(app: TestApp) {
+    app.create_account("acme", pb::Plan::Pro).await;
+    // Hold the one in-flight slot with a call waiting on a row lock.
+    let mut blocker = app.pg().begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM accounts WHERE id = 'acme' FOR UPDATE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let mut client = app.tickets.clone();
+    let held = tokio::spawn(async move {
+        client
+            .update_account(pb::UpdateAccountRequest {
+                account: Some(pb::Account {
+                    name: account("acme"),
+                    display_name: "Held".into(),
+                    ..Default::default()
+                }),
+                update_mask: None,
+            })
+            .await
+    });
+    wait_until_waiting_on_lock(&app).await;
+    let started = tokio::time::Instant::now();
+    let status = app
+        .policy
+        .clone()
+        .get_policy(pb::GetPolicyRequest::default())
+        .await
+        .expect_err("shed");
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(error_info(&status).reason, "OVERLOADED");
+    // Health checks are never shed.
+    HealthClient::new(app.channel.clone())
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .expect("health answers under load");
+    blocker.commit().await.unwrap();
+    held.await.unwrap().expect("the held call completes");
+    app.policy
+        .clone()
+        .get_policy(pb::GetPolicyRequest::default())
+        .await
+        .expect("served again once the slot is free");
+}
+
+async fn a_call_past_the_server_timeout_ends_and_leaves_no_open_transaction(app: TestApp) {
+    app.create_account("acme", pb::Plan::Pro).await;
+    let mut blocker = app.pg().begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM accounts WHERE id = 'acme' FOR UPDATE")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let status = app
+        .tickets
+        .clone()
+        .update_account(pb::UpdateAccountRequest {
+            account: Some(pb::Account {
+                name: account("acme"),
+                display_name: "Timed out".into(),
+                ..Default::default()
+            }),
+            update_mask: None,
+        })
+        .await
+        .expect_err("times out");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(2),
+        "{took:?}"
+    );
+    assert!(
+        matches!(status.code(), Code::Cancelled | Code::DeadlineExceeded),
+        "{status:?}"
+    );
+    blocker.rollback().await.unwrap();
+    // Nothing of the abandoned call may hold a session inside a transaction.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let open: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid() \
+             AND state LIKE 'idle in transaction%'",
+        )
+        .fetch_one(app.pg())
+        .await
+        .unwrap();
+        if open == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{open} sessions idle in transaction"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // As with any deadline, the outcome of the abandoned call is unknown to
+    // its client (the statement was already with the database); the server
+    // itself must be unharmed.
+    app.tickets
+        .clone()
+        .get_account(pb::GetAccountRequest {
+            name: account("acme"),
+        })
+        .await
+        .expect("served after the timeout");
+}
+
+async fn wait_until_waiting_on_lock(app: &TestApp) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(app.pg())
+        .await
+        .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the call never waited on the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn tls_file(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/tls")
+        .join(name)
+}
+
+fn read_tls(name: &str) -> Vec<u8> {
+    std::fs::read(tls_file(name)).unwrap()
+}
+
+async fn tls_channel(
+    app: &TestApp,
+    client_identity: bool,
+) -> Result<Channel, tonic::transport::Error> {
+    let mut tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(read_tls("ca.pem")))
+        .domain_name("localhost");
+    if client_identity {
+        tls = tls.identity(Identity::from_pem(
+            read_tls("client.pem"),
+            read_tls("client.key"),
+        ));
+    }
+    Channel::from_shared(format!("https://localhost:{}", app.addr.port()))
+        .unwrap()
+        .tls_config(tls)?
+        .connect()
+        .await
+}
+
+async fn with_tls_the_server_speaks_only_tls(app: TestApp) {
+    let channel = tls_channel(&app, false).await.expect("TLS handshake");
+    policy_client(channel, app.bearer())
+        .get_policy(pb::GetPolicyRequest::default())
+        .await
+        .expect("served over TLS");
+    let plaintext = policy_client(app.channel.clone(), app.bearer())
+        .get_policy(pb::GetPolicyRequest::default())
+        .await;
+    assert!(plaintext.is_err(), "plaintext call served: {plaintext:?}");
+}
+
+async fn with_a_client_ca_only_clients_with_certificates_get_in(app: TestApp) {
+    let without = match tls_channel(&app, false).await {
+        Err(err) => Err(err.to_string()),
+        Ok(channel) => policy_client(channel, app.bearer())
+            .get_policy(pb::GetPolicyRequest::default())
+            .await
+            .map(drop)
+            .map_err(|s| s.to_string()),
+    };
+    assert!(
+        without.is_err(),
+        "a client without a certificate was served"
+    );
+    let channel = tls_channel(&app, true).await.expect("mutual TLS handshake");
+    policy_client(channel, app.bearer())
+        .get_policy(pb::GetPolicyRequest::default())
+        .await
+        .expect("served with a client certificate");
+}
+
+async fn reflection_needs_a_credential_unless_configured_open(app: TestApp) {
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    let list = || {
+        tokio_stream::iter([ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        }])
+    };
+    let anonymous = ServerReflectionClient::new(app.channel.clone())
+        .server_reflection_info(list())
+        .await;
+    assert_eq!(
+        anonymous.map(drop).unwrap_err().code(),
+        Code::Unauthenticated
+    );
+    ServerReflectionClient::with_interceptor(app.channel.clone(), app.bearer())
+        .server_reflection_info(list())
+        .await
+        .expect("reflection with a credential");
+    let open = spawn_app_with(Backend::Sqlite, |c| c.reflection_open = true).await;
+    ServerReflectionClient::new(open.channel.clone())
+        .server_reflection_info(list())
+        .await
+        .expect("open reflection needs no credential");
+}
+
+on_every_store!(
+    every_rpc_answers_every_role_as_its_scopes_say,
+    bad_tokens_are_unauthenticated_and_health_needs_none,
+    each_credentials_last_use_is_recorded,
+    reflection_needs_a_credential_unless_configured_open,
+);
+
+mod small_limits {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_revoked_credential_stops_working_within_the_cache_time() {
+        let app = spawn_app_with(Backend::Postgres, |c| c.auth_cache_ms = 200).await;
+        super::a_revoked_credential_stops_working_within_the_cache_time(app).await;
+    }
+
+    #[tokio::test]
+    async fn a_credential_over_its_rate_gets_resource_exhausted_with_retry_after() {
+        let app = spawn_app_with(Backend::Sqlite, |c| {
+            c.rate_limit_rps = 1;
+            c.rate_limit_burst = 3;
+        })
+        .await;
+        super::a_credential_over_its_rate_gets_resource_exhausted_with_retry_after(app).await;
+    }
+
+    #[tokio::test]
+    async fn calls_beyond_the_in_flight_limit_are_shed_at_once() {
+        let app = spawn_app_with(Backend::Postgres, |c| c.max_in_flight = 1).await;
+        super::calls_beyond_the_in_flight_limit_are_shed_at_once(app).await;
+    }
+
+    #[tokio::test]
+    async fn a_call_past_the_server_timeout_ends_and_leaves_no_open_transaction() {
+        let app = spawn_app_with(Backend::Postgres, |c| c.request_timeout_ms = 300).await;
+        super::a_call_past_the_server_timeout_ends_and_leaves_no_open_transaction(app).await;
+    }
+
+    #[tokio::test]
+    async fn with_tls_the_server_speaks_only_tls() {
+        let app = spawn_app_with(Backend::Sqlite, |c| {
+            c.tls_cert = Some(tls_file("server.pem"));
+            c.tls_key = Some(tls_file("server.key"));
+        })
+        .await;
+        super::with_tls_the_server_speaks_only_tls(app).await;
+    }
+
+    #[tokio::test]
+    async fn with_a_client_ca_only_clients_with_certificates_get_in() {
+        let app = spawn_app_with(Backend::Sqlite, |c| {
+            c.tls_cert = Some(tls_file("server.pem"));
+            c.tls_key = Some(tls_file("server.key"));
+            c.tls_client_ca = Some(tls_file("ca.pem"));
+        })
+        .await;
+        super::with_a_client_ca_only_clients_with_certificates_get_in(app).await;
+    }
+}
