@@ -53,7 +53,7 @@ pub fn policy_client(channel: Channel, bearer: Bearer) -> PolicyServiceClient<Au
 /// that start their own server on a fresh database (the benchmarks).
 pub async fn issue_admin_token(database: &str, name: &str) -> anyhow::Result<String> {
     use crate::domain::Clock;
-    let store = crate::store::open(
+    let store = crate::store::open_for_admin(
         database,
         &crate::store::PoolConfig {
             max_connections: 1,

@@ -101,7 +101,7 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped(shutdown_signal()).await
         }
         Command::Admin(admin) => {
-            let store = store::open(
+            let store = store::open_for_admin(
                 &admin.database_url,
                 &PoolConfig {
                     max_connections: 1,

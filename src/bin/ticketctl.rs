@@ -1060,4 +1060,9 @@ fn print_status(status: &tonic::Status) {
             eprintln!("  {key}: {value}");
         }
     }
+    if status.code() == tonic::Code::Unauthenticated {
+        eprintln!(
+            "  hint: set TICKETD_TOKEN to a token from `ticketd admin credentials issue` (run where the server runs)"
+        );
+    }
 }

@@ -315,6 +315,14 @@ pub async fn open(url: &str, pool: &PoolConfig) -> anyhow::Result<Arc<dyn Store>
     })
 }
 
+/// Opens the store for `ticketd admin`, which may run beside the server.
+pub async fn open_for_admin(url: &str, pool: &PoolConfig) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match Backend::of_url(url)? {
+        Backend::Postgres => Arc::new(postgres::PgStore::connect(url, pool).await?),
+        Backend::Sqlite => Arc::new(sqlite::SqliteStore::connect_for_admin(url, pool).await?),
+    })
+}
+
 fn account_not_found(id: &str) -> Error {
     Error::NotFound {
         resource: "account",

@@ -22,14 +22,26 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// Held for the life of the store: one process per database file.
-    _owner: std::sync::Arc<std::fs::File>,
+    /// Held for the life of a serving store: one server per database file.
+    _owner: Option<std::sync::Arc<std::fs::File>>,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file named by a
     /// `sqlite://path` URL, in WAL mode with foreign keys on, and migrates it.
     pub async fn connect(url: &str, config: &PoolConfig) -> anyhow::Result<Self> {
+        Self::open(url, config, true).await
+    }
+
+    /// Opens the file beside a running server, for `ticketd admin`: its
+    /// writes (credentials) touch nothing the one-server rule protects (the
+    /// event log and the in-process timers), and SQLite serialises writers
+    /// across processes.
+    pub async fn connect_for_admin(url: &str, config: &PoolConfig) -> anyhow::Result<Self> {
+        Self::open(url, config, false).await
+    }
+
+    async fn open(url: &str, config: &PoolConfig, serving: bool) -> anyhow::Result<Self> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -44,7 +56,11 @@ impl SqliteStore {
         {
             std::fs::create_dir_all(dir)?;
         }
-        let owner = lock_for_this_process(&path)?;
+        let owner = if serving {
+            Some(std::sync::Arc::new(lock_for_this_process(&path)?))
+        } else {
+            None
+        };
         let pool = SqlitePoolOptions::new()
             .max_connections(config.max_connections)
             .acquire_timeout(config.acquire_timeout)
@@ -53,7 +69,7 @@ impl SqliteStore {
         MIGRATOR.run(&pool).await?;
         Ok(Self {
             pool,
-            _owner: std::sync::Arc::new(owner),
+            _owner: owner,
         })
     }
 

@@ -100,3 +100,29 @@ fn an_operator_issues_lists_and_revokes_credentials_and_secrets_are_shown_once()
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
 }
+
+/// On SQLite the server holds the file for itself; the admin command still
+/// works beside it, so the README's walk-through can issue a token while
+/// the server runs.
+#[tokio::test]
+async fn a_credential_issued_beside_a_running_server_works_at_once() {
+    let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await;
+    let issued = tokio::task::spawn_blocking({
+        let database = app.db_url.clone();
+        move || {
+            ticketd(
+                &database,
+                &["issue", "--name", "wall", "--role", "dashboard"],
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert!(issued.status.success(), "{}", text(&issued.stderr));
+    let token = text(&issued.stdout);
+    let (mut tickets, _) = app.clients_with(token.trim_end());
+    tickets
+        .list_tickets(ticketd::proto::pb::ListTicketsRequest::default())
+        .await
+        .expect("the new dashboard credential reads tickets");
+}
