@@ -43,6 +43,7 @@ macro_rules! on_postgres {
 mod helpers;
 
 mod accounts;
+mod bad_input;
 mod compliance;
 mod deadlines;
 mod idempotency;
