@@ -989,6 +989,9 @@ pub fn compute_deadline(
 }
 
 #[cfg(test)]
+mod fuzz_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
