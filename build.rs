@@ -26,6 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
+        // prost's codec, but a request that does not decode is INVALID_ARGUMENT.
+        .codec_path("crate::api::codec::Codec")
         .compile_fds(compiler.file_descriptor_set())?;
     Ok(())
 }

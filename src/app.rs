@@ -179,13 +179,14 @@ impl Application {
             .add_service(health_service)
             .add_optional_service(reflection_v1)
             .add_optional_service(reflection_v1alpha)
-            .add_service(TicketServiceServer::new(TicketApi::new(
-                self.service.clone(),
-                hub.clone(),
-            )))
-            .add_service(PolicyServiceServer::new(PolicyApi::new(
-                self.service.clone(),
-            )));
+            .add_service(
+                TicketServiceServer::new(TicketApi::new(self.service.clone(), hub.clone()))
+                    .max_decoding_message_size(self.config.max_message_bytes),
+            )
+            .add_service(
+                PolicyServiceServer::new(PolicyApi::new(self.service.clone()))
+                    .max_decoding_message_size(self.config.max_message_bytes),
+            );
 
         let addr = self.local_addr();
         // Spawned once setup can no longer fail, and aborted whenever this

@@ -9,6 +9,9 @@ use clap::{Args, ValueEnum};
 /// The embedded store, in the working directory.
 pub const DEFAULT_DATABASE: &str = "sqlite://ticketd.db";
 
+/// 256 KiB; see [`Config::max_message_bytes`].
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 256 * 1024;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     /// Human-readable lines.
@@ -152,6 +155,13 @@ pub struct Config {
     #[arg(long, env = "TICKETD_WATCH_SNAPSHOT_LIMIT", default_value_t = 10_000)]
     pub watch_snapshot_limit: usize,
 
+    /// Largest request message the server decodes, in bytes; a larger one is
+    /// refused with OUT_OF_RANGE before it is read. The default fits the
+    /// largest valid request (a chat ticket whose 20,000-character
+    /// description and first message are all 4-byte characters, ~170 KB).
+    #[arg(long, env = "TICKETD_MAX_MESSAGE_BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES)]
+    pub max_message_bytes: usize,
+
     /// Concurrent HTTP/2 streams (calls) per client connection.
     #[arg(
         long,
@@ -196,6 +206,7 @@ impl std::fmt::Debug for Config {
             .field("watch_slow_consumer_ms", &self.watch_slow_consumer_ms)
             .field("max_watch_streams", &self.max_watch_streams)
             .field("watch_snapshot_limit", &self.watch_snapshot_limit)
+            .field("max_message_bytes", &self.max_message_bytes)
             .field(
                 "http2_max_concurrent_streams",
                 &self.http2_max_concurrent_streams,
@@ -235,6 +246,7 @@ impl Config {
             watch_slow_consumer_ms: 15_000,
             max_watch_streams: 20_000,
             watch_snapshot_limit: 10_000,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             http2_max_concurrent_streams: 1_000,
             http2_keepalive_secs: 30,
         }

@@ -1,7 +1,9 @@
 //! The gRPC surface: one handler file per service, conversions, validation,
-//! page tokens, and the single Error → Status mapping.
+//! page tokens, the single Error → Status mapping, and the codec that answers
+//! undecodable requests with it.
 
 pub mod access;
+pub mod codec;
 pub mod convert;
 pub mod guard;
 pub mod page_token;

@@ -93,7 +93,14 @@ impl TicketService for TicketApi {
         let request = request.into_inner();
         let page_size = validate::list_accounts_page_size(request.page_size)?;
         let filters = page_token::fingerprint("accounts");
-        let after = page_token::decode(&request.page_token, filters)?;
+        // The key goes to the database: anything but an account id is forged.
+        let after = page_token::decode(&request.page_token, filters)?
+            .map(|id| {
+                validate::is_account_id(&id).then_some(id).ok_or_else(|| {
+                    Error::invalid("page_token", "is not a token this server issued")
+                })
+            })
+            .transpose()?;
         // One extra row tells whether another page exists without a count query.
         let mut accounts = self
             .service

@@ -32,14 +32,35 @@ pub const DEFAULT_PAGE_SIZE: i64 = 50;
 const MIN_TIMESTAMP_SECONDS: i64 = -62_135_596_800;
 const MAX_TIMESTAMP_SECONDS: i64 = 253_402_300_799;
 pub const MAX_PAGE_SIZE: i64 = 500;
+/// Most values a repeated field of a request may list (filters, mask
+/// paths). Every enum has fewer, so more means duplicates or garbage, and
+/// each value could otherwise cost a violation in the answer.
+pub const MAX_LIST_VALUES: usize = 8;
+/// Most violations one refusal lists. A refusal travels in HTTP/2 trailers,
+/// which many clients cap at 8 KiB, and its text is there three times
+/// (message, details' message, violations).
+pub const MAX_VIOLATIONS: usize = 16;
+/// Most characters of a client's value quoted back in an error, and most
+/// bytes once control characters are escaped.
+const MAX_ECHO_CHARS: usize = 64;
+const MAX_ECHO_BYTES: usize = 128;
 
-/// Collects violations so a caller learns about every bad field at once.
+/// Collects violations so a caller learns about every bad field at once:
+/// the first problem of each field, up to [`MAX_VIOLATIONS`] fields.
 #[derive(Debug, Default)]
 struct Violations(Vec<FieldViolation>);
 
 impl Violations {
     fn add(&mut self, field: &str, description: impl Into<String>) {
-        self.0.push(FieldViolation::new(field, description));
+        if self.0.len() < MAX_VIOLATIONS && !self.0.iter().any(|v| v.field == field) {
+            self.0.push(FieldViolation::new(field, description));
+        }
+    }
+
+    fn append(&mut self, violations: Vec<FieldViolation>) {
+        for violation in violations {
+            self.add(&violation.field, violation.description);
+        }
     }
 
     /// A required string: not blank, at most `max` characters.
@@ -112,6 +133,20 @@ impl Violations {
     }
 }
 
+/// A client's value for an error message: quoted, control characters
+/// escaped, cut to [`MAX_ECHO_CHARS`] and [`MAX_ECHO_BYTES`].
+fn quoted(value: &str) -> String {
+    let mut out = String::from("\"");
+    for (i, c) in value.chars().enumerate() {
+        if i == MAX_ECHO_CHARS || out.len() >= MAX_ECHO_BYTES {
+            return format!("{out}\"... ({} characters)", value.chars().count());
+        }
+        out.extend(c.escape_debug());
+    }
+    out.push('"');
+    out
+}
+
 /// `accounts/{id}` → `id`.
 fn account_from_name(v: &mut Violations, field: &str, name: &str) -> String {
     match name.strip_prefix("accounts/") {
@@ -123,7 +158,7 @@ fn account_from_name(v: &mut Violations, field: &str, name: &str) -> String {
         _ => {
             v.add(
                 field,
-                format!("must be accounts/{{account_id}}; got {name:?}"),
+                format!("must be accounts/{{account_id}}; got {}", quoted(name)),
             );
             String::new()
         }
@@ -132,7 +167,7 @@ fn account_from_name(v: &mut Violations, field: &str, name: &str) -> String {
 
 /// 3–63 lower-case letters, digits and hyphens, starting with a letter and
 /// not ending with a hyphen (AIP-122 style ids).
-fn is_account_id(id: &str) -> bool {
+pub fn is_account_id(id: &str) -> bool {
     let bytes = id.as_bytes();
     (3..=63).contains(&bytes.len())
         && bytes[0].is_ascii_lowercase()
@@ -209,20 +244,28 @@ pub fn update_account(request: pb::UpdateAccountRequest) -> Result<(String, Acco
     let id = account_from_name(&mut v, "account.name", &account.name);
     let paths = request.update_mask.map(|m| m.paths).unwrap_or_default();
     let (mut set_name, mut set_plan) = (false, false);
-    if paths.is_empty() {
+    if paths.len() > MAX_LIST_VALUES {
+        v.add(
+            "update_mask",
+            format!("lists at most {MAX_LIST_VALUES} paths; allowed: display_name, plan"),
+        );
+    } else if paths.is_empty() {
         set_name = !account.display_name.is_empty();
         set_plan = account.plan != 0;
         if !set_name && !set_plan {
             v.add("account", "sets nothing to update");
         }
     }
-    for path in &paths {
+    for path in paths.iter().take(MAX_LIST_VALUES) {
         match path.as_str() {
             "display_name" => set_name = true,
             "plan" => set_plan = true,
             other => v.add(
                 "update_mask",
-                format!("unknown or immutable path {other:?}; allowed: display_name, plan"),
+                format!(
+                    "unknown or immutable path {}; allowed: display_name, plan",
+                    quoted(other)
+                ),
             ),
         }
     }
@@ -311,7 +354,10 @@ pub fn create_ticket(request: pb::CreateTicketRequest, policy: &Policy) -> Resul
             {
                 v.add(
                     "phone_call.dialed_number",
-                    format!("{dialed_number} is not a support line for region {region}"),
+                    format!(
+                        "{} is not a support line for region {region}",
+                        quoted(&dialed_number)
+                    ),
                 );
             }
             region.map(|region| Origin::Phone {
@@ -390,8 +436,8 @@ pub fn classify_priority(request: pb::ClassifyPriorityRequest) -> Result<Impact>
 fn ticket_key(v: &mut Violations, name: &str) -> Option<TicketKey> {
     match ticket_name(name) {
         Ok(key) => Some(key),
-        Err(Error::InvalidArgument(mut violations)) => {
-            v.0.append(&mut violations);
+        Err(Error::InvalidArgument(violations)) => {
+            v.append(violations);
             None
         }
         Err(_) => None,
@@ -519,7 +565,7 @@ pub fn service_request_name(field: &str, name: &str) -> Result<i64> {
         .ok_or_else(|| {
             Error::invalid(
                 field,
-                format!("must be serviceRequests/{{number}}; got {name:?}"),
+                format!("must be serviceRequests/{{number}}; got {}", quoted(name)),
             )
         })
 }
@@ -554,8 +600,8 @@ pub fn update_service_request_status(
     let mut v = Violations::default();
     let number = match service_request_name("name", &request.name) {
         Ok(number) => Some(number),
-        Err(Error::InvalidArgument(mut violations)) => {
-            v.0.append(&mut violations);
+        Err(Error::InvalidArgument(violations)) => {
+            v.append(violations);
             None
         }
         Err(_) => None,
@@ -686,8 +732,8 @@ pub fn list_tickets_by_deadline(
     let mut v = Violations::default();
     let page_size = page_size(&mut v, request.page_size);
     let due_within = request.due_within.and_then(|d| {
-        if d.seconds < 0 || d.nanos < 0 || d.seconds > 366 * 24 * 3600 {
-            v.add("due_within", "must be between 0 and 366 days");
+        if !(0..=366 * 24 * 3600).contains(&d.seconds) || !(0..1_000_000_000).contains(&d.nanos) {
+            v.add("due_within", "must be a duration between 0 and 366 days");
             None
         } else {
             Some(
@@ -697,7 +743,13 @@ pub fn list_tickets_by_deadline(
         }
     });
     let mut states = Vec::new();
-    for (i, raw) in request.sla_states.iter().enumerate() {
+    if request.sla_states.len() > MAX_LIST_VALUES {
+        v.add(
+            "sla_states",
+            format!("lists at most {MAX_LIST_VALUES} values"),
+        );
+    }
+    for (i, raw) in request.sla_states.iter().enumerate().take(MAX_LIST_VALUES) {
         let field = format!("sla_states[{i}]");
         match sla_state_from_proto(*raw) {
             Some(state @ (SlaState::OnTrack | SlaState::AtRisk | SlaState::Breached)) => {
@@ -733,10 +785,6 @@ pub fn list_tickets_by_deadline(
     })
 }
 
-/// Most values one repeated filter of a watch may list; more than the enum
-/// has means duplicates.
-const MAX_WATCH_FILTER_VALUES: usize = 8;
-
 /// A watch's filter, and the position to resume after when a cursor is given.
 pub fn watch_sla_status(
     request: &pb::WatchSlaStatusRequest,
@@ -747,11 +795,8 @@ pub fn watch_sla_status(
         raw: &[i32],
         from: fn(i32) -> Option<T>,
     ) -> Vec<T> {
-        if raw.len() > MAX_WATCH_FILTER_VALUES {
-            v.add(
-                field,
-                format!("lists at most {MAX_WATCH_FILTER_VALUES} values"),
-            );
+        if raw.len() > MAX_LIST_VALUES {
+            v.add(field, format!("lists at most {MAX_LIST_VALUES} values"));
             return Vec::new();
         }
         let mut values = Vec::new();
@@ -818,7 +863,10 @@ pub fn ticket_name(name: &str) -> Result<TicketKey> {
         } else {
             Error::invalid(
                 "name",
-                format!("must be tickets/{{uuid}} or tickets/{{number}}; got {name:?}"),
+                format!(
+                    "must be tickets/{{uuid}} or tickets/{{number}}; got {}",
+                    quoted(name)
+                ),
             )
         }
     })
@@ -941,6 +989,9 @@ pub fn compute_deadline(
 }
 
 #[cfg(test)]
+mod fuzz_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -1013,6 +1064,32 @@ mod tests {
         v.required("first_message", "line one\nline two\ttab".into(), 100);
         let fields: Vec<&str> = v.0.iter().map(|v| v.field.as_str()).collect();
         assert_eq!(fields, ["subject", "description"]);
+    }
+
+    #[test]
+    fn each_field_is_reported_once_and_a_refusal_lists_a_bounded_number() {
+        let mut v = Violations::default();
+        v.required("subject", format!("{}\0", "x".repeat(300)), 200);
+        assert_eq!(v.0.len(), 1, "{:?}", v.0);
+        assert!(v.0[0].description.contains("at most 200"), "{:?}", v.0);
+        for i in 0..100 {
+            v.add(&format!("plans[{i}]"), "is not a known value");
+        }
+        assert_eq!(v.0.len(), MAX_VIOLATIONS);
+    }
+
+    #[test]
+    fn quoted_values_are_escaped_and_cut() {
+        assert_eq!(quoted("acme"), r#""acme""#);
+        assert_eq!(quoted("a\0b"), r#""a\0b""#);
+        let long = quoted(&"x".repeat(1_000));
+        assert!(
+            long.starts_with(&format!("\"{}\"...", "x".repeat(64))),
+            "{long}"
+        );
+        assert!(long.ends_with("(1000 characters)"), "{long}");
+        let escaped = quoted(&"\u{1}".repeat(1_000));
+        assert!(escaped.len() < MAX_ECHO_BYTES + 40, "{escaped}");
     }
 
     #[test]

@@ -461,3 +461,32 @@ impl TestApp {
         self.clock.now()
     }
 }
+
+impl TestApp {
+    /// Rows in every table of the test's database, by table name: a snapshot
+    /// to compare before and after a call that must write nothing.
+    pub async fn row_counts(&self) -> std::collections::BTreeMap<String, i64> {
+        let tables: Vec<String> = match &self.db {
+            TestDb::Postgres { pool, .. } => {
+                sqlx::query_scalar(
+                    "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'",
+                )
+                .fetch_all(pool)
+                .await
+            }
+            TestDb::Sqlite { pool, .. } => {
+                sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+                    .fetch_all(pool)
+                    .await
+            }
+        }
+        .expect("list tables");
+        assert!(tables.iter().any(|t| t == "tickets"), "{tables:?}");
+        let mut counts = std::collections::BTreeMap::new();
+        for table in tables {
+            let rows = self.count(&format!(r#""{table}""#)).await;
+            counts.insert(table, rows);
+        }
+        counts
+    }
+}

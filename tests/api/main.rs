@@ -45,6 +45,7 @@ mod helpers;
 mod accounts;
 mod admin_cli;
 mod auth;
+mod bad_input;
 mod compliance;
 mod deadlines;
 mod idempotency;

@@ -27,6 +27,8 @@ if _version_not_supported:
 
 class PolicyServiceStub:
     """Answers questions about the support policy without creating anything.
+    A request that does not decode is INVALID_ARGUMENT naming the field; one
+    larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE.
     """
 
     def __init__(self, channel):
@@ -59,6 +61,8 @@ class PolicyServiceStub:
 
 class PolicyServiceServicer:
     """Answers questions about the support policy without creating anything.
+    A request that does not decode is INVALID_ARGUMENT naming the field; one
+    larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE.
     """
 
     def GetPolicy(self, request, context):
@@ -131,6 +135,8 @@ def add_PolicyServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class PolicyService:
     """Answers questions about the support policy without creating anything.
+    A request that does not decode is INVALID_ARGUMENT naming the field; one
+    larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE.
     """
 
     @staticmethod

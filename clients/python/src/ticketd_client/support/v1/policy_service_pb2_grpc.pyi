@@ -27,7 +27,10 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class PolicyServiceStub:
-    """Answers questions about the support policy without creating anything."""
+    """Answers questions about the support policy without creating anything.
+    A request that does not decode is INVALID_ARGUMENT naming the field; one
+    larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
@@ -57,7 +60,10 @@ class PolicyServiceStub:
 
 @_typing.type_check_only
 class PolicyServiceAsyncStub(PolicyServiceStub):
-    """Answers questions about the support policy without creating anything."""
+    """Answers questions about the support policy without creating anything.
+    A request that does not decode is INVALID_ARGUMENT naming the field; one
+    larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetPolicy: _aio.UnaryUnaryMultiCallable[_policy_service_pb2.GetPolicyRequest, _policy_service_pb2.GetPolicyResponse]  # type: ignore[assignment]
@@ -83,7 +89,10 @@ class PolicyServiceAsyncStub(PolicyServiceStub):
     """
 
 class PolicyServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Answers questions about the support policy without creating anything."""
+    """Answers questions about the support policy without creating anything.
+    A request that does not decode is INVALID_ARGUMENT naming the field; one
+    larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE.
+    """
 
     @_abc_1.abstractmethod
     def GetPolicy(

@@ -315,9 +315,9 @@ class WebFormSubmission(_message.Message):
     CONTACT_EMAIL_FIELD_NUMBER: _builtins.int
     CONTACT_NAME_FIELD_NUMBER: _builtins.int
     contact_email: _builtins.str
-    """The e-mail address to answer. Required."""
+    """The e-mail address to answer, up to 254 characters. Required."""
     contact_name: _builtins.str
-    """The contact's name. Optional."""
+    """The contact's name, up to 200 characters. Optional."""
     def __init__(
         self,
         *,
@@ -342,13 +342,15 @@ class ChatSession(_message.Message):
     TRANSCRIPT_URI_FIELD_NUMBER: _builtins.int
     FIRST_MESSAGE_FIELD_NUMBER: _builtins.int
     chat_session_id: _builtins.str
-    """The chat platform's session id. Required."""
+    """The chat platform's session id, up to 128 characters. Required."""
     transcript_uri: _builtins.str
-    """A link to the transcript for agents (http or https). Required unless
-    `first_message` is set.
+    """A link to the transcript for agents (http or https), up to 2,048
+    characters. Required unless `first_message` is set.
     """
     first_message: _builtins.str
-    """The customer's first message. Required unless `transcript_uri` is set."""
+    """The customer's first message, up to 20,000 characters. Required unless
+    `transcript_uri` is set.
+    """
     def __init__(
         self,
         *,
@@ -375,7 +377,7 @@ class PhoneCall(_message.Message):
     DIALED_NUMBER_FIELD_NUMBER: _builtins.int
     REGION_FIELD_NUMBER: _builtins.int
     call_id: _builtins.str
-    """The IVR's call id. Required."""
+    """The IVR's call id, up to 128 characters. Required."""
     caller_number: _builtins.str
     """The caller's number in E.164 form, e.g. `+14155550123`. Required."""
     dialed_number: _builtins.str

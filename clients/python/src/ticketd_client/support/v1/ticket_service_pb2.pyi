@@ -47,9 +47,11 @@ class CreateServiceRequestRequest(_message.Message):
     details: _builtins.str
     """Details, up to 20,000 characters. Optional."""
     contact_email: _builtins.str
-    """Who to contact. Required."""
+    """Who to contact: an e-mail address, up to 254 characters. Required."""
     request_id: _builtins.str
-    """Idempotency key (AIP-155), unique per account, as in CreateTicket."""
+    """Idempotency key (AIP-155), unique per account, as in CreateTicket: up to
+    64 letters, digits and `-_.:`.
+    """
     def __init__(
         self,
         *,
@@ -280,13 +282,13 @@ class ListTicketsByDeadlineRequest(_message.Message):
     @_builtins.property
     def due_within(self) -> _duration_pb2.Duration:
         """Only tickets whose deadline falls between now and now + `due_within`
-        (not yet breached). Unset: any deadline.
+        (not yet breached), at most 366 days. Unset: any deadline.
         """
 
     @_builtins.property
     def sla_states(self) -> _containers.RepeatedScalarFieldContainer[_ticket_pb2.SlaState.ValueType]:
         """Only tickets in these states: SLA_STATE_ON_TRACK, SLA_STATE_AT_RISK or
-        SLA_STATE_BREACHED. Empty: all three.
+        SLA_STATE_BREACHED; at most 8 values. Empty: all three.
         """
 
     def __init__(
@@ -518,7 +520,7 @@ class AnswerSurveyRequest(_message.Message):
     RATING_FIELD_NUMBER: _builtins.int
     COMMENT_FIELD_NUMBER: _builtins.int
     token: _builtins.str
-    """The token from the resolution notice. Required."""
+    """The token from the resolution notice, up to 64 characters. Required."""
     rating: _ticket_pb2.SatisfactionRating.ValueType
     """The rating. Required."""
     comment: _builtins.str
@@ -959,8 +961,8 @@ class UpdateAccountRequest(_message.Message):
 
     @_builtins.property
     def update_mask(self) -> _field_mask_pb2.FieldMask:
-        """The fields to update: `display_name`, `plan`. Empty means every field that
-        is set (non-empty, non-unspecified) in `account`.
+        """The fields to update: `display_name`, `plan`; at most 8 paths. Empty
+        means every field that is set (non-empty, non-unspecified) in `account`.
         """
 
     def __init__(
@@ -1403,7 +1405,8 @@ Global___GetComplianceReportResponse: _TypeAlias = GetComplianceReportResponse  
 @_typing.final
 class WatchSlaStatusRequest(_message.Message):
     """Request for TicketService.WatchSlaStatus. Filters combine with AND; an
-    empty list matches everything.
+    empty list matches everything. Each list holds at most 8 values, each once,
+    none UNSPECIFIED.
     """
 
     DESCRIPTOR: _descriptor.Descriptor

@@ -36,6 +36,10 @@ class TicketServiceStub:
     STORAGE_UNAVAILABLE (retry; also has a RetryInfo) or INTERNAL.
     INVALID_ARGUMENT also has a BadRequest with one field violation per bad
     field; NOT_FOUND and ALREADY_EXISTS for a resource also have a ResourceInfo.
+    Strings may not hold control characters other than tab and line breaks.
+    A request that does not decode (e.g. invalid UTF-8 in a string) is
+    INVALID_ARGUMENT naming the field; one larger than the server's limit
+    (`--max-message-bytes`, 256 KiB by default) is OUT_OF_RANGE.
     """
 
     @_typing.overload
@@ -198,6 +202,10 @@ class TicketServiceAsyncStub(TicketServiceStub):
     STORAGE_UNAVAILABLE (retry; also has a RetryInfo) or INTERNAL.
     INVALID_ARGUMENT also has a BadRequest with one field violation per bad
     field; NOT_FOUND and ALREADY_EXISTS for a resource also have a ResourceInfo.
+    Strings may not hold control characters other than tab and line breaks.
+    A request that does not decode (e.g. invalid UTF-8 in a string) is
+    INVALID_ARGUMENT naming the field; one larger than the server's limit
+    (`--max-message-bytes`, 256 KiB by default) is OUT_OF_RANGE.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -356,6 +364,10 @@ class TicketServiceServicer(metaclass=_abc_1.ABCMeta):
     STORAGE_UNAVAILABLE (retry; also has a RetryInfo) or INTERNAL.
     INVALID_ARGUMENT also has a BadRequest with one field violation per bad
     field; NOT_FOUND and ALREADY_EXISTS for a resource also have a ResourceInfo.
+    Strings may not hold control characters other than tab and line breaks.
+    A request that does not decode (e.g. invalid UTF-8 in a string) is
+    INVALID_ARGUMENT naming the field; one larger than the server's limit
+    (`--max-message-bytes`, 256 KiB by default) is OUT_OF_RANGE.
     """
 
     @_abc_1.abstractmethod

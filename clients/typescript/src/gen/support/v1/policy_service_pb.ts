@@ -229,6 +229,8 @@ export const ComputeDeadlineResponseSchema: GenMessage<ComputeDeadlineResponse> 
 
 /**
  * Answers questions about the support policy without creating anything.
+ * A request that does not decode is INVALID_ARGUMENT naming the field; one
+ * larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE.
  *
  * @generated from service support.v1.PolicyService
  */

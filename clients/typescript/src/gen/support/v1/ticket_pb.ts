@@ -164,14 +164,14 @@ export const TicketEventSchema: GenMessage<TicketEvent> = /*@__PURE__*/
  */
 export type WebFormSubmission = Message<"support.v1.WebFormSubmission"> & {
   /**
-   * The e-mail address to answer. Required.
+   * The e-mail address to answer, up to 254 characters. Required.
    *
    * @generated from field: string contact_email = 1;
    */
   contactEmail: string;
 
   /**
-   * The contact's name. Optional.
+   * The contact's name, up to 200 characters. Optional.
    *
    * @generated from field: string contact_name = 2;
    */
@@ -192,22 +192,23 @@ export const WebFormSubmissionSchema: GenMessage<WebFormSubmission> = /*@__PURE_
  */
 export type ChatSession = Message<"support.v1.ChatSession"> & {
   /**
-   * The chat platform's session id. Required.
+   * The chat platform's session id, up to 128 characters. Required.
    *
    * @generated from field: string chat_session_id = 1;
    */
   chatSessionId: string;
 
   /**
-   * A link to the transcript for agents (http or https). Required unless
-   * `first_message` is set.
+   * A link to the transcript for agents (http or https), up to 2,048
+   * characters. Required unless `first_message` is set.
    *
    * @generated from field: string transcript_uri = 2;
    */
   transcriptUri: string;
 
   /**
-   * The customer's first message. Required unless `transcript_uri` is set.
+   * The customer's first message, up to 20,000 characters. Required unless
+   * `transcript_uri` is set.
    *
    * @generated from field: string first_message = 3;
    */
@@ -228,7 +229,7 @@ export const ChatSessionSchema: GenMessage<ChatSession> = /*@__PURE__*/
  */
 export type PhoneCall = Message<"support.v1.PhoneCall"> & {
   /**
-   * The IVR's call id. Required.
+   * The IVR's call id, up to 128 characters. Required.
    *
    * @generated from field: string call_id = 1;
    */

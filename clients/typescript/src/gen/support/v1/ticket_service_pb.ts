@@ -59,14 +59,15 @@ export type CreateServiceRequestRequest = Message<"support.v1.CreateServiceReque
   details: string;
 
   /**
-   * Who to contact. Required.
+   * Who to contact: an e-mail address, up to 254 characters. Required.
    *
    * @generated from field: string contact_email = 5;
    */
   contactEmail: string;
 
   /**
-   * Idempotency key (AIP-155), unique per account, as in CreateTicket.
+   * Idempotency key (AIP-155), unique per account, as in CreateTicket: up to
+   * 64 letters, digits and `-_.:`.
    *
    * @generated from field: string request_id = 6;
    */
@@ -277,7 +278,7 @@ export const UpdateServiceRequestStatusResponseSchema: GenMessage<UpdateServiceR
 export type ListTicketsByDeadlineRequest = Message<"support.v1.ListTicketsByDeadlineRequest"> & {
   /**
    * Only tickets whose deadline falls between now and now + `due_within`
-   * (not yet breached). Unset: any deadline.
+   * (not yet breached), at most 366 days. Unset: any deadline.
    *
    * @generated from field: google.protobuf.Duration due_within = 1;
    */
@@ -285,7 +286,7 @@ export type ListTicketsByDeadlineRequest = Message<"support.v1.ListTicketsByDead
 
   /**
    * Only tickets in these states: SLA_STATE_ON_TRACK, SLA_STATE_AT_RISK or
-   * SLA_STATE_BREACHED. Empty: all three.
+   * SLA_STATE_BREACHED; at most 8 values. Empty: all three.
    *
    * @generated from field: repeated support.v1.SlaState sla_states = 2;
    */
@@ -552,7 +553,7 @@ export const ResolveTicketResponseSchema: GenMessage<ResolveTicketResponse> = /*
  */
 export type AnswerSurveyRequest = Message<"support.v1.AnswerSurveyRequest"> & {
   /**
-   * The token from the resolution notice. Required.
+   * The token from the resolution notice, up to 64 characters. Required.
    *
    * @generated from field: string token = 1;
    */
@@ -1009,8 +1010,8 @@ export type UpdateAccountRequest = Message<"support.v1.UpdateAccountRequest"> & 
   account?: Account | undefined;
 
   /**
-   * The fields to update: `display_name`, `plan`. Empty means every field that
-   * is set (non-empty, non-unspecified) in `account`.
+   * The fields to update: `display_name`, `plan`; at most 8 paths. Empty
+   * means every field that is set (non-empty, non-unspecified) in `account`.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
@@ -1500,7 +1501,8 @@ export const GetComplianceReportResponseSchema: GenMessage<GetComplianceReportRe
 
 /**
  * Request for TicketService.WatchSlaStatus. Filters combine with AND; an
- * empty list matches everything.
+ * empty list matches everything. Each list holds at most 8 values, each once,
+ * none UNSPECIFIED.
  *
  * @generated from message support.v1.WatchSlaStatusRequest
  */
@@ -1630,6 +1632,10 @@ export const WatchSlaStatusResponseSchema: GenMessage<WatchSlaStatusResponse> = 
  * STORAGE_UNAVAILABLE (retry; also has a RetryInfo) or INTERNAL.
  * INVALID_ARGUMENT also has a BadRequest with one field violation per bad
  * field; NOT_FOUND and ALREADY_EXISTS for a resource also have a ResourceInfo.
+ * Strings may not hold control characters other than tab and line breaks.
+ * A request that does not decode (e.g. invalid UTF-8 in a string) is
+ * INVALID_ARGUMENT naming the field; one larger than the server's limit
+ * (`--max-message-bytes`, 256 KiB by default) is OUT_OF_RANGE.
  *
  * @generated from service support.v1.TicketService
  */
