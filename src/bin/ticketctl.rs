@@ -367,9 +367,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .connect()
         .await
         .map_err(|err| anyhow::anyhow!("cannot reach ticketd at {}: {err}", cli.server))?;
-    let bearer = match &cli.token {
-        Some(token) => Bearer::new(token)?,
-        None => Bearer::none(),
+    let bearer = match cli.token.as_deref().map(str::trim) {
+        Some(token) if !token.is_empty() => Bearer::new(token)?,
+        _ => Bearer::none(),
     };
     let mut tickets = ticket_client(channel.clone(), bearer.clone());
     let mut policy = policy_client(channel, bearer);
