@@ -234,7 +234,7 @@ impl PgStore {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<WatchSnapshot> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = super::begin(&self.pool).await?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .execute(&mut *tx)
             .await?;

@@ -232,7 +232,7 @@ macro_rules! impl_store_with_shared_sql {
                     survey: Option<&Survey>,
                 ) -> Result<Ticket> {
                     let row = TicketRow::from(ticket);
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = $crate::store::begin(&self.pool).await?;
                     let version = sqlx::query_scalar::<_, i64>(concat!(
                         "UPDATE tickets SET status = $3, priority = $4, priority_rule_id = $5, ",
                         "priority_rule_description = $6, response_target_seconds = $7, ",

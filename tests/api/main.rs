@@ -45,6 +45,7 @@ mod helpers;
 mod accounts;
 mod compliance;
 mod deadlines;
+mod faults;
 mod idempotency;
 mod intake;
 mod lifecycle;

@@ -1,0 +1,350 @@
+//! Load and faults: clients that give up mid-call, a database that goes
+//! away and comes back, and a server killed with work in flight. None of
+//! them may leave a connection inside a transaction, a write half done, or
+//! an acknowledged ticket lost. PostgreSQL only: the hazards are its
+//! sessions and its network.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use sqlx::PgPool;
+use ticketd::proto::pb;
+use tokio::time::Instant;
+use tonic::{Code, Request, Status};
+
+use crate::helpers::*;
+
+/// Sessions of the test database, other than the caller's, that sit inside
+/// a transaction between statements, by state and last statement.
+async fn sessions_in_transaction(pool: &PgPool) -> BTreeMap<String, i64> {
+    sqlx::query_as::<_, (String, i64)>(
+        "SELECT state || ' after ' || left(query, 40), count(*) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid() \
+           AND state LIKE 'idle in transaction%' GROUP BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("read pg_stat_activity")
+    .into_iter()
+    .collect()
+}
+
+/// Waits (bounded) until no session of the test database is left inside a
+/// transaction. A connection given back mid-transaction rolls back on its
+/// way into the pool, which takes a round trip; one that stays there was
+/// handed back with a transaction nothing will end.
+async fn assert_no_session_left_in_a_transaction(pool: &PgPool, when: &str) {
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let open = sessions_in_transaction(pool).await;
+        if open.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{when}: sessions still inside a transaction 3 s later: {open:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Every ticket has its RECEIVED event, and every write of a ticket (its
+/// version) is one transaction that recorded events: nothing half written.
+async fn assert_nothing_half_written(pool: &PgPool) {
+    let without_received: Vec<i64> = sqlx::query_scalar(
+        "SELECT number FROM tickets t WHERE NOT EXISTS \
+         (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'received')",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(
+        without_received.is_empty(),
+        "tickets without their RECEIVED event: {without_received:?}"
+    );
+    let versions_without_events: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT number, version, \
+                (SELECT count(DISTINCT txid) FROM ticket_events e WHERE e.ticket_id = t.id) \
+         FROM tickets t \
+         WHERE version <> (SELECT count(DISTINCT txid) FROM ticket_events e WHERE e.ticket_id = t.id)",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert!(
+        versions_without_events.is_empty(),
+        "(ticket, version, transactions with events) that disagree: {versions_without_events:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 1. Cancel storms
+// ---------------------------------------------------------------------------
+
+/// Tickets the lifecycle calls of the storm act on.
+const STORM_TICKETS: usize = 24;
+const STORM_WAVES: usize = 30;
+const STORM_CALLS_PER_WAVE: usize = 60;
+
+#[derive(Debug, Default)]
+struct StormTally {
+    ok: usize,
+    /// Ended by the client's deadline (grpc-timeout) or by dropping the call.
+    cancelled: usize,
+    /// Other statuses, by code and message: conflicts between concurrent
+    /// calls on one ticket are expected (ABORTED); anything else is not.
+    other: BTreeMap<String, usize>,
+    /// Request ids of CreateTicket calls that were cancelled.
+    cancelled_creates: Vec<String>,
+    /// Request ids of CreateTicket calls that succeeded.
+    acknowledged_creates: Vec<String>,
+}
+
+enum Outcome {
+    Ok,
+    Cancelled,
+    Failed(Status),
+}
+
+fn outcome<T>(result: Option<Result<T, Status>>) -> Outcome {
+    match result {
+        None => Outcome::Cancelled,
+        Some(Ok(_)) => Outcome::Ok,
+        Some(Err(status)) if matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled) => {
+            Outcome::Cancelled
+        }
+        Some(Err(status)) => Outcome::Failed(status),
+    }
+}
+
+fn with_deadline<T>(deadline: Option<Duration>, message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    if let Some(deadline) = deadline {
+        request.set_timeout(deadline);
+    }
+    request
+}
+
+/// Runs call `i` of the storm: a CreateTicket, an AcknowledgeTicket or (half
+/// of them, as each one that changes the priority is a transaction) a
+/// ReprioritizeTicket, that gives up after 0.3 to 80 ms, spread evenly on a
+/// log scale, so whatever the machine's speed some calls end before they
+/// reach the server, some mid-transaction and some complete. Three in four
+/// carry a gRPC deadline (the server drops the call when it passes); the
+/// fourth is dropped by the client, which resets the stream.
+async fn storm_call<S>(
+    mut client: pb::ticket_service_client::TicketServiceClient<S>,
+    ticket: String,
+    i: usize,
+) -> (Option<String>, Outcome)
+where
+    S: tonic::client::GrpcService<tonic::body::Body>,
+    S::Error: Into<tonic::codegen::StdError>,
+    S::ResponseBody: tonic::codegen::Body<Data = tonic::codegen::Bytes> + Send + 'static,
+    <S::ResponseBody as tonic::codegen::Body>::Error: Into<tonic::codegen::StdError> + Send,
+{
+    let patience = Duration::from_micros(300).mul_f64(2f64.powf((i * 37 % 64) as f64 / 8.0));
+    let by_deadline = i % 4 != 3;
+    let deadline = by_deadline.then_some(patience);
+    let give_up = async {
+        if by_deadline {
+            std::future::pending::<()>().await
+        } else {
+            tokio::time::sleep(patience).await
+        }
+    };
+    match i % 4 {
+        0 => {
+            let request_id = format!("storm-{i}");
+            let call = client.create_ticket(with_deadline(
+                deadline,
+                pb::CreateTicketRequest {
+                    request_id: request_id.clone(),
+                    ..chat_ticket("acme")
+                },
+            ));
+            let result = tokio::select! {
+                r = call => Some(r.map(drop)),
+                () = give_up => None,
+            };
+            (Some(request_id), outcome(result))
+        }
+        1 => {
+            let call = client.acknowledge_ticket(with_deadline(
+                deadline,
+                pb::AcknowledgeTicketRequest {
+                    name: ticket,
+                    responder: "ana@support".into(),
+                    method: pb::NotificationMethod::Email.into(),
+                },
+            ));
+            let result = tokio::select! {
+                r = call => Some(r.map(drop)),
+                () = give_up => None,
+            };
+            (None, outcome(result))
+        }
+        _ => {
+            let priority = [
+                pb::Priority::P1Urgent,
+                pb::Priority::P2High,
+                pb::Priority::P3Normal,
+                pb::Priority::P4Low,
+            ][(i / STORM_TICKETS) % 4];
+            let call = client.reprioritize_ticket(with_deadline(
+                deadline,
+                pb::ReprioritizeTicketRequest {
+                    name: ticket,
+                    priority: priority.into(),
+                    actor: "lead@support".into(),
+                    reason: "storm".into(),
+                },
+            ));
+            let result = tokio::select! {
+                r = call => Some(r.map(drop)),
+                () = give_up => None,
+            };
+            (None, outcome(result))
+        }
+    }
+}
+
+/// Runs calls `first..first + STORM_CALLS_PER_WAVE` at once and waits for
+/// all of them to end.
+async fn cancel_wave(app: &TestApp, tickets: &[String], first: usize, tally: &mut StormTally) {
+    let mut calls = tokio::task::JoinSet::new();
+    for i in first..first + STORM_CALLS_PER_WAVE {
+        let ticket = tickets[i % tickets.len()].clone();
+        calls.spawn(storm_call(app.tickets.clone(), ticket, i));
+    }
+    while let Some(joined) = calls.join_next().await {
+        let (create, outcome) = joined.expect("call task");
+        match outcome {
+            Outcome::Ok => {
+                tally.ok += 1;
+                tally.acknowledged_creates.extend(create);
+            }
+            Outcome::Cancelled => {
+                tally.cancelled += 1;
+                tally.cancelled_creates.extend(create);
+            }
+            Outcome::Failed(status) => {
+                *tally
+                    .other
+                    .entry(format!("{:?}: {}", status.code(), status.message()))
+                    .or_default() += 1;
+            }
+        }
+    }
+}
+
+/// The request ids of `ids` that have a committed ticket.
+async fn committed_request_ids(pool: &PgPool, ids: &[String]) -> BTreeSet<String> {
+    sqlx::query_scalar("SELECT request_id FROM tickets WHERE request_id = ANY($1)")
+        .bind(ids)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+async fn calls_cancelled_mid_flight_leave_no_transaction_open_and_nothing_half_written(
+    app: TestApp,
+) {
+    app.create_account("acme", pb::Plan::Business).await;
+    let mut tickets = Vec::new();
+    for _ in 0..STORM_TICKETS {
+        tickets.push(app.create_ticket(chat_ticket("acme")).await.unwrap().name);
+    }
+
+    let started = Instant::now();
+    let mut tally = StormTally::default();
+    for wave in 0..STORM_WAVES {
+        let acknowledged_before = tally.acknowledged_creates.len();
+        cancel_wave(&app, &tickets, wave * STORM_CALLS_PER_WAVE, &mut tally).await;
+        // (b) After every wave: a stray transaction ends when a later
+        // transaction happens to run on its connection, which would hide it.
+        assert_no_session_left_in_a_transaction(app.pg(), &format!("after wave {wave}")).await;
+        // An acknowledged ticket is committed by the time it is
+        // acknowledged, not once a later call ends a stray transaction.
+        let acknowledged = &tally.acknowledged_creates[acknowledged_before..];
+        let committed = committed_request_ids(app.pg(), acknowledged).await;
+        let missing: Vec<_> = acknowledged
+            .iter()
+            .filter(|id| !committed.contains(*id))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "wave {wave}: acknowledged, yet not committed: {missing:?}"
+        );
+    }
+    let storm_time = started.elapsed();
+    let cancelled_but_written = committed_request_ids(app.pg(), &tally.cancelled_creates)
+        .await
+        .len();
+    eprintln!(
+        "cancel storm: {} calls in {storm_time:?}: {} ok, {} cancelled \
+         ({} cancelled creates, {cancelled_but_written} of them written), other {:?}",
+        STORM_WAVES * STORM_CALLS_PER_WAVE,
+        tally.ok,
+        tally.cancelled,
+        tally.cancelled_creates.len(),
+        tally.other,
+    );
+    // The storm cancelled calls at every stage: some before they reached
+    // the server, some after their write had started.
+    assert!(
+        tally.cancelled >= 500,
+        "too few cancelled: {}",
+        tally.cancelled
+    );
+    assert!(cancelled_but_written > 0, "no call was cancelled mid-write");
+    assert!(tally.ok >= 100, "too few completed: {}", tally.ok);
+    assert!(
+        tally.other.keys().all(|k| k.starts_with("Aborted")),
+        "unexpected failures: {:?}",
+        tally.other
+    );
+
+    // (a) Every connection of the pool serves again, writes included.
+    let mut after = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let mut client = app.tickets.clone();
+        let ticket = tickets[i % tickets.len()].clone();
+        after.spawn(async move {
+            let created = client
+                .create_ticket(pb::CreateTicketRequest {
+                    request_id: format!("after-{i}"),
+                    ..chat_ticket("acme")
+                })
+                .await?
+                .into_inner()
+                .ticket
+                .unwrap();
+            client
+                .reprioritize_ticket(pb::ReprioritizeTicketRequest {
+                    name: created.name.clone(),
+                    priority: pb::Priority::P3Normal.into(),
+                    actor: "lead@support".into(),
+                    reason: "after the storm".into(),
+                })
+                .await?;
+            client
+                .get_ticket(pb::GetTicketRequest { name: ticket })
+                .await?;
+            Ok::<_, Status>(())
+        });
+    }
+    while let Some(joined) = after.join_next().await {
+        joined
+            .unwrap()
+            .expect("every call after the storm succeeds");
+    }
+    assert_no_session_left_in_a_transaction(app.pg(), "after the storm").await;
+
+    // (c) Nothing half written.
+    assert_nothing_half_written(app.pg()).await;
+}
+
+on_postgres!(calls_cancelled_mid_flight_leave_no_transaction_open_and_nothing_half_written);
