@@ -5,14 +5,39 @@
 //! sessions and its network.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use sqlx::PgPool;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, PgPool};
 use ticketd::proto::pb;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio::time::Instant;
+use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
 
 use crate::helpers::*;
+
+/// Polls `check` every 20 ms until it returns `Some`, or panics with
+/// `what` once `within` has passed.
+async fn poll_until<T, F, Fut>(within: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "{what} within {within:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
 
 /// Sessions of the test database, other than the caller's, that sit inside
 /// a transaction between statements, by state and last statement.
@@ -345,6 +370,334 @@ async fn calls_cancelled_mid_flight_leave_no_transaction_open_and_nothing_half_w
 
     // (c) Nothing half written.
     assert_nothing_half_written(app.pg()).await;
+}
+
+// ---------------------------------------------------------------------------
+// 2. Database down
+// ---------------------------------------------------------------------------
+
+/// How the proxy fails the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Up,
+    /// Live connections cut; the port is closed, so connecting is refused
+    /// at once (the database's host is up, its server is not).
+    Refused,
+    /// Live connections cut; new ones are accepted and then hear nothing
+    /// (a database that hangs, or a network that drops its answers).
+    Blackhole,
+}
+
+/// A TCP proxy in front of PostgreSQL with a switch.
+struct DbProxy {
+    addr: SocketAddr,
+    link: watch::Sender<Link>,
+    accept_loop: tokio::task::JoinHandle<()>,
+}
+
+impl DbProxy {
+    async fn start(upstream: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (link, watching) = watch::channel(Link::Up);
+        let accept_loop = tokio::spawn(accept_loop(listener, upstream, watching));
+        Self {
+            addr,
+            link,
+            accept_loop,
+        }
+    }
+
+    fn set(&self, link: Link) {
+        self.link.send_replace(link);
+    }
+
+    /// `database_url` with its host and port replaced by the proxy's.
+    fn url_for(&self, database_url: &str) -> String {
+        let options: PgConnectOptions = database_url.parse().unwrap();
+        let mut url = options.to_url_lossy();
+        url.set_host(Some(&self.addr.ip().to_string())).unwrap();
+        url.set_port(Some(self.addr.port())).unwrap();
+        url.to_string()
+    }
+}
+
+impl Drop for DbProxy {
+    fn drop(&mut self) {
+        // Dropping the sender ends every connection's task too.
+        self.accept_loop.abort();
+    }
+}
+
+async fn accept_loop(listener: TcpListener, upstream: SocketAddr, mut link: watch::Receiver<Link>) {
+    let addr = listener.local_addr().unwrap();
+    let mut listener = Some(listener);
+    loop {
+        let state = *link.borrow_and_update();
+        if state == Link::Refused {
+            // A closed port: the kernel refuses connections.
+            listener = None;
+        } else if listener.is_none() {
+            listener = Some(
+                TcpListener::bind(addr)
+                    .await
+                    .expect("bind the proxy's port again"),
+            );
+        }
+        let accepted = async {
+            match &listener {
+                Some(listener) => listener.accept().await.ok(),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            accepted = accepted => {
+                if let Some((socket, _)) = accepted {
+                    tokio::spawn(forward(socket, upstream, link.clone()));
+                }
+            }
+            changed = link.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Forwards one connection while the link is up; in a blackhole, holds it
+/// and forwards nothing. Either way the connection is cut when the link
+/// changes.
+async fn forward(mut client: TcpStream, upstream: SocketAddr, mut link: watch::Receiver<Link>) {
+    let state = *link.borrow_and_update();
+    if state != Link::Up {
+        let _ = link.changed().await;
+        return;
+    }
+    let Ok(mut server) = TcpStream::connect(upstream).await else {
+        return;
+    };
+    tokio::select! {
+        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+        _ = link.wait_for(|state| *state != Link::Up) => {}
+    }
+}
+
+/// Where the tests' PostgreSQL listens.
+async fn postgres_addr() -> SocketAddr {
+    let options: PgConnectOptions = admin_url().parse().unwrap();
+    tokio::net::lookup_host((options.get_host(), options.get_port()))
+        .await
+        .unwrap()
+        .next()
+        .expect("the PostgreSQL host resolves")
+}
+
+async fn health(channel: &Channel) -> ServingStatus {
+    let status = HealthClient::new(channel.clone())
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .expect("health answers whatever the database does")
+        .into_inner()
+        .status;
+    ServingStatus::try_from(status).unwrap()
+}
+
+/// Polls health until it reports `want`; returns how long that took.
+async fn wait_for_health(channel: &Channel, want: ServingStatus, within: Duration) -> Duration {
+    let started = Instant::now();
+    poll_until(within, &format!("health reports {want:?}"), || async {
+        (health(channel).await == want).then_some(())
+    })
+    .await;
+    started.elapsed()
+}
+
+/// The answer a store call gets while the database is unreachable: fast,
+/// UNAVAILABLE with the fixed message, and nothing from the database.
+fn assert_storage_unavailable(call: &str, elapsed: Duration, result: Result<(), Status>) {
+    let status = result.expect_err(call);
+    assert_eq!(status.code(), Code::Unavailable, "{call}: {status:?}");
+    assert!(
+        elapsed < Duration::from_millis(2_500),
+        "{call} took {elapsed:?} to fail"
+    );
+    assert_eq!(
+        status.message(),
+        "storage is temporarily unavailable; retry with backoff",
+        "{call}"
+    );
+    assert_eq!(error_info(&status).reason, "STORAGE_UNAVAILABLE", "{call}");
+    let details = String::from_utf8_lossy(status.details()).to_lowercase();
+    for leak in ["sqlx", "select", "insert", "update ", "postgres", "pool"] {
+        assert!(!details.contains(leak), "{call}: details mention {leak:?}");
+    }
+}
+
+/// Calls that need the store, at once, each with a 5 s deadline: how long
+/// each took and what it got.
+async fn store_calls(
+    app: &TestApp,
+    ticket: &str,
+    request_id: &str,
+) -> Vec<(&'static str, Duration, Result<(), Status>)> {
+    let timed = |name: &'static str,
+                 call: std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<(), Status>> + Send>,
+    >| async move {
+        let started = Instant::now();
+        let result = call.await;
+        (name, started.elapsed(), result)
+    };
+    let deadline = Some(Duration::from_secs(5));
+    let (mut a, mut b, mut c, mut d) = (
+        app.tickets.clone(),
+        app.tickets.clone(),
+        app.tickets.clone(),
+        app.tickets.clone(),
+    );
+    let create = with_deadline(
+        deadline,
+        pb::CreateTicketRequest {
+            request_id: request_id.to_owned(),
+            ..chat_ticket("acme")
+        },
+    );
+    let get = with_deadline(
+        deadline,
+        pb::GetTicketRequest {
+            name: ticket.to_owned(),
+        },
+    );
+    let list = with_deadline(
+        deadline,
+        pb::ListTicketsRequest {
+            account: account("acme"),
+            ..Default::default()
+        },
+    );
+    let acknowledge = with_deadline(
+        deadline,
+        pb::AcknowledgeTicketRequest {
+            name: ticket.to_owned(),
+            responder: "ana@support".into(),
+            method: pb::NotificationMethod::Email.into(),
+        },
+    );
+    let (create, get, list, acknowledge) = tokio::join!(
+        timed(
+            "CreateTicket",
+            Box::pin(async move { a.create_ticket(create).await.map(drop) })
+        ),
+        timed(
+            "GetTicket",
+            Box::pin(async move { b.get_ticket(get).await.map(drop) })
+        ),
+        timed(
+            "ListTickets",
+            Box::pin(async move { c.list_tickets(list).await.map(drop) })
+        ),
+        timed(
+            "AcknowledgeTicket",
+            Box::pin(async move { d.acknowledge_ticket(acknowledge).await.map(drop) })
+        ),
+    );
+    vec![create, get, list, acknowledge]
+}
+
+async fn database_outage(link: Link) {
+    let proxy = DbProxy::start(postgres_addr().await).await;
+    let app = spawn_app_with(Backend::Postgres, |config| {
+        config.database_url = proxy.url_for(&config.database_url);
+    })
+    .await;
+    let channel = Channel::from_shared(format!("http://{}", app.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    wait_for_health(&channel, ServingStatus::Serving, Duration::from_secs(5)).await;
+    app.create_account("acme", pb::Plan::Pro).await;
+    let ticket = app.create_ticket(chat_ticket("acme")).await.unwrap().name;
+
+    proxy.set(link);
+    let cut = Instant::now();
+    // At once: the pool still holds connections that were just cut.
+    let first = store_calls(&app, &ticket, "during-outage-1").await;
+    // The policy needs no database.
+    let started = Instant::now();
+    app.policy
+        .clone()
+        .get_policy(pb::GetPolicyRequest {})
+        .await
+        .expect("GetPolicy answers without the database");
+    app.policy
+        .clone()
+        .check_channel(pb::CheckChannelRequest {
+            plan: pb::Plan::Free.into(),
+            channel: pb::Channel::Phone.into(),
+            ..Default::default()
+        })
+        .await
+        .expect("CheckChannel by plan answers without the database");
+    let policy_time = started.elapsed();
+    let not_serving = cut.elapsed()
+        + wait_for_health(&channel, ServingStatus::NotServing, Duration::from_secs(5)).await;
+    // Once the pool has nothing left to hand out.
+    let second = store_calls(&app, &ticket, "during-outage-2").await;
+    for (call, elapsed, result) in first.into_iter().chain(second) {
+        eprintln!("{link:?}: {call} failed after {elapsed:?}");
+        assert_storage_unavailable(call, elapsed, result);
+    }
+    assert!(policy_time < Duration::from_millis(500), "{policy_time:?}");
+
+    proxy.set(Link::Up);
+    let serving = wait_for_health(&channel, ServingStatus::Serving, Duration::from_secs(5)).await;
+    let started = Instant::now();
+    let created = app
+        .create_ticket(pb::CreateTicketRequest {
+            request_id: "during-outage-1".into(),
+            ..chat_ticket("acme")
+        })
+        .await
+        .expect("serves again without a restart");
+    let first_write = started.elapsed();
+    app.create_ticket(pb::CreateTicketRequest {
+        request_id: "during-outage-1".into(),
+        ..chat_ticket("acme")
+    })
+    .await
+    .expect("the retry returns the same ticket");
+    eprintln!(
+        "{link:?}: policy answered in {policy_time:?}, NOT_SERVING {not_serving:?} after the cut, \
+         SERVING {serving:?} after the restore, then a write in {first_write:?}"
+    );
+    assert_eq!(
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM tickets WHERE request_id = 'during-outage-1'"
+        )
+        .fetch_one(app.pg())
+        .await
+        .unwrap(),
+        1,
+        "ticket {} written once",
+        created.name
+    );
+    assert_nothing_half_written(app.pg()).await;
+}
+
+mod database_down {
+    #[tokio::test]
+    async fn refused_connections_answer_unavailable_fast_and_health_follows_the_database() {
+        super::database_outage(super::Link::Refused).await
+    }
+
+    #[tokio::test]
+    async fn a_database_that_never_answers_is_unavailable_fast_and_health_follows_it() {
+        super::database_outage(super::Link::Blackhole).await
+    }
 }
 
 on_postgres!(calls_cancelled_mid_flight_leave_no_transaction_open_and_nothing_half_written);
