@@ -700,4 +700,241 @@ mod database_down {
     }
 }
 
+// ---------------------------------------------------------------------------
+// 3. Acknowledged means durable
+// ---------------------------------------------------------------------------
+
+/// A `ticketd serve` child process, killed (SIGKILL) when dropped.
+struct Ticketd {
+    child: std::process::Child,
+    addr: SocketAddr,
+}
+
+impl Ticketd {
+    /// SIGKILL: no shutdown, no draining, nothing flushed.
+    fn kill(mut self) {
+        self.child.kill().expect("kill ticketd");
+        self.child.wait().expect("reap ticketd");
+    }
+}
+
+impl Drop for Ticketd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the real `ticketd serve` on `database_url` and a port it picks,
+/// and waits until it logs the address it serves on. (Where the server
+/// needs more to start, e.g. credentials, this is the place to add them.)
+async fn spawn_ticketd(database_url: &str) -> Ticketd {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ticketd"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start ticketd");
+    let stdout = child.stdout.take().unwrap();
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    // Reads the log to the end, so the server never blocks on a full pipe.
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            if std::env::var_os("TEST_LOG").is_some() {
+                eprintln!("ticketd: {line}");
+            }
+            if line.contains(r#""message":"ticketd serving""#)
+                && let Some((_, rest)) = line.split_once(r#""addr":""#)
+                && let Some((addr, _)) = rest.split_once('"')
+            {
+                let _ = addr_tx.send(addr.parse::<SocketAddr>().unwrap());
+            }
+        }
+    });
+    let addr = tokio::task::spawn_blocking(move || addr_rx.recv_timeout(Duration::from_secs(30)))
+        .await
+        .unwrap()
+        .expect("ticketd logs `ticketd serving addr=…` within 30 s");
+    Ticketd { child, addr }
+}
+
+/// The client the durability test calls with.
+type Client = pb::ticket_service_client::TicketServiceClient<Channel>;
+
+async fn connect(addr: SocketAddr) -> Client {
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .expect("connect to ticketd");
+    Client::new(channel)
+}
+
+fn durable_ticket(request_id: &str) -> pb::CreateTicketRequest {
+    pb::CreateTicketRequest {
+        request_id: request_id.to_owned(),
+        ..chat_ticket("acme")
+    }
+}
+
+const DURABILITY_CLIENTS: usize = 8;
+/// Acknowledged tickets to wait for before the kill.
+const ACKNOWLEDGED_BEFORE_KILL: usize = 80;
+
+#[tokio::test]
+async fn every_acknowledged_ticket_survives_a_kill_and_retries_write_each_request_once() {
+    let db = PgDatabase::create().await;
+    let server = spawn_ticketd(&db.url).await;
+    connect(server.addr)
+        .await
+        .create_account(pb::CreateAccountRequest {
+            account_id: "acme".into(),
+            account: Some(pb::Account {
+                display_name: "Acme Ltd".into(),
+                plan: pb::Plan::Pro.into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+
+    // Clients create tickets one after another until a call fails.
+    let acknowledged =
+        std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, pb::Ticket)>::new()));
+    let mut clients = tokio::task::JoinSet::new();
+    for c in 0..DURABILITY_CLIENTS {
+        let mut client = connect(server.addr).await;
+        let acknowledged = acknowledged.clone();
+        clients.spawn(async move {
+            let mut attempted = Vec::new();
+            for n in 0.. {
+                let request_id = format!("client{c}-{n}");
+                attempted.push(request_id.clone());
+                let call = with_deadline(Some(Duration::from_secs(5)), durable_ticket(&request_id));
+                match client.create_ticket(call).await {
+                    Ok(response) => acknowledged
+                        .lock()
+                        .unwrap()
+                        .push((request_id, response.into_inner().ticket.unwrap())),
+                    Err(_) => break,
+                }
+            }
+            attempted
+        });
+    }
+    poll_until(Duration::from_secs(20), "tickets acknowledged", || async {
+        (acknowledged.lock().unwrap().len() >= ACKNOWLEDGED_BEFORE_KILL).then_some(())
+    })
+    .await;
+    server.kill();
+    let mut attempted = Vec::new();
+    while let Some(joined) = clients.join_next().await {
+        attempted.extend(joined.unwrap());
+    }
+    let acknowledged = std::mem::take(&mut *acknowledged.lock().unwrap());
+    let acknowledged_ids: BTreeSet<&String> = acknowledged.iter().map(|(id, _)| id).collect();
+    let unacknowledged: Vec<&String> = attempted
+        .iter()
+        .filter(|id| !acknowledged_ids.contains(id))
+        .collect();
+
+    let server = spawn_ticketd(&db.url).await;
+    let mut client = connect(server.addr).await;
+    let pool = PgPool::connect(&db.url).await.unwrap();
+    // Every acknowledged ticket is there once, as acknowledged, with its
+    // RECEIVED event.
+    let mut not_as_acknowledged = Vec::new();
+    for (request_id, ticket) in &acknowledged {
+        let stored: Vec<(uuid::Uuid, i64)> = sqlx::query_as(
+            "SELECT id, (SELECT count(*) FROM ticket_events e \
+                         WHERE e.ticket_id = t.id AND e.kind = 'received') \
+             FROM tickets t WHERE request_id = $1",
+        )
+        .bind(request_id)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let expected = (
+            ticket.name.trim_start_matches("tickets/").parse().unwrap(),
+            1,
+        );
+        if stored != [expected] {
+            not_as_acknowledged.push((request_id, stored));
+        }
+    }
+    assert!(
+        not_as_acknowledged.is_empty(),
+        "{} of {} acknowledged tickets are not stored once with their RECEIVED event \
+         (request id, [(id, RECEIVED events)]): {not_as_acknowledged:?}",
+        not_as_acknowledged.len(),
+        acknowledged.len()
+    );
+    for (_, ticket) in &acknowledged {
+        let read = client
+            .get_ticket(pb::GetTicketRequest {
+                name: ticket.name.clone(),
+            })
+            .await
+            .expect("an acknowledged ticket can be read after the restart")
+            .into_inner()
+            .ticket
+            .unwrap();
+        assert_eq!(&read, ticket);
+    }
+    let committed_unacknowledged = committed_request_ids(
+        &pool,
+        &unacknowledged
+            .iter()
+            .map(|id| id.to_string())
+            .collect::<Vec<_>>(),
+    )
+    .await
+    .len();
+
+    // Retrying every unacknowledged request, and a few acknowledged ones,
+    // leaves exactly one ticket per request id.
+    for request_id in &unacknowledged {
+        client
+            .create_ticket(durable_ticket(request_id))
+            .await
+            .expect("a retry after the restart succeeds");
+    }
+    for (request_id, ticket) in acknowledged.iter().take(5) {
+        let again = client
+            .create_ticket(durable_ticket(request_id))
+            .await
+            .unwrap()
+            .into_inner()
+            .ticket
+            .unwrap();
+        assert_eq!(again.name, ticket.name, "a retry returns the first ticket");
+    }
+    let (tickets, request_ids, received): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM tickets), (SELECT count(DISTINCT request_id) FROM tickets), \
+                (SELECT count(*) FROM ticket_events WHERE kind = 'received')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    eprintln!(
+        "kill: {} acknowledged before the kill, {} unacknowledged ({committed_unacknowledged} \
+         of them committed anyway); {tickets} tickets after the retries",
+        acknowledged.len(),
+        unacknowledged.len(),
+    );
+    assert_eq!(tickets, attempted.len() as i64, "one ticket per request id");
+    assert_eq!(request_ids, attempted.len() as i64, "every request id once");
+    assert_eq!(
+        received,
+        attempted.len() as i64,
+        "one RECEIVED event per ticket"
+    );
+    assert_nothing_half_written(&pool).await;
+    pool.close().await;
+    drop(server);
+}
+
 on_postgres!(calls_cancelled_mid_flight_leave_no_transaction_open_and_nothing_half_written);
