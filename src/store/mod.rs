@@ -323,6 +323,28 @@ pub async fn open_for_admin(url: &str, pool: &PoolConfig) -> anyhow::Result<Arc<
     })
 }
 
+/// `pool.begin()`, safe to cancel. sqlx 0.8's PostgreSQL `begin` is not:
+/// it counts the transaction only once BEGIN's answer is in, so a caller
+/// dropped while waiting for that answer (a client that cancels, or whose
+/// deadline passes, drops its handler) leaves the session inside a
+/// transaction sqlx knows nothing of. The pool then hands that session on,
+/// and the next caller's statements run inside it, uncommitted: an
+/// acknowledged ticket that is not yet durable, and a horizon that holds the
+/// event log back. Run on a task of its own, BEGIN completes even when the
+/// caller is gone; the transaction is then dropped on that task, which
+/// queues its ROLLBACK before the connection returns to the pool. The rest
+/// of a transaction is cancel-safe: dropping a counted transaction rolls it
+/// back. (sqlx issue 4393; tests/api/faults.rs shows it.)
+pub(crate) async fn begin<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+) -> Result<sqlx::Transaction<'static, DB>> {
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.begin().await })
+        .await
+        .map_err(|err| Error::Internal(format!("the task beginning a transaction failed: {err}")))?
+        .map_err(Error::from)
+}
+
 fn account_not_found(id: &str) -> Error {
     Error::NotFound {
         resource: "account",

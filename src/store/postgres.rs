@@ -2,11 +2,13 @@
 //! several replicas.
 
 use std::borrow::Cow;
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool, Postgres};
 
 use chrono::{DateTime, Utc};
 
@@ -16,7 +18,7 @@ use super::rows::{
 };
 use super::{LogPosition, PoolConfig, WatchSnapshot, push_watch_snapshot_query};
 use crate::domain::watch::WatchFilter;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -25,9 +27,20 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 /// UNAVAILABLE (which clients retry) and is then discarded.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
+/// How long a call waits for a pooled connection while the last health
+/// check found the database unreachable, instead of the pool's acquire
+/// timeout: a refused connection is retried, and an unanswered one waited
+/// on, for all of that timeout, so every call would take it to fail. Long
+/// enough for a database that is back to take a new connection (sqlx
+/// retries a refused one every 10 to 50 ms meanwhile); the first call that
+/// gets a connection, or the next health check that passes, ends it.
+const ACQUIRE_WHILE_UNREACHABLE: Duration = Duration::from_millis(250);
+
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// The last health check failed; see [`ACQUIRE_WHILE_UNREACHABLE`].
+    unreachable: Arc<AtomicBool>,
 }
 
 impl PgStore {
@@ -56,11 +69,37 @@ impl PgStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            unreachable: Arc::new(AtomicBool::new(false)),
+        })
     }
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// A pooled connection; while the database is known unreachable, one
+    /// that comes within [`ACQUIRE_WHILE_UNREACHABLE`] or UNAVAILABLE.
+    /// Waiting for a connection is safe to cut short: nothing was sent yet.
+    async fn acquire(&self) -> Result<PoolConnection<Postgres>> {
+        if !self.unreachable.load(Ordering::Relaxed) {
+            return Ok(self.pool.acquire().await?);
+        }
+        match tokio::time::timeout(ACQUIRE_WHILE_UNREACHABLE, self.pool.acquire()).await {
+            Ok(conn) => {
+                let conn = conn?;
+                self.unreachable.store(false, Ordering::Relaxed);
+                Ok(conn)
+            }
+            Err(_) => Err(Error::Unavailable(
+                "no database connection while the health check finds it unreachable".into(),
+            )),
+        }
+    }
+
+    fn observe_ping(&self, ok: bool) {
+        self.unreachable.store(!ok, Ordering::Relaxed);
     }
 }
 
@@ -189,7 +228,7 @@ const HORIZON_OF_SNAPSHOT: &str = "\
 /// passed over.
 impl PgStore {
     async fn log_head(&self) -> Result<LogPosition> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.acquire().await?;
         let snapshot: String = sqlx::query_scalar("SELECT pg_current_snapshot()::text")
             .fetch_one(&mut *conn)
             .await?;
@@ -220,7 +259,7 @@ impl PgStore {
         .bind(upto.txid)
         .bind(upto.id)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.acquire().await?)
         .await?)
     }
 
@@ -234,7 +273,7 @@ impl PgStore {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<WatchSnapshot> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = super::begin(&self.pool).await?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .execute(&mut *tx)
             .await?;

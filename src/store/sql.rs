@@ -48,7 +48,7 @@ macro_rules! impl_store_with_shared_sql {
                     finish(&mut query);
                     let rows = query
                         .build_query_as::<TicketRow>()
-                        .fetch_all(&self.pool)
+                        .fetch_all(&mut *self.acquire().await?)
                         .await?;
                     rows.into_iter().map(TryInto::try_into).collect()
                 }
@@ -148,8 +148,13 @@ macro_rules! impl_store_with_shared_sql {
 
             #[async_trait]
             impl Store for $store {
+                /// Waits the pool's whole acquire timeout, never the short
+                /// one of [`Self::acquire`]: the health check is what notices
+                /// a database that is back but slow to connect.
                 async fn ping(&self) -> Result<()> {
-                    sqlx::query("SELECT 1").execute(&self.pool).await?;
+                    let result = sqlx::query("SELECT 1").execute(&self.pool).await;
+                    self.observe_ping(result.is_ok());
+                    result?;
                     Ok(())
                 }
 
@@ -165,7 +170,7 @@ macro_rules! impl_store_with_shared_sql {
                     .bind(account.plan.as_str())
                     .bind(account.create_time)
                     .bind(account.update_time)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *self.acquire().await?)
                     .await;
                     match result {
                         Ok(row) => row.try_into(),
@@ -180,11 +185,11 @@ macro_rules! impl_store_with_shared_sql {
                 }
 
                 async fn session(&self) -> Result<Box<dyn Session>> {
-                    Ok(Box::new(PooledSession(self.pool.acquire().await?)))
+                    Ok(Box::new(PooledSession(self.acquire().await?)))
                 }
 
                 async fn get_account(&self, id: &str) -> Result<Account> {
-                    Self::get_account_on(&mut *self.pool.acquire().await?, id).await
+                    Self::get_account_on(&mut *self.acquire().await?, id).await
                 }
 
                 async fn update_account(
@@ -202,7 +207,7 @@ macro_rules! impl_store_with_shared_sql {
                     .bind(update.display_name.as_deref())
                     .bind(update.plan.map(Plan::as_str))
                     .bind(now)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.acquire().await?)
                     .await?
                     .ok_or_else(|| account_not_found(id))?
                     .try_into()
@@ -220,7 +225,7 @@ macro_rules! impl_store_with_shared_sql {
                     ))
                     .bind(after_id.unwrap_or(""))
                     .bind(limit)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.acquire().await?)
                     .await?;
                     rows.into_iter().map(TryInto::try_into).collect()
                 }
@@ -233,7 +238,7 @@ macro_rules! impl_store_with_shared_sql {
                     survey: Option<&Survey>,
                 ) -> Result<Ticket> {
                     let row = TicketRow::from(ticket);
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = $crate::store::begin(&self.pool).await?;
                     let version = sqlx::query_scalar::<_, i64>(concat!(
                         "UPDATE tickets SET status = $3, priority = $4, priority_rule_id = $5, ",
                         "priority_rule_description = $6, response_target_seconds = $7, ",
@@ -284,7 +289,7 @@ macro_rules! impl_store_with_shared_sql {
                         " FROM surveys WHERE token = $1"
                     ))
                     .bind(token)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.acquire().await?)
                     .await?
                     .map(TryInto::try_into)
                     .transpose()
@@ -303,7 +308,7 @@ macro_rules! impl_store_with_shared_sql {
                     .bind(answer.rating.as_str())
                     .bind(answer.comment.as_deref())
                     .bind(answer.answered_at)
-                    .execute(&self.pool)
+                    .execute(&mut *self.acquire().await?)
                     .await?;
                     Ok(updated.rows_affected() == 1)
                 }
@@ -330,7 +335,7 @@ macro_rules! impl_store_with_shared_sql {
                     query.push(" ORDER BY id LIMIT ").push_bind(limit);
                     let rows = query
                         .build_query_as::<SurveyRow>()
-                        .fetch_all(&self.pool)
+                        .fetch_all(&mut *self.acquire().await?)
                         .await?;
                     rows.into_iter().map(TryInto::try_into).collect()
                 }
@@ -349,7 +354,7 @@ macro_rules! impl_store_with_shared_sql {
                     .bind(ticket_id)
                     .bind(after_id.unwrap_or(0))
                     .bind(limit)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.acquire().await?)
                     .await?;
                     rows.into_iter().map(TryInto::try_into).collect()
                 }
@@ -367,7 +372,7 @@ macro_rules! impl_store_with_shared_sql {
                     ))
                     .bind(now)
                     .bind(limit)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.acquire().await?)
                     .await?;
                     rows.into_iter().map(TryInto::try_into).collect()
                 }
@@ -393,7 +398,7 @@ macro_rules! impl_store_with_shared_sql {
                     .bind(request.updated_at)
                     .bind(request.request_id.as_deref())
                     .bind(request.version)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.acquire().await?)
                     .await?;
                     if let Some(number) = inserted {
                         let mut stored = request.clone();
@@ -407,7 +412,7 @@ macro_rules! impl_store_with_shared_sql {
                     ))
                     .bind(&request.account_id)
                     .bind(request.request_id.as_deref())
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.acquire().await?)
                     .await?
                     .ok_or_else(|| Error::Internal("conflicting request id vanished".into()))?
                     .try_into()
@@ -421,7 +426,7 @@ macro_rules! impl_store_with_shared_sql {
                         " FROM service_requests WHERE number = $1"
                     ))
                     .bind(number)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.acquire().await?)
                     .await?
                     .ok_or_else(|| Error::NotFound {
                         resource: "service request",
@@ -456,7 +461,7 @@ macro_rules! impl_store_with_shared_sql {
                     query.push(" ORDER BY number DESC LIMIT ").push_bind(limit);
                     let rows = query
                         .build_query_as::<ServiceRequestRow>()
-                        .fetch_all(&self.pool)
+                        .fetch_all(&mut *self.acquire().await?)
                         .await?;
                     rows.into_iter().map(TryInto::try_into).collect()
                 }
@@ -474,7 +479,7 @@ macro_rules! impl_store_with_shared_sql {
                     .bind(expected_version)
                     .bind(request.status.as_str())
                     .bind(request.updated_at)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.acquire().await?)
                     .await?
                     .ok_or(Error::Conflict)?;
                     Ok(ServiceRequest {
@@ -495,7 +500,7 @@ macro_rules! impl_store_with_shared_sql {
                     )
                     .bind(start)
                     .bind(end)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.acquire().await?)
                     .await?;
                     rows.into_iter()
                         .map(|(plan, priority, channel, received_at, due_at, first_response_at)| {
@@ -528,7 +533,7 @@ macro_rules! impl_store_with_shared_sql {
                     )
                     .bind(start)
                     .bind(end)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.acquire().await?)
                     .await?;
                     rows.into_iter()
                         .map(|(plan, priority, channel, answered, good)| {
@@ -561,7 +566,7 @@ macro_rules! impl_store_with_shared_sql {
                         "SELECT next_sla_check_at FROM tickets WHERE next_sla_check_at IS NOT NULL \
                          ORDER BY next_sla_check_at LIMIT 1",
                     )
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.acquire().await?)
                     .await?)
                 }
 
@@ -570,7 +575,7 @@ macro_rules! impl_store_with_shared_sql {
                     account_id: &str,
                     request_id: &str,
                 ) -> Result<Option<Ticket>> {
-                    let mut conn = self.pool.acquire().await?;
+                    let mut conn = self.acquire().await?;
                     Self::find_ticket_by_request_id_on(&mut conn, account_id, request_id).await
                 }
 
@@ -583,7 +588,7 @@ macro_rules! impl_store_with_shared_sql {
                                 " FROM tickets WHERE id = $1"
                             ))
                             .bind(id)
-                            .fetch_optional(&self.pool)
+                            .fetch_optional(&mut *self.acquire().await?)
                             .await?
                         }
                         TicketKey::Number(number) => {
@@ -593,7 +598,7 @@ macro_rules! impl_store_with_shared_sql {
                                 " FROM tickets WHERE number = $1"
                             ))
                             .bind(number)
-                            .fetch_optional(&self.pool)
+                            .fetch_optional(&mut *self.acquire().await?)
                             .await?
                         }
                     };

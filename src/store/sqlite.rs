@@ -76,6 +76,14 @@ impl SqliteStore {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+
+    /// A pooled connection. The file does not go away as a network
+    /// database does, so there is no shorter wait after a failed ping.
+    async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    fn observe_ping(&self, _ok: bool) {}
 }
 
 impl SqliteStore {

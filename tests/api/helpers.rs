@@ -319,26 +319,57 @@ impl Drop for TestApp {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                 }
             }
-            TestDb::Postgres { name, .. } => {
-                let admin = admin_url();
-                let name = name.clone();
-                // Drop runs inside the test's runtime, which cannot be blocked
-                // on; a short-lived thread with its own runtime drops the database.
-                let _ = std::thread::spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .expect("runtime for cleanup");
-                    runtime.block_on(async {
-                        if let Ok(mut conn) = PgConnection::connect(&admin).await {
-                            let sql = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
-                            let _ = sqlx::query(&sql).execute(&mut conn).await;
-                        }
-                    });
-                })
-                .join();
-            }
+            TestDb::Postgres { name, .. } => drop_database(name),
         }
+    }
+}
+
+/// Drops a test database, ending its sessions. Callable from `Drop`: the
+/// test's runtime cannot be blocked on, so a short-lived thread with its own
+/// runtime does the work.
+fn drop_database(name: &str) {
+    let admin = admin_url();
+    let name = name.to_owned();
+    let _ = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime for cleanup");
+        runtime.block_on(async {
+            if let Ok(mut conn) = PgConnection::connect(&admin).await {
+                let sql = format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#);
+                let _ = sqlx::query(&sql).execute(&mut conn).await;
+            }
+        });
+    })
+    .join();
+}
+
+/// A fresh, empty PostgreSQL database for tests that start the server
+/// themselves (as a child process, say); dropped with this value.
+pub struct PgDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub async fn create() -> Self {
+        let name = format!("ticketd_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&admin_url())
+            .await
+            .expect("PostgreSQL must be reachable at TEST_DATABASE_URL (default 127.0.0.1:5432)");
+        sqlx::query(&format!(r#"CREATE DATABASE "{name}""#))
+            .execute(&mut admin)
+            .await
+            .expect("create test database");
+        let url = database_url(&name);
+        Self { name, url }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        drop_database(&self.name);
     }
 }
 

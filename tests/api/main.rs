@@ -48,6 +48,7 @@ mod auth;
 mod bad_input;
 mod compliance;
 mod deadlines;
+mod faults;
 mod idempotency;
 mod intake;
 mod lifecycle;
