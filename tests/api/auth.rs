@@ -18,14 +18,23 @@ use tonic_health::pb::health_client::HealthClient;
 use tonic_types::StatusExt;
 
 use crate::helpers::{
-    Backend, TestApp, account, chat_ticket, error_info, phone_ticket, spawn_app_with, web_ticket,
+    Backend, TestApp, account, chat_ticket, error_info, phone_ticket, spawn_app_with,
+    wait_until_waiting_on_lock, web_ticket,
 };
 
 /// Each RPC the contract has (CreateTicket once per channel), with the
 /// scope it needs, written out here rather than read from the server's
 /// table so the two are checked against each other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Rpc {
+/// Declares the RPC list once, as an enum and as the array of its values.
+macro_rules! rpcs {
+    ($($rpc:ident),+ $(,)?) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        enum Rpc { $($rpc),+ }
+        const RPCS: &[Rpc] = &[$(Rpc::$rpc),+];
+    };
+}
+
+rpcs!(
     CreateAccount,
     GetAccount,
     UpdateAccount,
@@ -55,42 +64,7 @@ enum Rpc {
     CheckChannel,
     ClassifyPriority,
     ComputeDeadline,
-}
-
-const RPCS: [Rpc; 29] = {
-    use Rpc::*;
-    [
-        CreateAccount,
-        GetAccount,
-        UpdateAccount,
-        ListAccounts,
-        CreateChatTicket,
-        CreatePhoneTicket,
-        CreateWebTicket,
-        GetTicket,
-        ListTickets,
-        AcknowledgeTicket,
-        UpdateTicketStatus,
-        ResolveTicket,
-        AnswerSurvey,
-        ListSurveys,
-        ReopenTicket,
-        CloseTicket,
-        ReprioritizeTicket,
-        ListTicketEvents,
-        ListTicketsByDeadline,
-        GetComplianceReport,
-        CreateServiceRequest,
-        GetServiceRequest,
-        ListServiceRequests,
-        UpdateServiceRequestStatus,
-        WatchSlaStatus,
-        GetPolicy,
-        CheckChannel,
-        ClassifyPriority,
-        ComputeDeadline,
-    ]
-};
+);
 
 impl Rpc {
     /// The method's name in the contract.
@@ -324,7 +298,7 @@ async fn every_rpc_answers_every_role_as_its_scopes_say(app: TestApp) {
             Caller::Agent => app.clients_with(&app.issue("ana", Role::Agent, &[]).await),
             Caller::Admin => app.clients_with(&app.issue("ops", Role::Admin, &[]).await),
         };
-        for rpc in RPCS {
+        for &rpc in RPCS {
             let result = rpc.call(&mut tickets, &mut policy).await;
             let code = result.as_ref().err().map(|s| s.code());
             let cell = format!("{caller:?} × {rpc:?}: {result:?}");
@@ -636,27 +610,6 @@ async fn a_call_past_the_server_timeout_ends_and_leaves_no_open_transaction(app:
         })
         .await
         .expect("served after the timeout");
-}
-
-async fn wait_until_waiting_on_lock(app: &TestApp) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity \
-             WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .fetch_one(app.pg())
-        .await
-        .unwrap();
-        if waiting > 0 {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the call never waited on the lock"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 fn tls_file(name: &str) -> std::path::PathBuf {

@@ -521,3 +521,26 @@ impl TestApp {
         counts
     }
 }
+
+/// Waits until some session of the test's PostgreSQL database waits on a
+/// lock: a call the test holds with a row lock has reached the database.
+pub async fn wait_until_waiting_on_lock(app: &TestApp) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(app.pg())
+        .await
+        .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the call never waited on the lock"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}

@@ -240,23 +240,6 @@ async fn a_call_held_past_the_drain_deadline_makes_the_stop_fail_loudly(mut app:
 }
 
 /// Waits until a session of the test database is blocked on a lock.
-async fn wait_until_waiting_on_lock(app: &TestApp) {
-    for _ in 0..200 {
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity \
-             WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .fetch_one(app.pg())
-        .await
-        .unwrap();
-        if waiting > 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the call never reached the database");
-}
-
 async fn health_reports_not_serving_during_the_shutdown_grace_period(app: TestApp) {
     let mut app = app;
     wait_for_health(&app, ServingStatus::Serving).await;
