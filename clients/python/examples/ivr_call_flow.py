@@ -7,12 +7,15 @@
 2. A Free customer calls: the plan has no phone support, so the IVR tells them
    which channels they may use instead.
 
-The two demo accounts are created when missing. Run:
+The two demo accounts are created when missing, which takes an admin
+credential; the calls themselves need only what the IVR holds in production,
+an intake credential for channel phone. Run:
 
+    export TICKETD_TOKEN=$(ticketd admin credentials issue --name demo-admin --role admin)
     python examples/ivr_call_flow.py --address http://127.0.0.1:50051
 
-The address defaults to $TICKETD_ADDR, then http://127.0.0.1:50051; a bearer
-token, once ticketd requires one, comes from --token or $TICKETD_TOKEN.
+The address defaults to $TICKETD_ADDR, then http://127.0.0.1:50051; the
+bearer token comes from --token or $TICKETD_TOKEN.
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ import grpc
 from ticketd_client import (
     DEFAULT_ADDRESS,
     ChannelNotInPlanError,
+    PermissionDeniedError,
     TicketdClient,
     TicketdError,
+    UnauthenticatedError,
     register_call,
 )
 from ticketd_client.errors import AlreadyExistsError, from_rpc_error
@@ -59,7 +64,10 @@ def ensure_account(client: TicketdClient, account_id: str, display_name: str, pl
         print(f"created accounts/{account_id} on {policy_pb2.Plan.Name(plan)}")
     except grpc.RpcError as rpc_error:
         error = from_rpc_error(rpc_error)
-        if not isinstance(error, AlreadyExistsError):
+        if isinstance(error, PermissionDeniedError):
+            # An IVR's own credential (intake, phone) may not create accounts: use them as they are.
+            print(f"accounts/{account_id}: this credential may not create accounts (scope {error.scope}); assuming it exists")
+        elif not isinstance(error, AlreadyExistsError):
             raise error from rpc_error
 
 
@@ -120,6 +128,12 @@ def main(argv: list[str] | None = None) -> int:
                 take_call(client, caller_number)
         except TicketdError as error:
             print(f"error: {error}", file=sys.stderr)
+            if isinstance(error, UnauthenticatedError):
+                print(
+                    "  ticketd needs a token: set TICKETD_TOKEN (or --token) to one issued by "
+                    "`ticketd admin credentials issue`",
+                    file=sys.stderr,
+                )
             for violation in error.field_violations:
                 print(f"  field {violation.field}: {violation.description}", file=sys.stderr)
             return 1

@@ -11,9 +11,13 @@ intervals) it waits, then calls again with `resume_cursor` set to the cursor
 in the error's metadata, else to the last cursor received: no event is missed
 or shown twice. Ctrl-C prints the cursor, for `--resume-cursor`.
 
+    export TICKETD_TOKEN=$(ticketd admin credentials issue --name sla-wall --role dashboard)
     python examples/sla_wall.py --address http://127.0.0.1:50051 --state on-track,at-risk,breached
 
-The address defaults to $TICKETD_ADDR, then http://127.0.0.1:50051.
+The address defaults to $TICKETD_ADDR, then http://127.0.0.1:50051; the bearer
+token (a dashboard credential is enough) comes from --token or $TICKETD_TOKEN.
+A refused credential (UNAUTHENTICATED, PERMISSION_DENIED) stops the wall:
+reconnecting cannot fix it.
 """
 
 from __future__ import annotations
@@ -208,8 +212,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             watch(client, wall, stale_after=args.stale_after)
         except KeyboardInterrupt:
             print(f"stopped; to carry on from here: --resume-cursor {wall.cursor}" if wall.cursor else "stopped")
-        except TicketdError as error:  # the request itself was refused
+        except TicketdError as error:  # the request itself, or the credential, was refused
             print(f"error: {error}", file=sys.stderr)
+            if error.code == grpc.StatusCode.UNAUTHENTICATED:
+                print("  set TICKETD_TOKEN (or --token) to a dashboard credential's token", file=sys.stderr)
             for violation in error.field_violations:
                 print(f"  field {violation.field}: {violation.description}", file=sys.stderr)
             return 1

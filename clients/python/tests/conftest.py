@@ -6,10 +6,17 @@
   a new PostgreSQL database `ticketd_pytest_<random>` on
   `$TICKETD_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432`),
   dropped afterwards with `psql`.
+- Credentials: before the server starts, `ticketd admin credentials issue`
+  runs on the same database (it creates and migrates it) and issues the tokens
+  in `CREDENTIALS`: `admin` for setting up and checking, `ivr` (intake, channel
+  phone: what the IVR holds in production) and `dashboard` (the SLA wall). The
+  embedded SQLite store serves one process at a time, so they are issued before
+  `serve`, not while it runs. `TicketdServer.tokens` has them by name.
 - The server listens on a free loopback port; the fixture waits until it
   answers, and stops it (SIGTERM, then SIGKILL) after the test. Its log is
   printed when a test fails. `restart_ticketd` stops it and serves the same
-  database at the same address again.
+  database at the same address again. `@pytest.mark.ticketd_args(...)` adds
+  flags to `serve` for one test.
 """
 
 from __future__ import annotations
@@ -35,6 +42,14 @@ from ticketd_client.support.v1 import account_pb2, policy_pb2, ticket_service_pb
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 START_TIMEOUT_S = 60.0
+
+CREDENTIALS: dict[str, tuple[str, str]] = {
+    # name: (role, channels)
+    "admin": ("admin", ""),
+    "ivr": ("intake", "phone"),
+    "dashboard": ("dashboard", ""),
+}
+"""The credentials issued for every test's server, by the name they are issued to."""
 
 
 def ticketd_binary() -> Path:
@@ -63,6 +78,12 @@ class TicketdServer:
     database_url: str
     log_path: Path
     process: subprocess.Popen[bytes]
+    tokens: dict[str, str]
+    args: tuple[str, ...] = ()
+
+    @property
+    def admin_token(self) -> str:
+        return self.tokens["admin"]
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -75,12 +96,38 @@ def _free_port() -> int:
         return port
 
 
-def _answers(target: str) -> bool:
-    """True once the server answers an RPC that reads the database."""
+def issue_credentials(binary: Path, database_url: str, workdir: Path) -> dict[str, str]:
+    """Issues `CREDENTIALS` with `ticketd admin credentials issue` on `database_url`; returns the tokens by name.
+
+    The command creates and migrates the database if needed. Run it while no
+    server serves an SQLite database: that store takes one process at a time.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    tokens: dict[str, str] = {}
+    for name, (role, channels) in CREDENTIALS.items():
+        command = [str(binary), "admin", "credentials", "issue", "--database", database_url, "--name", name, "--role", role]
+        if channels:
+            command += ["--channels", channels]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env, cwd=workdir)
+        if result.returncode != 0:
+            pytest.fail(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}", pytrace=False)
+        token = result.stdout.strip()
+        if not token or "\n" in token:
+            pytest.fail(f"{' '.join(command)} printed {result.stdout!r}, not one token", pytrace=False)
+        tokens[name] = token
+    return tokens
+
+
+def _answers(target: str, token: str) -> bool:
+    """True once the server answers an RPC that reads the database (the credential lookup, then the accounts)."""
     with grpc.insecure_channel(target) as channel:
         stub = ticket_service_pb2_grpc.TicketServiceStub(channel)
         try:
-            stub.ListAccounts(ticket_service_pb2.ListAccountsRequest(page_size=1), timeout=1.0)
+            stub.ListAccounts(
+                ticket_service_pb2.ListAccountsRequest(page_size=1),
+                timeout=1.0,
+                metadata=(("authorization", f"Bearer {token}"),),
+            )
             return True
         except grpc.RpcError:
             return False
@@ -98,9 +145,19 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _start(
-    binary: Path, database_url: str, workdir: Path, *, port: int | None = None, log_path: Path | None = None
+    binary: Path,
+    database_url: str,
+    workdir: Path,
+    tokens: dict[str, str],
+    *,
+    args: tuple[str, ...] = (),
+    port: int | None = None,
+    log_path: Path | None = None,
 ) -> TicketdServer:
-    """Serves `database_url` on a free port, or on `port`; logs to a new file, or appends to `log_path`."""
+    """Serves `database_url` on a free port, or on `port`; logs to a new file, or appends to `log_path`.
+
+    `tokens` are the credentials issued on the database; the admin one tells when the server answers.
+    """
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TICKETD_LISTEN")}
     env.setdefault("RUST_LOG", "info")
     env.setdefault("NO_COLOR", "1")  # plain text in the log file
@@ -110,17 +167,17 @@ def _start(
         log = log_path or workdir / f"ticketd-{attempt}.log"
         with open(log, "ab" if log_path else "wb") as log_file:
             process = subprocess.Popen(
-                [str(binary), "serve", "--listen", target, "--database", database_url],
+                [str(binary), "serve", "--listen", target, "--database", database_url, *args],
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env=env,
                 cwd=workdir,
             )
-        server = TicketdServer(f"http://{target}", target, database_url, log, process)
+        server = TicketdServer(f"http://{target}", target, database_url, log, process, tokens, args)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline and process.poll() is None:
-            if _answers(target):
+            if _answers(target, tokens["admin"]):
                 return server
             time.sleep(0.05)
         _stop(process)
@@ -134,7 +191,15 @@ def restart_ticketd(server: TicketdServer) -> None:
     """Stops `server` (SIGTERM: open streams end as on any shutdown) and serves its database again at the same address."""
     _stop(server.process)
     port = int(server.target.rsplit(":", 1)[1])
-    again = _start(ticketd_binary(), server.database_url, server.log_path.parent, port=port, log_path=server.log_path)
+    again = _start(
+        ticketd_binary(),
+        server.database_url,
+        server.log_path.parent,
+        server.tokens,
+        args=server.args,
+        port=port,
+        log_path=server.log_path,
+    )
     server.process = again.process
 
 
@@ -180,8 +245,12 @@ def pytest_runtest_makereport(
 
 @pytest.fixture
 def ticketd(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Iterator[TicketdServer]:
-    """A ticketd serving a fresh database, stopped after the test."""
-    server = _start(ticketd_binary(), database_url, tmp_path)
+    """A ticketd serving a fresh database with `CREDENTIALS` issued on it, stopped after the test."""
+    binary = ticketd_binary()
+    tokens = issue_credentials(binary, database_url, tmp_path)
+    marker = request.node.get_closest_marker("ticketd_args")
+    args = tuple(str(a) for a in marker.args) if marker else ()
+    server = _start(binary, database_url, tmp_path, tokens, args=args)
     try:
         yield server
     finally:
@@ -191,9 +260,21 @@ def ticketd(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -
             print(f"--- ticketd log ({server.database_url}) ---\n{server.log()}")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "ticketd_args(*flags): extra flags for this test's `ticketd serve`")
+
+
 @pytest.fixture
 def client(ticketd: TicketdServer) -> Iterator[TicketdClient]:
-    with TicketdClient(ticketd.url) as c:
+    """A client holding the administrator's credential: for setting up and checking."""
+    with TicketdClient(ticketd.url, token=ticketd.admin_token) as c:
+        yield c
+
+
+@pytest.fixture
+def ivr_client(ticketd: TicketdServer) -> Iterator[TicketdClient]:
+    """A client holding the IVR's credential: intake, phone tickets only."""
+    with TicketdClient(ticketd.url, token=ticketd.tokens["ivr"]) as c:
         yield c
 
 

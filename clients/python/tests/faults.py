@@ -12,23 +12,34 @@ CREATE_TICKET = "/support.v1.TicketService/CreateTicket"
 
 if TYPE_CHECKING:
     _Interceptor = grpc.UnaryUnaryClientInterceptor[Any, Any]
+    _Future = grpc.Future[Any]
 else:
     _Interceptor = grpc.UnaryUnaryClientInterceptor
+    _Future = grpc.Future
 
 
-class InjectedRpcError(grpc.RpcError, grpc.Call):
-    """An RpcError as the gRPC library raises it: also a Call with code, details and trailers.
+class InjectedRpcError(grpc.RpcError, grpc.Call, _Future):
+    """An RpcError as the gRPC library raises it: also a Call with code, details and trailers,
+    and a finished Future whose result() raises it (what an interceptor further out receives
+    when this one fails, e.g. the client's token interceptor).
 
-    With `status`, the trailers carry it as `grpc-status-details-bin`, as ticketd sends them.
+    With `status`, the trailers carry it as `grpc-status-details-bin`, as ticketd sends them;
+    `trailers` adds other trailing metadata (e.g. `retry-after`).
     """
 
-    def __init__(self, code: grpc.StatusCode, details: str, status: status_pb2.Status | None = None) -> None:
+    def __init__(
+        self,
+        code: grpc.StatusCode,
+        details: str,
+        status: status_pb2.Status | None = None,
+        trailers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         super().__init__(details)
         self._code = code
         self._details = details
         self._trailers: tuple[tuple[str, str | bytes], ...] = (
             (("grpc-status-details-bin", status.SerializeToString()),) if status is not None else ()
-        )
+        ) + trailers
 
     def code(self) -> grpc.StatusCode:
         return self._code
@@ -53,6 +64,28 @@ class InjectedRpcError(grpc.RpcError, grpc.Call):
 
     def add_callback(self, callback: Callable[[], None]) -> bool:
         return False
+
+    # grpc.Future: already done, with this error.
+    def cancelled(self) -> bool:
+        return False
+
+    def running(self) -> bool:
+        return False
+
+    def done(self) -> bool:
+        return True
+
+    def result(self, timeout: float | None = None) -> Any:
+        raise self
+
+    def exception(self, timeout: float | None = None) -> Exception | None:
+        return self
+
+    def traceback(self, timeout: float | None = None) -> Any:
+        return None
+
+    def add_done_callback(self, fn: Callable[[_Future], None]) -> None:
+        fn(self)
 
 
 class LoseResponses(_Interceptor):

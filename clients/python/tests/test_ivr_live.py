@@ -72,10 +72,10 @@ def _ticket_names(client: TicketdClient, account: str) -> list[str]:
     return [t.name for t in client.iter_tickets(account=account)]
 
 
-def test_business_caller_gets_a_p1_phone_ticket_due_in_one_hour(client: TicketdClient) -> None:
+def test_business_caller_gets_a_p1_phone_ticket_due_in_one_hour(client: TicketdClient, ivr_client: TicketdClient) -> None:
     create_account(client, "globex", policy_pb2.PLAN_BUSINESS)
     before = datetime.now(timezone.utc)
-    call = register_call(client, **_call("globex"))
+    call = register_call(ivr_client, **_call("globex"))
     after = datetime.now(timezone.utc)
 
     ticket = call.ticket
@@ -118,7 +118,7 @@ def test_business_caller_gets_a_p1_phone_ticket_due_in_one_hour(client: TicketdC
 
     # A second call gets the next number and its own priority and deadline.
     second = register_call(
-        client,
+        ivr_client,
         **_call(
             "globex",
             call_id="ivr-call-0002",
@@ -133,11 +133,11 @@ def test_business_caller_gets_a_p1_phone_ticket_due_in_one_hour(client: TicketdC
     assert _ticket_names(client, "globex") == [second.name, call.name]
 
 
-def test_free_caller_is_refused_with_the_channels_they_may_use(client: TicketdClient) -> None:
+def test_free_caller_is_refused_with_the_channels_they_may_use(client: TicketdClient, ivr_client: TicketdClient) -> None:
     create_account(client, "freebie", policy_pb2.PLAN_FREE)
     sleeps: list[float] = []
     with pytest.raises(ChannelNotInPlanError) as caught:
-        register_call(client, sleep=sleeps.append, **_call("freebie"))
+        register_call(ivr_client, sleep=sleeps.append, **_call("freebie"))
 
     error = caught.value
     assert error.code == grpc.StatusCode.FAILED_PRECONDITION
@@ -151,8 +151,8 @@ def test_free_caller_is_refused_with_the_channels_they_may_use(client: TicketdCl
     # A refusal is an answer, not a fault: no retry, and nothing written.
     assert error.attempts == 1 and sleeps == []
     assert _ticket_names(client, "freebie") == []
-    # The refusal agrees with what PolicyService says about the account.
-    check = client.policy.CheckChannel(
+    # The refusal agrees with what PolicyService says about the account (the IVR may ask it too).
+    check = ivr_client.policy.CheckChannel(
         policy_service_pb2.CheckChannelRequest(account="accounts/freebie", channel=policy_pb2.CHANNEL_PHONE), timeout=10
     )
     assert not check.allowed
@@ -181,13 +181,13 @@ def _storage_unavailable_with_retry_info() -> InjectedRpcError:
     ],
 )
 def test_lost_response_is_retried_with_the_same_request_id_and_makes_one_ticket(
-    ticketd: TicketdServer, make_error: Callable[[], grpc.RpcError], expected_sleep: float
+    ticketd: TicketdServer, client: TicketdClient, make_error: Callable[[], grpc.RpcError], expected_sleep: float
 ) -> None:
+    create_account(client, "initech", policy_pb2.PLAN_BUSINESS)
     fault = LoseResponses(make_error, times=1)
-    with TicketdClient(ticketd.url, interceptors=[fault]) as client:
-        create_account(client, "initech", policy_pb2.PLAN_BUSINESS)
+    with TicketdClient(ticketd.url, token=ticketd.tokens["ivr"], interceptors=[fault]) as ivr:
         sleeps: list[float] = []
-        call = register_call(client, sleep=sleeps.append, rand=lambda: 0.5, **_call("initech"))
+        call = register_call(ivr, sleep=sleeps.append, rand=lambda: 0.5, **_call("initech"))
 
         assert fault.delivered == 1, "the first attempt must have reached the server and created the ticket"
         assert call.attempts == 2
@@ -199,28 +199,28 @@ def test_lost_response_is_retried_with_the_same_request_id_and_makes_one_ticket(
         assert _ticket_names(client, "initech") == [call.name]
 
 
-def test_control_a_retry_under_a_new_request_id_would_duplicate(ticketd: TicketdServer) -> None:
+def test_control_a_retry_under_a_new_request_id_would_duplicate(ticketd: TicketdServer, client: TicketdClient) -> None:
     """Shows the fault above really creates a ticket before failing: without the
     same request_id, the retry makes a second one. (If this stopped holding, the
     no-duplicate test would prove nothing.)"""
+    create_account(client, "hooli", policy_pb2.PLAN_BUSINESS)
     fault = LoseResponses(times=1)
-    with TicketdClient(ticketd.url, interceptors=[fault]) as client:
-        create_account(client, "hooli", policy_pb2.PLAN_BUSINESS)
+    with TicketdClient(ticketd.url, token=ticketd.tokens["ivr"], interceptors=[fault]) as ivr:
         with pytest.raises(RetryableError) as caught:
-            register_call(client, request_id="attempt-1", retry=NO_RETRY, **_call("hooli"))
+            register_call(ivr, request_id="attempt-1", retry=NO_RETRY, **_call("hooli"))
         assert caught.value.code == grpc.StatusCode.UNAVAILABLE and caught.value.attempts == 1
-        register_call(client, request_id="attempt-2", retry=NO_RETRY, **_call("hooli"))
+        register_call(ivr, request_id="attempt-2", retry=NO_RETRY, **_call("hooli"))
         assert len(_ticket_names(client, "hooli")) == 2
 
 
-def test_retries_are_bounded(ticketd: TicketdServer) -> None:
+def test_retries_are_bounded(ticketd: TicketdServer, client: TicketdClient) -> None:
+    create_account(client, "vandelay", policy_pb2.PLAN_BUSINESS)
     fault = LoseResponses(times=100, deliver=False)
     policy = RetryPolicy(max_attempts=3, initial_backoff=0.1, multiplier=2.0, max_backoff=0.15, jitter=0.0)
-    with TicketdClient(ticketd.url, interceptors=[fault]) as client:
-        create_account(client, "vandelay", policy_pb2.PLAN_BUSINESS)
+    with TicketdClient(ticketd.url, token=ticketd.tokens["ivr"], interceptors=[fault]) as ivr:
         sleeps: list[float] = []
         with pytest.raises(RetryableError) as caught:
-            register_call(client, retry=policy, sleep=sleeps.append, **_call("vandelay"))
+            register_call(ivr, retry=policy, sleep=sleeps.append, **_call("vandelay"))
         assert caught.value.attempts == 3
         assert caught.value.code == grpc.StatusCode.UNAVAILABLE
         assert len(fault.requests) == 3
@@ -228,26 +228,26 @@ def test_retries_are_bounded(ticketd: TicketdServer) -> None:
         assert _ticket_names(client, "vandelay") == []
 
 
-def test_registering_the_same_call_again_returns_the_same_ticket(client: TicketdClient) -> None:
+def test_registering_the_same_call_again_returns_the_same_ticket(client: TicketdClient, ivr_client: TicketdClient) -> None:
     """E.g. the IVR restarted mid-call: the request_id comes from the call id."""
     create_account(client, "acme", policy_pb2.PLAN_BUSINESS)
-    first = register_call(client, **_call("acme", call_id="ivr-restart-7"))
-    again = register_call(client, **_call("acme", call_id="ivr-restart-7"))
+    first = register_call(ivr_client, **_call("acme", call_id="ivr-restart-7"))
+    again = register_call(ivr_client, **_call("acme", call_id="ivr-restart-7"))
     assert again.ticket == first.ticket
     assert _ticket_names(client, "acme") == [first.name]
     # The same call id with different content is refused, not merged.
     with pytest.raises(RequestIdReusedError) as caught:
-        register_call(client, **_call("acme", call_id="ivr-restart-7", subject="Something else"))
+        register_call(ivr_client, **_call("acme", call_id="ivr-restart-7", subject="Something else"))
     assert caught.value.code == grpc.StatusCode.ALREADY_EXISTS
     assert caught.value.request_id == first.request_id
 
 
-def test_invalid_call_is_refused_naming_each_bad_field(client: TicketdClient) -> None:
+def test_invalid_call_is_refused_naming_each_bad_field(client: TicketdClient, ivr_client: TicketdClient) -> None:
     create_account(client, "umbrella", policy_pb2.PLAN_BUSINESS)
     sleeps: list[float] = []
     with pytest.raises(InvalidArgumentError) as caught:
         register_call(
-            client,
+            ivr_client,
             sleep=sleeps.append,
             **_call(
                 "umbrella",
@@ -265,21 +265,23 @@ def test_invalid_call_is_refused_naming_each_bad_field(client: TicketdClient) ->
     assert _ticket_names(client, "umbrella") == []
 
 
-def test_unknown_account_is_not_found(client: TicketdClient) -> None:
+def test_unknown_account_is_not_found(ivr_client: TicketdClient) -> None:
     with pytest.raises(NotFoundError) as caught:
-        register_call(client, **_call("nobody-here"))
+        register_call(ivr_client, **_call("nobody-here"))
     assert caught.value.resource_name == "accounts/nobody-here"
 
 
 def test_token_and_metadata_go_on_every_call(ticketd: TicketdServer) -> None:
     recorder = RecordMetadata()
+    admin, ivr = ticketd.admin_token, ticketd.tokens["ivr"]
     with TicketdClient(
-        ticketd.url, token="s3cret", metadata=[("x-ivr-node", "ivr-7")], interceptors=[recorder]
+        ticketd.url, token=admin, metadata=[("x-ivr-node", "ivr-7")], interceptors=[recorder]
     ) as client:
         create_account(client, "wayne", policy_pb2.PLAN_BUSINESS)
-        register_call(client, metadata=[("authorization", "Bearer per-call")], **_call("wayne"))
-    create_md, register_md = (dict(m) for m in recorder.metadata)
-    assert create_md["authorization"] == "Bearer s3cret"
+        call = register_call(client, metadata=[("authorization", f"Bearer {ivr}")], **_call("wayne"))
+        assert [t.name for t in client.iter_tickets(account="wayne")] == [call.name]
+    create_md, register_md = (dict(m) for m in recorder.metadata[:2])
+    assert create_md["authorization"] == f"Bearer {admin}"
     assert create_md["x-ivr-node"] == "ivr-7"
-    assert register_md["authorization"] == "Bearer per-call"  # a per-call value wins
+    assert register_md["authorization"] == f"Bearer {ivr}"  # a per-call value wins
     assert [k for k, _ in recorder.metadata[1]].count("authorization") == 1

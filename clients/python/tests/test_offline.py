@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,14 +13,25 @@ import grpc
 import pytest
 from conftest import REPO_ROOT
 from faults import InjectedRpcError
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped]
 
 import ticketd_client
-from ticketd_client import ChannelNotInPlanError, InvalidArgumentError, RetryableError, RetryPolicy, TicketdError
+from ticketd_client import (
+    ChannelNotInPlanError,
+    InvalidArgumentError,
+    PermissionDeniedError,
+    RateLimitedError,
+    RegisteredCall,
+    RetryableError,
+    RetryPolicy,
+    TicketdError,
+    UnauthenticatedError,
+)
+from ticketd_client import errors
 from ticketd_client.client import parse_address
-from ticketd_client.errors import from_rpc_error
+from ticketd_client.errors import REASONS, from_rpc_error
 from ticketd_client.ivr import (
     register_call,
     request_id_for_call,
@@ -115,13 +128,124 @@ def test_total_timeout_bounds_the_attempts_and_their_deadlines() -> None:
     assert caught.value.attempts == 3
 
 
-def _status_error(code: grpc.StatusCode, message: str, *details: Message) -> InjectedRpcError:
+def _status_error(
+    code: grpc.StatusCode, message: str, *details: Message, trailers: tuple[tuple[str, str], ...] = ()
+) -> InjectedRpcError:
     packed = []
     for detail in details:
         any_ = any_pb2.Any()
         any_.Pack(detail)
         packed.append(any_)
-    return InjectedRpcError(code, message, status_pb2.Status(code=code.value[0], message=message, details=packed))
+    status = status_pb2.Status(code=code.value[0], message=message, details=packed)
+    return InjectedRpcError(code, message, status, trailers)
+
+
+def _rate_limited(retry_after: str | None, exact: float = 0.25) -> InjectedRpcError:
+    """RESOURCE_EXHAUSTED RATE_LIMITED as ticketd sends it: ErrorInfo, RetryInfo and `retry-after` metadata."""
+    delay = duration_pb2.Duration()
+    delay.FromTimedelta(timedelta(seconds=exact))
+    return _status_error(
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "this credential's rate limit is spent",
+        error_details_pb2.ErrorInfo(reason="RATE_LIMITED", domain="ticketd.support.v1"),
+        error_details_pb2.RetryInfo(retry_delay=delay),
+        trailers=(("retry-after", retry_after),) if retry_after is not None else (),
+    )
+
+
+def test_credential_refusals_are_decoded_into_typed_errors() -> None:
+    missing = from_rpc_error(
+        _status_error(
+            grpc.StatusCode.UNAUTHENTICATED,
+            "missing credentials",
+            error_details_pb2.ErrorInfo(reason="UNAUTHENTICATED", domain="ticketd.support.v1"),
+        )
+    )
+    assert isinstance(missing, UnauthenticatedError) and not missing.retryable
+
+    denied = from_rpc_error(
+        _status_error(
+            grpc.StatusCode.PERMISSION_DENIED,
+            "this credential lacks scope tickets.create for channel CHANNEL_CHAT",
+            error_details_pb2.ErrorInfo(
+                reason="MISSING_SCOPE",
+                domain="ticketd.support.v1",
+                metadata={"scope": "tickets.create", "channel": "CHANNEL_CHAT"},
+            ),
+        )
+    )
+    assert isinstance(denied, PermissionDeniedError)
+    assert (denied.scope, denied.channel) == ("tickets.create", "CHANNEL_CHAT")
+
+    limited = from_rpc_error(_rate_limited("1"))
+    assert isinstance(limited, RateLimitedError) and limited.retryable
+    assert (limited.retry_after, limited.retry_delay) == (1.0, 0.25)
+    # Without the metadata (e.g. a proxy dropped it), the RetryInfo says how long.
+    assert from_rpc_error(_rate_limited(None)).retry_after == 0.25
+    # Other RESOURCE_EXHAUSTED reasons are not rate limits.
+    other = from_rpc_error(
+        _status_error(
+            grpc.StatusCode.RESOURCE_EXHAUSTED, "x", error_details_pb2.ErrorInfo(reason="WATCH_LIMIT_REACHED")
+        )
+    )
+    assert type(other) is TicketdError and other.retry_after is None
+
+
+class _RateLimitedThenOk:
+    """A TicketServiceStub stand-in: CreateTicket is refused `times` times with `error()`, then answers."""
+
+    def __init__(self, error: Callable[[], InjectedRpcError], times: int = 1) -> None:
+        self.error = error
+        self.times = times
+        self.calls = 0
+
+    def CreateTicket(  # noqa: N802 (gRPC method name)
+        self, request: ticket_service_pb2.CreateTicketRequest, timeout: float, metadata: object
+    ) -> ticket_service_pb2.CreateTicketResponse:
+        self.calls += 1
+        if self.calls <= self.times:
+            raise self.error()
+        return ticket_service_pb2.CreateTicketResponse(ticket=ticket_pb2.Ticket(number=7, request_id=request.request_id))
+
+
+def _register(stub: _RateLimitedThenOk, policy: RetryPolicy, sleep: Callable[[float], None]) -> RegisteredCall:
+    return register_call(
+        stub,  # type: ignore[arg-type]
+        account="acme", call_id="c1", caller_number="+14155550123", dialed_number="+18887999666",
+        region=policy_pb2.REGION_US, subject="s", kind=policy_pb2.REQUEST_KIND_INFORMATION,
+        retry=policy, sleep=sleep, clock=lambda: 0.0, rand=lambda: 0.5,
+    )
+
+
+def test_rate_limited_calls_wait_for_retry_after_or_give_up_at_once() -> None:
+    # The server's retry-after (3 s) is honoured although it is above max_backoff (2 s): sooner is refused again.
+    sleeps: list[float] = []
+    stub = _RateLimitedThenOk(lambda: _rate_limited("3"))
+    call = _register(stub, RetryPolicy(), sleeps.append)
+    assert (call.attempts, sleeps) == (2, [3.0])
+
+    # A wait past total_timeout is not slept: the error comes back at once, with retry_after.
+    sleeps.clear()
+    with pytest.raises(RateLimitedError) as caught:
+        _register(_RateLimitedThenOk(lambda: _rate_limited("30")), RetryPolicy(total_timeout=15), sleeps.append)
+    assert (caught.value.attempts, caught.value.retry_after, sleeps) == (1, 30.0, [])
+
+    # retry_rate_limited=False: no retry.
+    with pytest.raises(RateLimitedError):
+        _register(_RateLimitedThenOk(lambda: _rate_limited("1")), RetryPolicy(retry_rate_limited=False), sleeps.append)
+    assert sleeps == []
+
+
+def test_every_reason_the_server_sends_is_listed() -> None:
+    """`reason` in src/api/status.rs is the server's list; a reason added there must be added here."""
+    status_rs = (REPO_ROOT / "src" / "api" / "status.rs").read_text()
+    module = re.search(r"pub mod reason \{(.*?)\n\}", status_rs, re.S)
+    assert module, "no `pub mod reason` in src/api/status.rs"
+    server = set(re.findall(r'pub const [A-Z_]+: &str = "([A-Z_]+)";', module.group(1)))
+    assert len(server) > 10, server
+    assert server == set(REASONS), f"missing here: {sorted(server - REASONS)}; not on the server: {sorted(REASONS - server)}"
+    for reason in server:
+        assert getattr(errors, reason) == reason, f"ticketd_client.errors.{reason}"
 
 
 def test_error_details_are_decoded_into_typed_errors() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -67,16 +68,24 @@ def _chat_ticket(client: TicketdClient, subject: str, account: str = "wall") -> 
     ).ticket
 
 
+def _env(token: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "TICKETD_ADDR"}
+    env["TICKETD_TOKEN"] = token
+    return env
+
+
 def test_sla_wall_snapshot_live_events_and_resume_after_a_restart(ticketd: TicketdServer, client: TicketdClient) -> None:
     create_account(client, "wall", policy_pb2.PLAN_PRO)
     create_account(client, "elsewhere", policy_pb2.PLAN_PRO)  # not on the wall
     first = _chat_ticket(client, "Screen sharing freezes")
 
+    # The wall holds a dashboard credential (read and watch, nothing else), from TICKETD_TOKEN.
     process = subprocess.Popen(
         [sys.executable, "-u", str(EXAMPLE), "--address", ticketd.url, "--account", "wall", "--state", "on-track,at-risk,breached"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env=_env(ticketd.tokens["dashboard"]),
     )
     out = Output(process)
     try:
@@ -139,3 +148,17 @@ def test_sla_wall_snapshot_live_events_and_resume_after_a_restart(ticketd: Ticke
     assert len(re.findall(r"^snapshot:", output, re.M)) == 1, output
     added = re.findall(r"^\+ RECEIVED: #(\d+) ", output, re.M)
     assert added == [str(second.number), str(third.number)], output
+
+
+def test_sla_wall_stops_on_a_credential_that_may_not_watch(ticketd: TicketdServer) -> None:
+    """The IVR's credential (intake) lacks sla.watch: the wall says so and exits instead of reconnecting forever."""
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLE), "--address", ticketd.url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(ticketd.tokens["ivr"]),
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "error: PERMISSION_DENIED: this credential lacks scope sla.watch [MISSING_SCOPE]" in result.stderr
+    assert "stream ended" not in result.stderr

@@ -6,6 +6,9 @@
  *   node dist/examples/chat-bot.js --account acme --session chat-42 \
  *     --message "Screen sharing freezes for everyone"
  *
+ * It needs the chat platform's credential (role intake, channel chat) from
+ * --token or TICKETD_TOKEN.
+ *
  * The request_id is derived from the chat session, so a retry (a timeout, a
  * bot restart) returns the ticket already opened instead of a second one.
  */
@@ -26,7 +29,7 @@ import {
   formatDuration,
   timestampDate,
 } from "../src/index.js";
-import { CONNECTION_USAGE, connect, connectionOptions } from "./connect.js";
+import { CONNECTION_USAGE, connect, connectionOptions, tokenHint } from "./connect.js";
 
 const USAGE = `usage: chat-bot --account ID --session CHAT_SESSION_ID (--message TEXT | --transcript URL) [options]
   --subject TEXT     one-line summary (default: the start of the message)
@@ -108,6 +111,8 @@ try {
     process.exit(2);
   }
   console.error(`error: ${Code[details.code]}: ${details.message}`);
+  const hint = tokenHint(details.code);
+  if (hint) console.error(hint);
   for (const violation of details.fieldViolations) {
     console.error(`  field ${violation.field}: ${violation.description}`);
   }

@@ -1,5 +1,5 @@
 /** How the examples reach ticketd: `--addr` or TICKETD_ADDR, `--grpc-web`, `--token` or TICKETD_TOKEN. */
-import { createTicketdClients, type TicketdClients, type TicketdTransportOptions } from "../src/index.js";
+import { Code, createTicketdClients, type TicketdClients, type TicketdTransportOptions } from "../src/index.js";
 import { createNodeTransport } from "../src/node.js";
 import { createWebTransport } from "../src/web.js";
 
@@ -24,3 +24,10 @@ export const CONNECTION_USAGE = `  -h, --help         show this help
   --addr URL         ticketd address (env TICKETD_ADDR, default http://127.0.0.1:50051)
   --grpc-web         use gRPC-Web over fetch instead of native gRPC
   --token TOKEN      bearer token (env TICKETD_TOKEN)`;
+
+/** Printed under an UNAUTHENTICATED error: where the token comes from. */
+export function tokenHint(code: Code): string | undefined {
+  return code === Code.Unauthenticated
+    ? "  ticketd needs a token: set TICKETD_TOKEN (or --token) to one issued by `ticketd admin credentials issue`"
+    : undefined;
+}

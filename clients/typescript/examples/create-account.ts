@@ -2,10 +2,12 @@
  * Creates a customer account, or shows it if it already exists.
  *
  *   node dist/examples/create-account.js --account acme --name "Acme Ltd" --plan pro
+ *
+ * Creating accounts needs an admin credential, from --token or TICKETD_TOKEN.
  */
 import { parseArgs } from "node:util";
 import { Code, ConnectError, Plan, PlanSchema, describeError } from "../src/index.js";
-import { CONNECTION_USAGE, connect, connectionOptions } from "./connect.js";
+import { CONNECTION_USAGE, connect, connectionOptions, tokenHint } from "./connect.js";
 
 const USAGE = `usage: create-account --account ID --name NAME [--plan free|pro|business|education|api] [options]
   --plan PLAN        default pro
@@ -40,6 +42,8 @@ try {
   if (ConnectError.from(err).code !== Code.AlreadyExists) {
     const { code, message } = describeError(err);
     console.error(`error: ${Code[code]}: ${message}`);
+    const hint = tokenHint(code);
+    if (hint) console.error(hint);
     process.exit(1);
   }
   const { account } = await tickets.getAccount({ name: `accounts/${values.account}` });

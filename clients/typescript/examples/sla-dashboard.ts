@@ -5,6 +5,10 @@
  *
  *   node dist/examples/sla-dashboard.js --plan business,pro --state on-track,at-risk,breached
  *
+ * It needs a credential that may watch SLA status (role dashboard, agent or
+ * admin), from --token or TICKETD_TOKEN. A refused credential stops it:
+ * reconnecting cannot fix that.
+ *
  * When the stream ends (the server restarts, the connection drops, or the
  * server finds this client too slow) it reconnects with backoff and resumes
  * from the last cursor: no event is missed or shown twice. Ctrl-C stops it and
@@ -34,7 +38,7 @@ import {
   type SlaWatchFilter,
   type TicketSlaStatus,
 } from "../src/index.js";
-import { CONNECTION_USAGE, connect, connectionOptions } from "./connect.js";
+import { CONNECTION_USAGE, connect, connectionOptions, tokenHint } from "./connect.js";
 
 const USAGE = `usage: sla-dashboard [filters] [options]
   --plan LIST        free, pro, business, education, api (comma-separated; default all)
@@ -184,6 +188,8 @@ try {
 } catch (err) {
   const details = describeError(err);
   console.error(`error: ${Code[details.code]}: ${details.message}`);
+  const hint = tokenHint(details.code);
+  if (hint) console.error(hint);
   for (const violation of details.fieldViolations) {
     console.error(`  field ${violation.field}: ${violation.description}`);
   }

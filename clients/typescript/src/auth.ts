@@ -25,8 +25,9 @@ export interface TicketdTransportOptions {
    */
   baseUrl: string;
   /**
-   * Bearer token for `authorization` metadata. ticketd does not check one yet;
-   * set it now and calls keep working when it does.
+   * Bearer token sent as `authorization: Bearer <token>` on every call. ticketd
+   * requires one on every call but health checks; operators issue it with
+   * `ticketd admin credentials issue`. Without it calls fail UNAUTHENTICATED.
    */
   token?: TokenSource;
   /** More interceptors (logging, metadata, retries), run after the token one. */

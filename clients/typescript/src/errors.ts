@@ -12,7 +12,10 @@ import { Channel, ChannelSchema } from "./gen/support/v1/policy_pb.js";
 /** The `ErrorInfo.domain` of every error ticketd defines. */
 export const ERROR_DOMAIN = "ticketd.support.v1";
 
-/** `ErrorInfo.reason` values ticketd sends; switch on these, not on messages. */
+/**
+ * `ErrorInfo.reason` values ticketd sends (the server's list is `reason` in
+ * src/api/status.rs); switch on these, not on messages.
+ */
 export const ErrorReason = {
   /** INVALID_ARGUMENT; the BadRequest names each bad field. */
   INVALID_FIELDS: "INVALID_FIELDS",
@@ -24,6 +27,14 @@ export const ErrorReason = {
   CHANNEL_NOT_IN_PLAN: "CHANNEL_NOT_IN_PLAN",
   /** ALREADY_EXISTS: the request_id was used for a different ticket. */
   REQUEST_ID_REUSED: "REQUEST_ID_REUSED",
+  /** FAILED_PRECONDITION: the ticket's (or service request's) status does not allow the change; metadata `current_status`. */
+  ILLEGAL_TRANSITION: "ILLEGAL_TRANSITION",
+  /** ABORTED: the ticket changed while the request was applied; retry. */
+  CONCURRENT_UPDATE: "CONCURRENT_UPDATE",
+  /** FAILED_PRECONDITION: the survey already has its answer. */
+  SURVEY_ALREADY_ANSWERED: "SURVEY_ALREADY_ANSWERED",
+  /** FAILED_PRECONDITION: the policy does not offer this professional service; metadata `kind`. */
+  SERVICE_NOT_OFFERED: "SERVICE_NOT_OFFERED",
   /** UNAVAILABLE: retry with backoff (`retryDelayMs`). */
   STORAGE_UNAVAILABLE: "STORAGE_UNAVAILABLE",
   /** RESOURCE_EXHAUSTED: a WatchSlaStatus client left its buffer full; resume from metadata `resume_cursor`. */
@@ -36,6 +47,20 @@ export const ErrorReason = {
   SERVER_SHUTTING_DOWN: "SERVER_SHUTTING_DOWN",
   /** INTERNAL. */
   INTERNAL: "INTERNAL",
+  /** UNAUTHENTICATED: no `authorization: Bearer <token>`, or a token ticketd does not accept (unknown, revoked). */
+  UNAUTHENTICATED: "UNAUTHENTICATED",
+  /**
+   * PERMISSION_DENIED: the credential's role lacks metadata `scope` (e.g. `tickets.act`); for CreateTicket on a
+   * channel an intake credential may not use, metadata `channel` names it.
+   */
+  MISSING_SCOPE: "MISSING_SCOPE",
+  /**
+   * RESOURCE_EXHAUSTED: this credential's rate limit is spent; nothing was done. Retry after `retryDelayMs`
+   * (RetryInfo), or the `retry-after` response metadata in whole seconds.
+   */
+  RATE_LIMITED: "RATE_LIMITED",
+  /** UNAVAILABLE: the server has as many calls in flight as it takes; retry after `retryDelayMs`. */
+  OVERLOADED: "OVERLOADED",
 } as const;
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
 
@@ -57,7 +82,7 @@ export interface TicketdErrorDetails {
   allowedChannels: Channel[];
   /** NOT_FOUND / ALREADY_EXISTS of a resource (`ResourceInfo`). */
   resource?: { type: string; name: string; description: string };
-  /** UNAVAILABLE: how long to wait before retrying (`RetryInfo`). */
+  /** UNAVAILABLE, RATE_LIMITED, WATCH_LIMIT_REACHED: how long to wait before retrying (`RetryInfo`). */
   retryDelayMs?: number;
   /** The ConnectError all of this was read from. */
   error: ConnectError;

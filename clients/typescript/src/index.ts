@@ -6,6 +6,7 @@
 export * from "./gen/support/v1/account_pb.js";
 export * from "./gen/support/v1/policy_pb.js";
 export * from "./gen/support/v1/policy_service_pb.js";
+export * from "./gen/support/v1/service_request_pb.js";
 export * from "./gen/support/v1/sla_watch_pb.js";
 export * from "./gen/support/v1/ticket_pb.js";
 export * from "./gen/support/v1/ticket_service_pb.js";

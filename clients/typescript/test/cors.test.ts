@@ -1,7 +1,9 @@
 /**
  * Browser CORS for gRPC-Web: a server started with
  * `--cors-allowed-origins https://a.example,https://b.example` answers the
- * preflight of a listed origin, and not of any other.
+ * preflight of a listed origin, and not of any other. Preflights carry no
+ * credentials (browsers never send them), and need none; a refusal for a
+ * missing token still carries the CORS headers, so the page can read it.
  */
 import assert from "node:assert/strict";
 import { request, type IncomingHttpHeaders } from "node:http";
@@ -70,17 +72,21 @@ test("CORS: the preflight of an allowed origin is answered, others are not", asy
     const other = await preflight("https://evil.example");
     assert.equal(other.headers["access-control-allow-origin"], undefined, "an unlisted origin is not allowed");
 
-    // The real call from an allowed origin exposes the gRPC status headers to the page.
-    const call = await send(
-      server.baseUrl,
-      "POST",
-      { origin: "https://a.example", "content-type": "application/grpc-web+proto", "x-grpc-web": "1" },
-      Buffer.from([0, 0, 0, 0, 0]), // one empty CreateTicketRequest frame: INVALID_ARGUMENT
-    );
-    assert.equal(call.headers["access-control-allow-origin"], "https://a.example");
-    const exposed = list(call.headers["access-control-expose-headers"]);
-    for (const header of ["grpc-status", "grpc-message", "grpc-status-details-bin"]) {
-      assert.ok(exposed.includes(header), `${header} is exposed (got ${exposed.join(", ")})`);
+    // The real call from an allowed origin exposes the gRPC status headers to the page: with a token, and
+    // without one (refused by the server, but readable by the page, which can then ask for a login).
+    const grpcWeb = { origin: "https://a.example", "content-type": "application/grpc-web+proto", "x-grpc-web": "1" };
+    const emptyCreateTicket = Buffer.from([0, 0, 0, 0, 0]); // one empty CreateTicketRequest frame
+    for (const [headers, status] of [
+      [{ ...grpcWeb, authorization: `Bearer ${server.adminToken}` }, "3"], // INVALID_ARGUMENT
+      [grpcWeb, "16"], // UNAUTHENTICATED
+    ] as const) {
+      const call = await send(server.baseUrl, "POST", headers, emptyCreateTicket);
+      assert.equal(call.headers["grpc-status"], status, `grpc-status (authorization: ${"authorization" in headers})`);
+      assert.equal(call.headers["access-control-allow-origin"], "https://a.example");
+      const exposed = list(call.headers["access-control-expose-headers"]);
+      for (const header of ["grpc-status", "grpc-message", "grpc-status-details-bin"]) {
+        assert.ok(exposed.includes(header), `${header} is exposed (got ${exposed.join(", ")})`);
+      }
     }
   } finally {
     await server.stop();

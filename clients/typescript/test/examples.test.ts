@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
 import { timestampDate } from "../src/index.js";
 import { createNodeClients } from "../src/node.js";
-import { startTicketd, type TicketdServer } from "./ticketd-server.js";
+import { startTicketd, type CredentialName, type TicketdServer } from "./ticketd-server.js";
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), "..", "examples");
 
@@ -22,11 +22,33 @@ describe("examples", () => {
     await server?.stop();
   });
 
-  /** Runs an example with TICKETD_ADDR pointing at the test server. */
+  /**
+   * The environment an example runs in: TICKETD_ADDR pointing at the test server, and TICKETD_TOKEN holding the
+   * credential the system would hold (the chat bot: intake for chat; the SLA dashboard: dashboard; creating
+   * accounts: admin), or none.
+   */
+  function envFor(example: string, token?: CredentialName | null): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, TICKETD_ADDR: server.baseUrl };
+    delete env["TICKETD_TOKEN"];
+    const credential =
+      token !== undefined ? token : ({ "chat-bot.js": "chat-platform", "sla-dashboard.js": "dashboard" } as const)[example] ?? "admin";
+    if (credential) env["TICKETD_TOKEN"] = server.tokens[credential];
+    return env;
+  }
+
+  /** Runs an example with the environment of `envFor`. */
   async function run(example: string, ...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+    return runAs(example, undefined, ...args);
+  }
+
+  async function runAs(
+    example: string,
+    token: CredentialName | null | undefined,
+    ...args: string[]
+  ): Promise<{ stdout: string; stderr: string; code: number }> {
     try {
       const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(examples, example), ...args], {
-        env: { ...process.env, TICKETD_ADDR: server.baseUrl },
+        env: envFor(example, token),
       });
       return { stdout, stderr, code: 0 };
     } catch (err) {
@@ -37,9 +59,7 @@ describe("examples", () => {
 
   /** Starts a long-running example; `waitFor` waits for its output to match. */
   function start(example: string, ...args: string[]) {
-    const child = spawn(process.execPath, [join(examples, example), ...args], {
-      env: { ...process.env, TICKETD_ADDR: server.baseUrl },
-    });
+    const child = spawn(process.execPath, [join(examples, example), ...args], { env: envFor(example) });
     const output = { stdout: "", stderr: "" };
     child.stdout.on("data", (chunk: Buffer) => (output.stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output.stderr += chunk.toString()));
@@ -123,7 +143,7 @@ describe("examples", () => {
     const [, number, due] = posted;
 
     // What the bot posted is what the server stored.
-    const { tickets } = createNodeClients({ baseUrl: server.baseUrl });
+    const { tickets } = createNodeClients({ baseUrl: server.baseUrl, token: server.adminToken });
     const { ticket } = await tickets.getTicket({ name: `tickets/${number}` });
     assert.equal(ticket?.account, "accounts/acme");
     assert.equal(ticket?.origin.case === "chat" && ticket.origin.value.chatSessionId, "chat-42");
@@ -134,6 +154,18 @@ describe("examples", () => {
     const retry = await run("chat-bot.js", "--grpc-web", "--account", "acme", "--session", "chat-42", "--message", "Screen sharing freezes for everyone");
     assert.equal(retry.code, 0, retry.stderr);
     assert.match(retry.stdout, new RegExp(`ticket #${number} for you`));
+  });
+
+  test("without a token, or with one that may not, the examples say so and exit non-zero", async () => {
+    const anonymous = await runAs("chat-bot.js", null, "--account", "acme", "--session", "chat-44", "--message", "Hello");
+    assert.equal(anonymous.code, 1);
+    assert.match(anonymous.stderr, /^error: Unauthenticated: /m);
+    assert.match(anonymous.stderr, /set TICKETD_TOKEN/);
+
+    // The chat platform's credential may not create accounts.
+    const denied = await runAs("create-account.js", "chat-platform", "--account", "nope", "--name", "Nope", "--plan", "pro");
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /^error: PermissionDenied: this credential lacks scope admin$/m);
   });
 
   test("chat-bot reports field violations and exits non-zero", async () => {

@@ -31,7 +31,7 @@ describe("gRPC-Web over fetch", () => {
       contentTypes.push(response.headers.get("content-type") ?? "");
       return response;
     };
-    clients = createWebClients({ baseUrl: server.baseUrl, fetch: recordingFetch, defaultTimeoutMs: 10_000 });
+    clients = createWebClients({ baseUrl: server.baseUrl, token: server.adminToken, fetch: recordingFetch, defaultTimeoutMs: 10_000 });
   });
   after(async () => {
     await server?.stop();
@@ -50,14 +50,14 @@ describe("gRPC-Web over fetch", () => {
     let authorization: string | null = null;
     const web = createWebClients({
       baseUrl: server.baseUrl,
-      token: "web-token",
+      token: server.tokens.dashboard,
       fetch: async (input, init) => {
         authorization = new Headers(init?.headers).get("authorization");
         return fetch(input, init);
       },
     });
     await web.policy.getPolicy({});
-    assert.equal(authorization, "Bearer web-token");
+    assert.equal(authorization, `Bearer ${server.tokens.dashboard}`);
   });
 
   test("error details arrive in the gRPC-Web trailers", async () => {

@@ -41,7 +41,7 @@ describe("native gRPC", () => {
 
   before(async () => {
     server = await startTicketd();
-    clients = createNodeClients({ baseUrl: server.baseUrl, defaultTimeoutMs: 10_000 });
+    clients = createNodeClients({ baseUrl: server.baseUrl, token: server.adminToken, defaultTimeoutMs: 10_000 });
   });
   after(async () => {
     await server?.stop();
@@ -53,9 +53,9 @@ describe("native gRPC", () => {
     return `accounts/${id}`;
   }
 
-  test("a token is sent as authorization: Bearer metadata", async () => {
+  test("a token is sent as authorization: Bearer metadata, read before every call", async () => {
     const seen: (string | null)[] = [];
-    let token = "first-token";
+    let token = server.adminToken;
     const withToken = createNodeClients({
       baseUrl: server.baseUrl,
       token: () => token,
@@ -67,9 +67,9 @@ describe("native gRPC", () => {
       ],
     });
     await withToken.policy.getPolicy({});
-    token = "refreshed-token";
+    token = server.tokens.dashboard;
     await withToken.policy.getPolicy({});
-    assert.deepEqual(seen, ["Bearer first-token", "Bearer refreshed-token"]);
+    assert.deepEqual(seen, [`Bearer ${server.adminToken}`, `Bearer ${server.tokens.dashboard}`]);
   });
 
   test("creates an account and a chat ticket: number, priority decision, due = received + target", async () => {

@@ -164,7 +164,7 @@ describe("WatchSlaStatus", () => {
   test("over gRPC-Web: a snapshot, snapshot_end with a cursor, then a live RECEIVED event and heartbeats", async () => {
     const contentTypes: string[] = [];
     const clients = createWebClients({
-      baseUrl: server.baseUrl,
+      baseUrl: server.baseUrl, token: server.adminToken,
       fetch: async (input, init) => {
         const response = await fetch(input, init);
         contentTypes.push(response.headers.get("content-type") ?? "");
@@ -224,7 +224,7 @@ describe("WatchSlaStatus", () => {
   test("over gRPC-Web in Node: aborting a stream ends it, also after a garbage collection (nodejs/undici#4627)", async () => {
     setFlagsFromString("--expose-gc");
     const gc = runInNewContext("gc") as () => void;
-    const clients = createWebClients({ baseUrl: server.baseUrl });
+    const clients = createWebClients({ baseUrl: server.baseUrl, token: server.adminToken });
     const account = await createAccount(clients, "gc");
     const abort = new AbortController();
     const updates = clients.tickets.watchSlaStatus({ account }, { signal: abort.signal, timeoutMs: 0 })[Symbol.asyncIterator]();
@@ -249,7 +249,7 @@ describe("WatchSlaStatus", () => {
 
   for (const [name, connect] of transports) {
     test(`over ${name}: reopened with a cursor, the stream sends exactly the events after it`, async () => {
-      const clients = connect(server.baseUrl);
+      const clients = connect(server.baseUrl, { token: server.adminToken });
       const account = await createAccount(clients, "resume");
 
       const first = new Updates(clients, { account });
@@ -289,7 +289,7 @@ describe("WatchSlaStatus", () => {
   }
 
   test("SlaBoard keeps the wall: drops tickets that resolve or leave the watched priorities or states", async () => {
-    const clients = createWebClients({ baseUrl: server.baseUrl, defaultTimeoutMs: 10_000 });
+    const clients = createWebClients({ baseUrl: server.baseUrl, token: server.adminToken, defaultTimeoutMs: 10_000 });
     const account = await createAccount(clients, "board");
     const [one, two] = [await createTicket(clients, account, "One"), await createTicket(clients, account, "Two")];
     const urgent = runBoard(clients, { account, priorities: [Priority.P1_URGENT, Priority.P2_HIGH] });
@@ -353,7 +353,7 @@ describe("WatchSlaStatus", () => {
     let injected = "";
     let armed = false;
     const clients = createNodeClients({
-      baseUrl: server.baseUrl,
+      baseUrl: server.baseUrl, token: server.adminToken,
       interceptors: [
         (next) => async (req) => {
           const res = await next(req);
@@ -406,13 +406,13 @@ describe("WatchSlaStatus", () => {
   });
 
   test("watchSlaStatus(): a stream dropped during its snapshot starts over, and SlaBoard discards the partial one", async () => {
-    const plain = createNodeClients({ baseUrl: server.baseUrl });
+    const plain = createNodeClients({ baseUrl: server.baseUrl, token: server.adminToken });
     const account = await createAccount(plain, "partial");
     const open = [await createTicket(plain, account, "One"), await createTicket(plain, account, "Two")];
     let dropped = "";
     // The first stream delivers one snapshot ticket, which is then resolved, and drops before snapshot_end.
     const clients = createNodeClients({
-      baseUrl: server.baseUrl,
+      baseUrl: server.baseUrl, token: server.adminToken,
       interceptors: [
         (next) => async (req) => {
           const res = await next(req);
@@ -453,7 +453,7 @@ describe("WatchSlaStatus", () => {
   test("watchSlaStatus() stops at once when aborted, even if the transport does not end the stream", async () => {
     // The transport never sees the abort, as with nodejs/undici#4627 (see src/web.ts).
     const clients = createNodeClients({
-      baseUrl: server.baseUrl,
+      baseUrl: server.baseUrl, token: server.adminToken,
       interceptors: [(next) => (req) => next({ ...req, signal: new AbortController().signal })],
     });
     const account = await createAccount(clients, "deaf");
@@ -470,7 +470,7 @@ describe("WatchSlaStatus", () => {
   });
 
   test("watchSlaStatus() reconnects a stream that went quiet for staleAfterMs, from its cursor", async () => {
-    const clients = createNodeClients({ baseUrl: server.baseUrl });
+    const clients = createNodeClients({ baseUrl: server.baseUrl, token: server.adminToken });
     const account = await createAccount(clients, "stale");
     // Heartbeats come every 200 ms: a stale limit of 100 ms trips after each update.
     const run = runBoard(clients, { account }, { staleAfterMs: HEARTBEAT_MS / 2 });
@@ -488,7 +488,7 @@ describe("WatchSlaStatus", () => {
   });
 
   test("watchSlaStatus() rejects with the error when the request itself is refused", async () => {
-    const clients = createWebClients({ baseUrl: server.baseUrl });
+    const clients = createWebClients({ baseUrl: server.baseUrl, token: server.adminToken });
     const refused = await watchSlaStatus(clients.tickets, { account: "acme" }, () => {}).then(
       () => assert.fail("an invalid account name was accepted"),
       (err: unknown) => ConnectError.from(err),
@@ -509,7 +509,7 @@ for (const [name, connect] of transports) {
     });
 
     test("SERVER_SHUTTING_DOWN, then it resumes from its cursor: each ticket on the board once", async () => {
-      const clients = connect(server.baseUrl);
+      const clients = connect(server.baseUrl, { token: server.adminToken });
       const account = await createAccount(clients, "restart");
       const before = await createTicket(clients, account, "In the snapshot");
       const run = runBoard(clients, { account });

@@ -4,8 +4,12 @@
  * a fresh SQLite database in a temp dir; waits until it answers gRPC; restart()
  * stops it and serves the same database on the same port again; stop() kills
  * it and removes the dir.
+ *
+ * Before it serves, `ticketd admin credentials issue` issues the CREDENTIALS
+ * on that database (the embedded SQLite store takes one process at a time, so
+ * not while it serves); `tokens` has them by name.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,10 +17,25 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createNodeClients } from "../src/node.js";
 
+/** The credentials every test server has: name → [role, channels]. */
+export const CREDENTIALS = {
+  /** Every scope: for setting up and checking. */
+  admin: ["admin", ""],
+  /** Reads tickets and watches SLA status; no agent actions. */
+  dashboard: ["dashboard", ""],
+  /** What the chat platform holds: intake, chat tickets only. */
+  "chat-platform": ["intake", "chat"],
+} as const;
+export type CredentialName = keyof typeof CREDENTIALS;
+
 export interface TicketdServer {
   /** `http://127.0.0.1:PORT`. */
   baseUrl: string;
   port: number;
+  /** Bearer tokens of the CREDENTIALS issued on this server's database, by name. */
+  tokens: Record<CredentialName, string>;
+  /** `tokens.admin`. */
+  adminToken: string;
   /** Everything the server printed so far. */
   logs(): string;
   /**
@@ -102,6 +121,31 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   });
 }
 
+/**
+ * Issues the CREDENTIALS with `ticketd admin credentials issue --database <database>`, which
+ * creates and migrates the database if needed, and returns their tokens (printed alone on stdout).
+ */
+export function issueCredentials(bin: string, database: string, env: NodeJS.ProcessEnv): Record<CredentialName, string> {
+  const tokens = {} as Record<CredentialName, string>;
+  for (const [name, [role, channels]] of Object.entries(CREDENTIALS) as [CredentialName, readonly [string, string]][]) {
+    const args = ["admin", "credentials", "issue", "--database", database, "--name", name, "--role", role];
+    if (channels) args.push("--channels", channels);
+    let stdout: string;
+    try {
+      stdout = execFileSync(bin, args, { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+    } catch (err) {
+      const { stderr = "" } = err as { stderr?: string };
+      throw new Error(`${bin} ${args.join(" ")} failed: ${String(err)}\n${stderr}`);
+    }
+    const token = stdout.trim();
+    if (!token || token.includes("\n")) {
+      throw new Error(`${bin} ${args.join(" ")} printed ${JSON.stringify(stdout)}, not one token`);
+    }
+    tokens[name] = token;
+  }
+  return tokens;
+}
+
 /** Starts ticketd with `serve --listen … --database sqlite://…` plus `extraArgs`. */
 export async function startTicketd(extraArgs: string[] = []): Promise<TicketdServer> {
   const bin = ticketdBinary();
@@ -112,7 +156,15 @@ export async function startTicketd(extraArgs: string[] = []): Promise<TicketdSer
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !key.startsWith("TICKETD_") && key !== "DATABASE_URL"),
   );
-  const args = ["serve", "--listen", `127.0.0.1:${port}`, "--database", `sqlite://${join(dir, "ticketd.db")}`, ...extraArgs];
+  const database = `sqlite://${join(dir, "ticketd.db")}`;
+  let tokens: Record<CredentialName, string>;
+  try {
+    tokens = issueCredentials(bin, database, env);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const args = ["serve", "--listen", `127.0.0.1:${port}`, "--database", database, ...extraArgs];
   let output = "";
   let child: ChildProcess;
   let spawnError: Error | undefined;
@@ -154,7 +206,7 @@ export async function startTicketd(extraArgs: string[] = []): Promise<TicketdSer
 
   // Ready when a real RPC answers.
   const waitUntilServing = async () => {
-    const { policy } = createNodeClients({ baseUrl, defaultTimeoutMs: 1_000 });
+    const { policy } = createNodeClients({ baseUrl, defaultTimeoutMs: 1_000, token: tokens.admin });
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (spawnError) {
@@ -193,5 +245,5 @@ export async function startTicketd(extraArgs: string[] = []): Promise<TicketdSer
 
   launch();
   await waitUntilServing();
-  return { baseUrl, port, logs: () => output, restart, stop };
+  return { baseUrl, port, tokens, adminToken: tokens.admin, logs: () => output, restart, stop };
 }

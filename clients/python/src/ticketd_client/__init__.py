@@ -5,7 +5,8 @@
 - `TicketdClient`: a channel to the server with both stubs, optional TLS, a
   bearer token and extra metadata sent on every call.
 - `ticketd_client.errors`: gRPC errors decoded into typed exceptions, with the
-  google.rpc details the server attaches (ErrorInfo, BadRequest, RetryInfo).
+  google.rpc details the server attaches (ErrorInfo, BadRequest, RetryInfo),
+  including the credential refusals (UNAUTHENTICATED, MISSING_SCOPE, RATE_LIMITED).
 - `ticketd_client.ivr`: what the phone IVR needs: `register_call` (idempotent,
   retried), the Free-plan refusal as `ChannelNotInPlanError`, and the ticket
   number as words to speak back.
@@ -17,9 +18,12 @@ from ticketd_client.errors import (
     FieldViolation,
     InvalidArgumentError,
     NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
     RequestIdReusedError,
     RetryableError,
     TicketdError,
+    UnauthenticatedError,
 )
 from ticketd_client.ivr import (
     RegisteredCall,
@@ -38,6 +42,8 @@ __all__ = [
     "FieldViolation",
     "InvalidArgumentError",
     "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitedError",
     "RegisteredCall",
     "RequestIdReusedError",
     "RetryPolicy",
@@ -45,6 +51,7 @@ __all__ = [
     "SpokenNumber",
     "TicketdClient",
     "TicketdError",
+    "UnauthenticatedError",
     "register_call",
     "request_id_for_call",
     "spoken_ticket_number",

@@ -4,8 +4,9 @@ Every error ticketd returns carries, in the `grpc-status-details-bin` trailer, a
 google.rpc.Status whose details hold a google.rpc.ErrorInfo (domain
 `ticketd.support.v1`) with a reason to switch on; INVALID_ARGUMENT adds a
 google.rpc.BadRequest with one violation per field, NOT_FOUND/ALREADY_EXISTS a
-ResourceInfo, and UNAVAILABLE a RetryInfo. `from_rpc_error` decodes them (with
-grpcio-status and googleapis-common-protos) into the classes below:
+ResourceInfo, and UNAVAILABLE and RATE_LIMITED a RetryInfo. `from_rpc_error`
+decodes them (with grpcio-status and googleapis-common-protos) into the classes
+below:
 
     TicketdError                    any error; .code .message .reason .metadata
     ├── InvalidArgumentError        .field_violations, .fields
@@ -13,6 +14,9 @@ grpcio-status and googleapis-common-protos) into the classes below:
     ├── AlreadyExistsError
     │   └── RequestIdReusedError    .request_id
     ├── ChannelNotInPlanError       .plan, .channel, .allowed_channel_names, .allowed_channels
+    ├── UnauthenticatedError        UNAUTHENTICATED: no token, or an unknown or revoked one
+    ├── PermissionDeniedError       PERMISSION_DENIED MISSING_SCOPE; .scope, .channel
+    ├── RateLimitedError            RESOURCE_EXHAUSTED RATE_LIMITED; .retry_after (seconds)
     └── RetryableError              UNAVAILABLE or DEADLINE_EXCEEDED; .retry_delay, .attempts
 """
 
@@ -31,12 +35,19 @@ from ticketd_client.support.v1 import policy_pb2
 ERROR_DOMAIN = "ticketd.support.v1"
 """`ErrorInfo.domain` of every error ticketd defines."""
 
-# ErrorInfo.reason values (see the TicketService comment in ticket_service.proto).
+# ErrorInfo.reason values (the server's list: `reason` in src/api/status.rs).
 INVALID_FIELDS = "INVALID_FIELDS"
 RESOURCE_NOT_FOUND = "RESOURCE_NOT_FOUND"
 RESOURCE_ALREADY_EXISTS = "RESOURCE_ALREADY_EXISTS"
 CHANNEL_NOT_IN_PLAN = "CHANNEL_NOT_IN_PLAN"
 REQUEST_ID_REUSED = "REQUEST_ID_REUSED"
+# FAILED_PRECONDITION: the ticket's (or service request's) status does not allow
+# the change; metadata `current_status`.
+ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION"
+# ABORTED: the ticket changed while the request was applied; retry.
+CONCURRENT_UPDATE = "CONCURRENT_UPDATE"
+SURVEY_ALREADY_ANSWERED = "SURVEY_ALREADY_ANSWERED"
+SERVICE_NOT_OFFERED = "SERVICE_NOT_OFFERED"
 STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
 INTERNAL = "INTERNAL"
 # WatchSlaStatus. The first and last carry metadata `resume_cursor`: call again with it.
@@ -44,6 +55,42 @@ WATCH_CONSUMER_TOO_SLOW = "WATCH_CONSUMER_TOO_SLOW"
 WATCH_LIMIT_REACHED = "WATCH_LIMIT_REACHED"
 SNAPSHOT_TOO_LARGE = "SNAPSHOT_TOO_LARGE"
 SERVER_SHUTTING_DOWN = "SERVER_SHUTTING_DOWN"
+# Credentials. UNAUTHENTICATED: no `authorization: Bearer <token>`, or a token
+# ticketd does not know (or has revoked).
+UNAUTHENTICATED = "UNAUTHENTICATED"
+# PERMISSION_DENIED: the credential's role lacks metadata `scope` (e.g.
+# `tickets.create`); for CreateTicket on a channel it may not use, also `channel`.
+MISSING_SCOPE = "MISSING_SCOPE"
+# RESOURCE_EXHAUSTED: this credential's rate limit is spent; retry after the
+# `retry-after` metadata (whole seconds) or the RetryInfo. Nothing was applied.
+RATE_LIMITED = "RATE_LIMITED"
+# UNAVAILABLE: the server has as many calls in flight as it takes; retry with backoff.
+OVERLOADED = "OVERLOADED"
+
+REASONS: frozenset[str] = frozenset(
+    {
+        INVALID_FIELDS,
+        RESOURCE_NOT_FOUND,
+        RESOURCE_ALREADY_EXISTS,
+        CHANNEL_NOT_IN_PLAN,
+        REQUEST_ID_REUSED,
+        ILLEGAL_TRANSITION,
+        CONCURRENT_UPDATE,
+        SURVEY_ALREADY_ANSWERED,
+        SERVICE_NOT_OFFERED,
+        STORAGE_UNAVAILABLE,
+        INTERNAL,
+        WATCH_CONSUMER_TOO_SLOW,
+        WATCH_LIMIT_REACHED,
+        SNAPSHOT_TOO_LARGE,
+        SERVER_SHUTTING_DOWN,
+        UNAUTHENTICATED,
+        MISSING_SCOPE,
+        RATE_LIMITED,
+        OVERLOADED,
+    }
+)
+"""Every `ErrorInfo.reason` ticketd sends (domain `ERROR_DOMAIN`)."""
 
 RETRYABLE_CODES: frozenset[grpc.StatusCode] = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 """Codes after which the same request may be sent again (with the same request_id)."""
@@ -72,6 +119,7 @@ class TicketdError(Exception):
         resource_type: str = "",
         resource_name: str = "",
         retry_delay: float | None = None,
+        retry_after: float | None = None,
         attempts: int = 1,
     ) -> None:
         super().__init__(message)
@@ -84,6 +132,7 @@ class TicketdError(Exception):
         self.resource_type = resource_type
         self.resource_name = resource_name
         self.retry_delay = retry_delay
+        self.retry_after = retry_after
         self.attempts = attempts
 
     def __str__(self) -> str:
@@ -151,6 +200,41 @@ class ChannelNotInPlanError(TicketdError):
         return tuple(policy_pb2.Channel.Value(name) for name in self.allowed_channel_names if name in known)
 
 
+class UnauthenticatedError(TicketdError):
+    """UNAUTHENTICATED: the call carried no `authorization: Bearer <token>`, or a token
+    ticketd does not accept (malformed, unknown or revoked). Pass `token=` to `TicketdClient`."""
+
+
+class PermissionDeniedError(TicketdError):
+    """PERMISSION_DENIED / MISSING_SCOPE: the credential is valid but its role lacks `scope`.
+
+    For CreateTicket from an intake credential, `channel` names the channel
+    (e.g. `CHANNEL_CHAT`) it may not create tickets on; "" otherwise.
+    """
+
+    @property
+    def scope(self) -> str:
+        return self.metadata.get("scope", "")
+
+    @property
+    def channel(self) -> str:
+        return self.metadata.get("channel", "")
+
+
+class RateLimitedError(TicketdError):
+    """RESOURCE_EXHAUSTED / RATE_LIMITED: this credential's rate limit is spent.
+
+    The server refused the call before doing anything, so sending it again is
+    safe. `retry_after` is the wait in seconds the server asked for (its
+    `retry-after` metadata, else the RetryInfo); `retry_delay` is the RetryInfo's
+    exact delay.
+    """
+
+    @property
+    def retryable(self) -> bool:
+        return True
+
+
 class RetryableError(TicketdError):
     """UNAVAILABLE or DEADLINE_EXCEEDED: the request may or may not have been applied.
 
@@ -165,6 +249,22 @@ def _status_of(error: grpc.RpcError) -> status_pb2.Status | None:
         # Not a grpc.Call (e.g. raised by an interceptor), or a trailer that
         # does not agree with the status line: fall back to code and details.
         return None
+
+
+def _retry_after(error: grpc.RpcError) -> float | None:
+    """The `retry-after` metadata (seconds) of a call's trailers, or headers; None when absent or not a number."""
+    for name in ("trailing_metadata", "initial_metadata"):
+        fn = getattr(error, name, None)
+        pairs = fn() if callable(fn) else None
+        for key, value in pairs or ():
+            if key.lower() == "retry-after":
+                text = value.decode("ascii", "replace") if isinstance(value, bytes) else value
+                try:
+                    seconds = float(text.strip())
+                except ValueError:
+                    return None
+                return seconds if seconds >= 0 else None
+    return None
 
 
 def from_rpc_error(error: grpc.RpcError, *, attempts: int = 1) -> TicketdError:
@@ -197,6 +297,10 @@ def from_rpc_error(error: grpc.RpcError, *, attempts: int = 1) -> TicketdError:
                 fields["retry_delay"] = retry.retry_delay.ToTimedelta().total_seconds()
     fields["field_violations"] = tuple(violations)
     reason = fields.get("reason", "")
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED and reason == RATE_LIMITED:
+        fields["retry_after"] = _retry_after(error)
+        if fields["retry_after"] is None:
+            fields["retry_after"] = fields.get("retry_delay")
 
     cls: type[TicketdError] = TicketdError
     if code == grpc.StatusCode.INVALID_ARGUMENT:
@@ -207,6 +311,12 @@ def from_rpc_error(error: grpc.RpcError, *, attempts: int = 1) -> TicketdError:
         cls = RequestIdReusedError if reason == REQUEST_ID_REUSED else AlreadyExistsError
     elif code == grpc.StatusCode.FAILED_PRECONDITION and reason == CHANNEL_NOT_IN_PLAN:
         cls = ChannelNotInPlanError
+    elif code == grpc.StatusCode.UNAUTHENTICATED:
+        cls = UnauthenticatedError
+    elif code == grpc.StatusCode.PERMISSION_DENIED:
+        cls = PermissionDeniedError
+    elif code == grpc.StatusCode.RESOURCE_EXHAUSTED and reason == RATE_LIMITED:
+        cls = RateLimitedError
     elif code in RETRYABLE_CODES:
         cls = RetryableError
     return cls(code, message, **fields)

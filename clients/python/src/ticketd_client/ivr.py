@@ -4,7 +4,8 @@
   for every attempt (by default derived from the IVR's call id), and retries
   UNAVAILABLE and DEADLINE_EXCEEDED with bounded, jittered backoff: ticketd
   answers a repeated request_id with the ticket it already made (AIP-155), so
-  a flaky line never makes two tickets.
+  a flaky line never makes two tickets. A RATE_LIMITED refusal is retried
+  after the server's `retry-after`, when that fits in the time allowed.
 - A plan without phone support raises `ChannelNotInPlanError`, whose
   `allowed_channel_names` say what the caller may use instead;
   `refusal_prompt` words it for the caller.
@@ -24,7 +25,13 @@ from datetime import datetime, timedelta, timezone
 import grpc
 
 from ticketd_client.client import Metadata, TicketdClient, account_name
-from ticketd_client.errors import ChannelNotInPlanError, RetryableError, TicketdError, from_rpc_error
+from ticketd_client.errors import (
+    ChannelNotInPlanError,
+    RateLimitedError,
+    RetryableError,
+    TicketdError,
+    from_rpc_error,
+)
 from ticketd_client.support.v1 import policy_pb2, ticket_pb2, ticket_service_pb2, ticket_service_pb2_grpc
 
 # Fixed namespace for request ids derived from call ids. Changing it would let a
@@ -45,12 +52,18 @@ def request_id_for_call(call_id: str) -> str:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How `register_call` retries UNAVAILABLE and DEADLINE_EXCEEDED.
+    """How `register_call` retries UNAVAILABLE and DEADLINE_EXCEEDED, and RATE_LIMITED.
 
     Attempt n (n >= 2) waits `initial_backoff * multiplier**(n-2)`, raised to the
     server's RetryInfo hint if larger, capped at `max_backoff`, then spread by
     +/- `jitter` (a fraction). Each attempt has `attempt_timeout` seconds; no
     attempt starts, and none runs, past `total_timeout` from the first.
+
+    RESOURCE_EXHAUSTED RATE_LIMITED (the credential's rate limit is spent; the
+    server did nothing) is retried when `retry_rate_limited`, after at least the
+    server's `retry-after`, which `max_backoff` does not cap: an earlier
+    attempt would only be refused again. When that wait would pass
+    `total_timeout`, the `RateLimitedError` is raised at once.
     """
 
     max_attempts: int = 4
@@ -63,6 +76,7 @@ class RetryPolicy:
     retryable_codes: frozenset[grpc.StatusCode] = field(
         default_factory=lambda: frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
     )
+    retry_rate_limited: bool = True
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -81,6 +95,17 @@ class RetryPolicy:
             base = max(base, server_hint)
         base = min(base, self.max_backoff)
         return min(self.max_backoff, base * (1 - self.jitter + 2 * self.jitter * rand))
+
+    def delay_after(self, error: TicketdError, attempt: int, rand: float = 0.5) -> float | None:
+        """Seconds to wait before `attempt` after `error`, or None when `error` is not retried."""
+        if isinstance(error, RateLimitedError):
+            if not self.retry_rate_limited:
+                return None
+            server_wait = error.retry_after if error.retry_after is not None else error.retry_delay
+            return max(self.backoff(attempt, None, rand), server_wait or 0.0)
+        if error.code in self.retryable_codes:
+            return self.backoff(attempt, error.retry_delay, rand)
+        return None
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)
@@ -182,8 +207,9 @@ def register_call(
         request_id: idempotency key; default `request_id_for_call(call_id)`, so
             registering the same call again (even from a restarted IVR) returns the
             same ticket. Every attempt sends the same id.
-        retry: attempts and backoff for UNAVAILABLE / DEADLINE_EXCEEDED.
-        metadata: extra call metadata, e.g. `[("authorization", "Bearer ...")]`.
+        retry: attempts and backoff for UNAVAILABLE / DEADLINE_EXCEEDED and RATE_LIMITED.
+        metadata: extra call metadata, e.g. `[("x-ivr-node", "ivr-7")]`; an
+            `authorization` here wins over the client's token.
         sleep, clock, rand: injectable for tests.
 
     Raises:
@@ -193,6 +219,11 @@ def register_call(
         RequestIdReusedError: the request_id was already used for a different ticket.
         RetryableError: still UNAVAILABLE / DEADLINE_EXCEEDED after the last attempt
             (`.attempts` says how many); calling again with the same call id is safe.
+        RateLimitedError: still RATE_LIMITED, or its `.retry_after` does not fit in
+            `retry.total_timeout`; nothing was written.
+        UnauthenticatedError: no token, or one ticketd does not accept.
+        PermissionDeniedError: the credential may not create phone tickets
+            (`.scope`, `.channel`); an IVR needs an intake credential with channel phone.
         TicketdError: anything else.
     """
     stub = client.tickets if isinstance(client, TicketdClient) else client
@@ -224,9 +255,9 @@ def register_call(
             )
         except grpc.RpcError as rpc_error:
             error = from_rpc_error(rpc_error, attempts=attempt)
-            if error.code not in retry.retryable_codes or attempt >= retry.max_attempts:
+            delay = retry.delay_after(error, attempt + 1, rand())
+            if delay is None or attempt >= retry.max_attempts:
                 raise error from rpc_error
-            delay = retry.backoff(attempt + 1, error.retry_delay, rand())
             if clock() - started + delay >= retry.total_timeout:
                 raise error from rpc_error
             sleep(delay)
