@@ -52,6 +52,10 @@ impl Application {
             &PoolConfig {
                 max_connections: config.pool_size(),
                 acquire_timeout: Duration::from_millis(config.db_acquire_timeout_ms),
+                batch: store::BatchConfig {
+                    max_tickets: config.intake_batch_max,
+                    writers: config.intake_writers,
+                },
             },
         )
         .await?;

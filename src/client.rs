@@ -58,6 +58,7 @@ pub async fn issue_admin_token(database: &str, name: &str) -> anyhow::Result<Str
         &crate::store::PoolConfig {
             max_connections: 1,
             acquire_timeout: std::time::Duration::from_secs(10),
+            batch: Default::default(),
         },
     )
     .await?;

@@ -49,6 +49,17 @@ pub struct Config {
     #[arg(long, env = "TICKETD_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 2_000)]
     pub db_acquire_timeout_ms: u64,
 
+    /// On PostgreSQL, most CreateTicket writes grouped into one statement
+    /// and commit when calls arrive faster than they are written; 1 writes
+    /// each on its own. A lone call is never held back to wait for others.
+    #[arg(long, env = "TICKETD_INTAKE_BATCH_MAX", default_value_t = 32)]
+    pub intake_batch_max: usize,
+
+    /// On PostgreSQL, groups of CreateTicket writes in flight at once, each
+    /// on a pooled connection.
+    #[arg(long, env = "TICKETD_INTAKE_WRITERS", default_value_t = 1)]
+    pub intake_writers: usize,
+
     /// Log format.
     #[arg(long, env = "TICKETD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -184,6 +195,8 @@ impl std::fmt::Debug for Config {
             .field("database", &self.database_for_logs())
             .field("db_pool_size", &self.pool_size())
             .field("db_acquire_timeout_ms", &self.db_acquire_timeout_ms)
+            .field("intake_batch_max", &self.intake_batch_max)
+            .field("intake_writers", &self.intake_writers)
             .field("log_format", &self.log_format)
             .field("drain_timeout_secs", &self.drain_timeout_secs)
             .field("shutdown_grace_ms", &self.shutdown_grace_ms)
@@ -224,6 +237,8 @@ impl Config {
             database_url: database_url.into(),
             db_pool_size: None,
             db_acquire_timeout_ms: 2_000,
+            intake_batch_max: 32,
+            intake_writers: 1,
             log_format: LogFormat::Text,
             drain_timeout_secs: 10,
             shutdown_grace_ms: 0,

@@ -21,7 +21,7 @@ impl FieldViolation {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     #[error("invalid request: {} bad field(s)", .0.len())]
     InvalidArgument(Vec<FieldViolation>),

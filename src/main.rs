@@ -106,6 +106,7 @@ async fn main() -> anyhow::Result<()> {
                 &PoolConfig {
                     max_connections: 1,
                     acquire_timeout: Duration::from_secs(10),
+                    batch: Default::default(),
                 },
             )
             .await?;

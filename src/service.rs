@@ -183,16 +183,13 @@ impl Service {
     /// returns the stored ticket (even if the account's plan has changed
     /// since) and a different request under that id is refused.
     pub async fn create_ticket(&self, request: TicketRequest) -> Result<Ticket> {
-        // One connection for the account read and the insert: see Store::session.
-        let mut session = self.store.session().await?;
-        let account = session.get_account(&request.account_id).await?;
+        // On PostgreSQL the read and the insert are each made together with
+        // those of other calls in flight (store::intake_batch).
+        let account = self.store.get_account(&request.account_id).await?;
         let ticket =
             match intake::receive(&self.policy, &account, request.clone(), self.clock.now()) {
                 Ok(ticket) => ticket,
                 Err(refusal) => {
-                    // The lookup below takes its own connection; on SQLite
-                    // the pool has only this one.
-                    drop(session);
                     if let Some(request_id) = &request.request_id
                         && let Some(existing) = self
                             .store
@@ -215,9 +212,7 @@ impl Service {
                 ticket.received_at,
             )
         };
-        let inserted = session.insert_ticket(&ticket, &[received]).await?;
-        // Back to the pool before the rest, which needs no database.
-        drop(session);
+        let inserted = self.store.insert_ticket(&ticket, &[received]).await?;
         match inserted {
             Inserted::New(stored) => {
                 self.log_written.notify_one();

@@ -2,6 +2,7 @@
 //! [`Store`]; PostgreSQL (production, several replicas) and SQLite (embedded,
 //! zero setup) implement it with the same SQL and pass the same tests.
 
+mod intake_batch;
 pub mod postgres;
 mod rows;
 mod sql;
@@ -23,6 +24,7 @@ use crate::domain::survey::Survey;
 use crate::domain::ticket::{Account, AccountUpdate, Ticket, TicketEvent, TicketStatus};
 use crate::domain::watch::{OPEN_STATUSES, WatchFilter};
 use crate::error::{Error, Result};
+pub use intake_batch::BatchConfig;
 
 /// How a ticket is looked up: by resource id or by its human-friendly number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,18 +132,11 @@ pub trait Store: Send + Sync + 'static {
     /// Accounts ordered by id, starting after `after_id`.
     async fn list_accounts(&self, after_id: Option<&str>, limit: i64) -> Result<Vec<Account>>;
 
-    /// A pooled connection for the statements of one call. sqlx checks a
-    /// connection with a database round trip each time it leaves the pool
-    /// and each time it returns, so a call that runs its statements on one
-    /// session pays for that once instead of once per statement.
-    async fn session(&self) -> Result<Box<dyn Session>>;
-
     /// Stores a received ticket and its first events atomically. When the
     /// account already has a ticket with its request id, returns that one and
-    /// writes nothing.
-    async fn insert_ticket(&self, ticket: &Ticket, events: &[TicketEvent]) -> Result<Inserted> {
-        self.session().await?.insert_ticket(ticket, events).await
-    }
+    /// writes nothing. On PostgreSQL, tickets of calls in flight together
+    /// are written in one statement (see `intake_batch`).
+    async fn insert_ticket(&self, ticket: &Ticket, events: &[TicketEvent]) -> Result<Inserted>;
     /// Writes a changed ticket and the events recording the change in one
     /// transaction, only if the stored ticket is still at `expected_version`;
     /// otherwise fails with `Conflict` and writes nothing. Returns the ticket
@@ -271,14 +266,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Ticket>>;
 }
 
-/// The statements CreateTicket runs, on one connection (see
-/// [`Store::session`]); each behaves as the [`Store`] method of that name.
-#[async_trait]
-pub trait Session: Send {
-    async fn get_account(&mut self, id: &str) -> Result<Account>;
-    async fn insert_ticket(&mut self, ticket: &Ticket, events: &[TicketEvent]) -> Result<Inserted>;
-}
-
 /// Pool settings chosen by the operator.
 #[derive(Debug, Clone)]
 pub struct PoolConfig {
@@ -286,6 +273,8 @@ pub struct PoolConfig {
     /// Kept below RPC deadlines so a starved pool answers UNAVAILABLE instead
     /// of letting the client time out.
     pub acquire_timeout: Duration,
+    /// How PostgreSQL groups concurrent CreateTicket writes.
+    pub batch: BatchConfig,
 }
 
 /// Which backend a database URL selects.

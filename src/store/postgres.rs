@@ -12,11 +12,14 @@ use sqlx::{Connection, PgConnection, PgPool, Postgres};
 
 use chrono::{DateTime, Utc};
 
+use super::intake_batch::{AccountReader, TicketWriter};
 use super::rows::{
     EventRow, LoggedEventRow, TicketRow, bind_event_insert, bind_ticket_insert, event_columns,
     event_insert_columns, ticket_insert_columns,
 };
-use super::{LogPosition, PoolConfig, WatchSnapshot, push_watch_snapshot_query};
+use super::{Inserted, LogPosition, PoolConfig, Store, WatchSnapshot, push_watch_snapshot_query};
+use crate::domain::ticket::Account;
+use crate::domain::ticket::{Ticket, TicketEvent};
 use crate::domain::watch::WatchFilter;
 use crate::error::{Error, Result};
 
@@ -41,6 +44,10 @@ pub struct PgStore {
     pool: PgPool,
     /// The last health check failed; see [`ACQUIRE_WHILE_UNREACHABLE`].
     unreachable: Arc<AtomicBool>,
+    /// Writes received tickets in groups; `None` in the writers' own copy.
+    writer: Option<TicketWriter>,
+    /// Reads accounts in groups; `None` in the readers' own copy.
+    reader: Option<AccountReader>,
 }
 
 impl PgStore {
@@ -69,10 +76,50 @@ impl PgStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self {
+        let mut store = Self {
             pool,
             unreachable: Arc::new(AtomicBool::new(false)),
-        })
+            writer: None,
+            reader: None,
+        };
+        store.writer = Some(TicketWriter::start(store.clone(), config.batch));
+        store.reader = Some(AccountReader::start(store.clone(), config.batch));
+        Ok(store)
+    }
+
+    /// An account, through the group reader (the first statement of every
+    /// CreateTicket).
+    async fn read_account(&self, id: &str) -> Result<Account> {
+        let reader = self.reader.as_ref().ok_or_else(|| {
+            Error::Internal("an account reader's store cannot read accounts".into())
+        })?;
+        reader
+            .read(id)
+            .await?
+            .ok_or_else(|| super::account_not_found(id))?
+            .try_into()
+    }
+
+    /// Stores a received ticket through the group writer; on a taken
+    /// request id, returns the ticket that has it.
+    async fn insert_received(&self, ticket: &Ticket, events: &[TicketEvent]) -> Result<Inserted> {
+        let writer = self.writer.as_ref().ok_or_else(|| {
+            Error::Internal("a ticket writer's store cannot write tickets".into())
+        })?;
+        let row = TicketRow::from(ticket);
+        let events = events.iter().map(EventRow::from).collect();
+        if let Some(number) = writer.write(row, events).await? {
+            let mut stored = ticket.clone();
+            stored.number = number;
+            return Ok(Inserted::New(stored));
+        }
+        let request_id = ticket.request_id.as_deref().ok_or_else(|| {
+            Error::Internal("ticket insert conflicted without a request id".into())
+        })?;
+        self.find_ticket_by_request_id(&ticket.account_id, request_id)
+            .await?
+            .map(Inserted::Existing)
+            .ok_or_else(|| Error::Internal("conflicting request id vanished".into()))
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -82,7 +129,7 @@ impl PgStore {
     /// A pooled connection; while the database is known unreachable, one
     /// that comes within [`ACQUIRE_WHILE_UNREACHABLE`] or UNAVAILABLE.
     /// Waiting for a connection is safe to cut short: nothing was sent yet.
-    async fn acquire(&self) -> Result<PoolConnection<Postgres>> {
+    pub(super) async fn acquire(&self) -> Result<PoolConnection<Postgres>> {
         if !self.unreachable.load(Ordering::Relaxed) {
             return Ok(self.pool.acquire().await?);
         }
@@ -108,7 +155,7 @@ impl PgStore {
     /// trip and one implicit transaction: atomic without BEGIN and COMMIT.
     /// Returns the ticket's number, or `None` (and writes nothing) when the
     /// account already has a ticket with this request id.
-    async fn write_ticket(
+    pub(super) async fn write_ticket(
         conn: &mut PgConnection,
         ticket: &TicketRow,
         events: &[EventRow],

@@ -17,7 +17,7 @@ use crate::domain::ticket::{
 };
 use crate::error::{Error, Result};
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccountRow {
     pub id: String,
     pub display_name: String,

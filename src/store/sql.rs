@@ -66,19 +66,6 @@ macro_rules! impl_store_with_shared_sql {
                     Ok(())
                 }
 
-                async fn get_account_on(conn: &mut Connection, id: &str) -> Result<Account> {
-                    sqlx::query_as::<_, AccountRow>(concat!(
-                        "SELECT ",
-                        account_columns!(),
-                        " FROM accounts WHERE id = $1"
-                    ))
-                    .bind(id)
-                    .fetch_optional(conn)
-                    .await?
-                    .ok_or_else(|| account_not_found(id))?
-                    .try_into()
-                }
-
                 async fn find_ticket_by_request_id_on(
                     conn: &mut Connection,
                     account_id: &str,
@@ -97,52 +84,12 @@ macro_rules! impl_store_with_shared_sql {
                     .transpose()
                 }
 
-                async fn insert_ticket_on(
-                    conn: &mut Connection,
-                    ticket: &Ticket,
-                    events: &[TicketEvent],
-                ) -> Result<Inserted> {
-                    let row = TicketRow::from(ticket);
-                    let events: Vec<EventRow> = events.iter().map(EventRow::from).collect();
-                    // Concurrent retries with one request id produce one row
-                    // (ON CONFLICT in write_ticket); only the winner writes
-                    // events.
-                    if let Some(number) = Self::write_ticket(&mut *conn, &row, &events).await? {
-                        let mut stored = ticket.clone();
-                        stored.number = number;
-                        return Ok(Inserted::New(stored));
-                    }
-                    let request_id = ticket.request_id.as_deref().ok_or_else(|| {
-                        Error::Internal("ticket insert conflicted without a request id".into())
-                    })?;
-                    Self::find_ticket_by_request_id_on(conn, &ticket.account_id, request_id)
-                        .await?
-                        .map(Inserted::Existing)
-                        .ok_or_else(|| Error::Internal("conflicting request id vanished".into()))
-                }
             }
 
-            /// One pooled connection, checked out once for several statements.
-            struct PooledSession(sqlx::pool::PoolConnection<$db>);
-
-            #[async_trait]
-            impl Session for PooledSession {
-                async fn get_account(&mut self, id: &str) -> Result<Account> {
-                    <$store>::get_account_on(&mut self.0, id).await
-                }
-
-                async fn insert_ticket(
-                    &mut self,
-                    ticket: &Ticket,
-                    events: &[TicketEvent],
-                ) -> Result<Inserted> {
-                    <$store>::insert_ticket_on(&mut self.0, ticket, events).await
-                }
-            }
             use $crate::domain::watch::WatchFilter;
             use $crate::store::{
                 DeadlineCursor, DeadlineFilter, Inserted, LogPage, LogPosition, LoggedEvent,
-                ServiceRequestFilter, Session, Store, TicketFilter, TicketKey, WatchSnapshot,
+                ServiceRequestFilter, Store, TicketFilter, TicketKey, WatchSnapshot,
                 account_not_found, push_deadline_query, push_ticket_filters, ticket_not_found,
             };
 
@@ -184,12 +131,16 @@ macro_rules! impl_store_with_shared_sql {
                     }
                 }
 
-                async fn session(&self) -> Result<Box<dyn Session>> {
-                    Ok(Box::new(PooledSession(self.acquire().await?)))
+                async fn insert_ticket(
+                    &self,
+                    ticket: &Ticket,
+                    events: &[TicketEvent],
+                ) -> Result<Inserted> {
+                    self.insert_received(ticket, events).await
                 }
 
                 async fn get_account(&self, id: &str) -> Result<Account> {
-                    Self::get_account_on(&mut *self.acquire().await?, id).await
+                    self.read_account(id).await
                 }
 
                 async fn update_account(

@@ -51,6 +51,7 @@ mod deadlines;
 mod faults;
 mod idempotency;
 mod intake;
+mod intake_groups;
 mod lifecycle;
 mod listing;
 mod persistence;

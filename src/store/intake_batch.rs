@@ -1,0 +1,410 @@
+//! Grouped reads and writes for CreateTicket on PostgreSQL: the account
+//! reads of concurrent calls in one statement, and their inserts in another.
+//!
+//! Group commit: Tickets that arrive while the
+//! writers are busy are inserted together, with their events, in one
+//! statement: one round trip and one durable commit for the group instead of
+//! one each. A ticket is acknowledged only after the statement that holds it
+//! has committed, so "acknowledged means stored" holds as before.
+//!
+//! Batches form only under load: a writer that is free takes the first
+//! waiting ticket at once and whatever else is already queued, and never
+//! waits for more, so a lone call pays nothing. The writers run on their own
+//! tasks, so a caller that gives up (cancel, deadline) cannot cut a write
+//! short; its ticket is stored or not as a whole, like any other in the group.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
+use sqlx::{PgConnection, Postgres};
+use tokio::sync::{Mutex, mpsc, oneshot};
+use uuid::Uuid;
+
+use super::postgres::PgStore;
+use super::rows::{AccountRow, EventRow, TicketRow, bind_event_insert, bind_ticket_insert};
+use crate::error::{Error, Result};
+
+const TICKET_PARAMETERS: usize = 34;
+const EVENT_PARAMETERS: usize = 11;
+/// Bind parameters PostgreSQL takes in one statement.
+const MAX_PARAMETERS: usize = 65_535;
+
+/// How a group of tickets is written; both sides of the trade-off are flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchConfig {
+    /// Most tickets in one statement; 1 writes each ticket on its own.
+    pub max_tickets: usize,
+    /// Groups written at once, each on its own connection.
+    pub writers: usize,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        Self {
+            max_tickets: 32,
+            writers: 1,
+        }
+    }
+}
+
+struct Pending {
+    ticket: TicketRow,
+    events: Vec<EventRow>,
+    /// The ticket's number, or `None` when its request id was taken.
+    reply: oneshot::Sender<Result<Option<i64>>>,
+}
+
+/// Queues tickets for the writers. Dropping it stops them once the queue is
+/// empty.
+#[derive(Debug, Clone)]
+pub struct TicketWriter {
+    queue: mpsc::UnboundedSender<Pending>,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending")
+            .field("ticket", &self.ticket.id)
+            .finish()
+    }
+}
+
+impl TicketWriter {
+    /// Starts the writers. The queue needs no bound of its own: every entry
+    /// is a call in flight, which the server's in-flight limit bounds.
+    pub fn start(store: PgStore, config: BatchConfig) -> Self {
+        let (queue, receiver) = mpsc::unbounded_channel();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for _ in 0..config.writers.max(1) {
+            tokio::spawn(run_writer(
+                store.clone(),
+                receiver.clone(),
+                config.max_tickets.max(1),
+            ));
+        }
+        Self { queue }
+    }
+
+    /// Writes `ticket` and `events` with whatever else is waiting; returns
+    /// the ticket's number, or `None` (nothing written) when the account
+    /// already has a ticket with its request id.
+    pub async fn write(&self, ticket: TicketRow, events: Vec<EventRow>) -> Result<Option<i64>> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Pending {
+                ticket,
+                events,
+                reply,
+            })
+            .map_err(|_| Error::Unavailable("the ticket writers have stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| Error::Internal("a ticket writer stopped mid-write".into()))?
+    }
+}
+
+async fn run_writer(
+    store: PgStore,
+    receiver: Arc<Mutex<mpsc::UnboundedReceiver<Pending>>>,
+    max_tickets: usize,
+) {
+    loop {
+        let mut group = Vec::new();
+        {
+            let mut receiver = receiver.lock().await;
+            match receiver.recv().await {
+                Some(first) => group.push(first),
+                None => return,
+            }
+            let mut parameters = group_parameters(&group);
+            while group.len() < max_tickets {
+                let Ok(next) = receiver.try_recv() else { break };
+                parameters += parameters_of(&next);
+                group.push(next);
+                if parameters + TICKET_PARAMETERS + 4 * EVENT_PARAMETERS > MAX_PARAMETERS {
+                    break;
+                }
+            }
+        }
+        write_group(&store, group).await;
+    }
+}
+
+struct PendingRead {
+    id: String,
+    reply: oneshot::Sender<Result<Option<AccountRow>>>,
+}
+
+/// Reads accounts for concurrent calls in one statement each round: the
+/// read every CreateTicket makes first (the plan decides the deadline).
+#[derive(Debug, Clone)]
+pub struct AccountReader {
+    queue: mpsc::UnboundedSender<PendingRead>,
+}
+
+impl std::fmt::Debug for PendingRead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingRead").field("id", &self.id).finish()
+    }
+}
+
+impl AccountReader {
+    pub fn start(store: PgStore, config: BatchConfig) -> Self {
+        let (queue, receiver) = mpsc::unbounded_channel();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for _ in 0..config.writers.max(1) {
+            tokio::spawn(run_reader(
+                store.clone(),
+                receiver.clone(),
+                config.max_tickets.max(1),
+            ));
+        }
+        Self { queue }
+    }
+
+    /// The account, read with whatever other reads are waiting.
+    pub async fn read(&self, id: &str) -> Result<Option<AccountRow>> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(PendingRead {
+                id: id.to_owned(),
+                reply,
+            })
+            .map_err(|_| Error::Unavailable("the account readers have stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| Error::Internal("an account reader stopped mid-read".into()))?
+    }
+}
+
+async fn run_reader(
+    store: PgStore,
+    receiver: Arc<Mutex<mpsc::UnboundedReceiver<PendingRead>>>,
+    max: usize,
+) {
+    loop {
+        let mut group = Vec::new();
+        {
+            let mut receiver = receiver.lock().await;
+            match receiver.recv().await {
+                Some(first) => group.push(first),
+                None => return,
+            }
+            while group.len() < max {
+                let Ok(next) = receiver.try_recv() else { break };
+                group.push(next);
+            }
+        }
+        let result = match store.acquire().await {
+            Ok(mut conn) => read_together(&mut conn, &group).await,
+            Err(err) => Err(err),
+        };
+        match result {
+            Ok(rows) => {
+                // Several calls may ask for one account: each gets a copy.
+                for pending in group {
+                    let _ = pending.reply.send(Ok(rows.get(&pending.id).cloned()));
+                }
+            }
+            Err(err) => {
+                for pending in group {
+                    let _ = pending.reply.send(Err(err.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// `= $1` for one id (the statement bench/create_ticket.pgbench runs),
+/// `= ANY($1)` for several; rows keyed by id.
+async fn read_together(
+    conn: &mut PgConnection,
+    group: &[PendingRead],
+) -> Result<HashMap<String, AccountRow>> {
+    use super::rows::account_columns;
+    let rows = if let [one] = group {
+        sqlx::query_as::<Postgres, AccountRow>(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE id = $1"
+        ))
+        .bind(&one.id)
+        .fetch_all(conn)
+        .await?
+    } else {
+        let ids: Vec<&str> = group.iter().map(|p| p.id.as_str()).collect();
+        sqlx::query_as::<Postgres, AccountRow>(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE id = ANY($1)"
+        ))
+        .bind(ids)
+        .fetch_all(conn)
+        .await?
+    };
+    Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
+}
+
+fn parameters_of(pending: &Pending) -> usize {
+    TICKET_PARAMETERS + pending.events.len() * (EVENT_PARAMETERS + 1)
+}
+
+fn group_parameters(group: &[Pending]) -> usize {
+    group.iter().map(parameters_of).sum()
+}
+
+/// Writes the group and answers each caller. When the group's statement
+/// fails for a reason other than the database being out of reach, each
+/// ticket is written again on its own, so one bad row fails only its call.
+async fn write_group(store: &PgStore, group: Vec<Pending>) {
+    let mut conn = match store.acquire().await {
+        Ok(conn) => conn,
+        Err(err) => {
+            for pending in group {
+                let _ = pending.reply.send(Err(err.clone()));
+            }
+            return;
+        }
+    };
+    if group.len() == 1 {
+        let pending = group.into_iter().next().expect("one");
+        let result = PgStore::write_ticket(&mut conn, &pending.ticket, &pending.events).await;
+        let _ = pending.reply.send(result);
+        return;
+    }
+    match write_together(&mut conn, &group).await {
+        Ok(numbers) => {
+            for pending in group {
+                let number = numbers.get(&pending.ticket.id).copied();
+                let _ = pending.reply.send(Ok(number));
+            }
+        }
+        Err(err @ Error::Unavailable(_)) => {
+            for pending in group {
+                let _ = pending.reply.send(Err(err.clone()));
+            }
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, tickets = group.len(), "group insert failed; writing one by one");
+            for pending in group {
+                let result =
+                    PgStore::write_ticket(&mut conn, &pending.ticket, &pending.events).await;
+                let _ = pending.reply.send(result);
+            }
+        }
+    }
+}
+
+/// One statement for the whole group: the tickets, then the events of those
+/// that were inserted (a ticket whose request id is taken yields no row, so
+/// its events are not written). Returns the numbers by ticket id.
+async fn write_together(conn: &mut PgConnection, group: &[Pending]) -> Result<HashMap<Uuid, i64>> {
+    let shape: Vec<usize> = group.iter().map(|p| p.events.len()).collect();
+    let sql = group_sql(&shape);
+    let mut query = sqlx::query_as::<Postgres, (Uuid, i64)>(&sql);
+    for pending in group {
+        query = bind_ticket_insert!(query, &pending.ticket);
+    }
+    for pending in group {
+        for event in &pending.events {
+            query = bind_event_insert!(query.bind(pending.ticket.id), event);
+        }
+    }
+    let rows = query.fetch_all(conn).await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The statement for tickets with `shape[i]` events each; the common shapes
+/// (one event per ticket) are built once.
+fn group_sql(shape: &[usize]) -> Cow<'static, str> {
+    static ONE_EVENT_EACH: LazyLock<Vec<String>> =
+        LazyLock::new(|| (0..=64).map(|n| build_group_sql(&vec![1; n])).collect());
+    if shape.iter().all(|&events| events == 1) && shape.len() < ONE_EVENT_EACH.len() {
+        Cow::Borrowed(ONE_EVENT_EACH[shape.len()].as_str())
+    } else {
+        Cow::Owned(build_group_sql(shape))
+    }
+}
+
+fn build_group_sql(shape: &[usize]) -> String {
+    use super::rows::{event_insert_columns, ticket_insert_columns};
+    let mut next = 1;
+    let mut placeholders = |count: usize| {
+        let list = (next..next + count)
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        next += count;
+        list
+    };
+    let tickets = shape
+        .iter()
+        .map(|_| format!("({})", placeholders(TICKET_PARAMETERS)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut position = 0;
+    let events = shape
+        .iter()
+        .flat_map(|&count| 0..count)
+        .map(|_| {
+            let ticket = placeholders(1);
+            let row = format!(
+                "({position}, {ticket}::uuid, {})",
+                placeholders(EVENT_PARAMETERS)
+            );
+            position += 1;
+            row
+        })
+        .collect::<Vec<_>>();
+    let mut sql = format!(
+        concat!(
+            "WITH ticket AS (INSERT INTO tickets (",
+            ticket_insert_columns!(),
+            ") VALUES {} ON CONFLICT (account_id, request_id) DO NOTHING RETURNING id, number)"
+        ),
+        tickets
+    );
+    if !events.is_empty() {
+        sql.push_str(&format!(
+            concat!(
+                ", events AS (INSERT INTO ticket_events (ticket_id, ",
+                event_insert_columns!(),
+                ") SELECT ticket.id, ",
+                event_insert_columns!(),
+                " FROM ticket JOIN (VALUES {}) AS event (position, ticket_id, ",
+                event_insert_columns!(),
+                ") ON event.ticket_id = ticket.id ORDER BY position)"
+            ),
+            events.join(", ")
+        ));
+    }
+    sql.push_str(" SELECT id, number FROM ticket");
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_group_statement_numbers_its_parameters_in_binding_order() {
+        let sql = build_group_sql(&[1, 2]);
+        // Two tickets (1..=68), then three events of 1 + 11 parameters.
+        assert!(sql.contains("($1, "), "{sql}");
+        assert!(sql.contains("$68)"), "{sql}");
+        assert!(sql.contains("(0, $69::uuid, $70, "), "{sql}");
+        assert!(sql.contains("(1, $81::uuid, $82, "), "{sql}");
+        assert!(sql.contains("(2, $93::uuid, $94, "), "{sql}");
+        assert!(sql.contains("$104)"), "{sql}");
+        assert!(!sql.contains("$105"), "{sql}");
+        assert!(sql.ends_with("SELECT id, number FROM ticket"));
+    }
+
+    #[test]
+    fn common_shapes_are_built_once() {
+        assert!(matches!(group_sql(&[1, 1, 1]), Cow::Borrowed(_)));
+        assert!(matches!(group_sql(&[1, 2]), Cow::Owned(_)));
+        assert_eq!(group_sql(&[1, 1]), build_group_sql(&[1, 1]));
+    }
+}
