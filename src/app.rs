@@ -52,10 +52,7 @@ impl Application {
             &PoolConfig {
                 max_connections: config.pool_size(),
                 acquire_timeout: Duration::from_millis(config.db_acquire_timeout_ms),
-                batch: store::BatchConfig {
-                    max_tickets: config.intake_batch_max,
-                    writers: config.intake_writers,
-                },
+                batch: config.intake_batch(),
             },
         )
         .await?;
