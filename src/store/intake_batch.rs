@@ -42,7 +42,7 @@ pub struct BatchConfig {
 impl Default for BatchConfig {
     fn default() -> Self {
         Self {
-            max_tickets: 32,
+            max_tickets: 8,
             writers: 1,
         }
     }
