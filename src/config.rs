@@ -53,8 +53,8 @@ pub struct Config {
     /// and commit when calls arrive faster than they are written; 1 writes
     /// each on its own. A lone call is never held back to wait for others.
     /// Each group size is its own prepared statement on every pooled
-    /// connection: 32 gave p99 spikes of 200+ ms at 1,745 calls/s where 8
-    /// and 16 stayed under 8 ms (BENCHMARKS.md).
+    /// connection; groups of up to 32 shed calls at 1,745 calls/s where 8
+    /// did not (BENCHMARKS.md).
     #[arg(long, env = "TICKETD_INTAKE_BATCH_MAX", default_value_t = 8)]
     pub intake_batch_max: usize,
 

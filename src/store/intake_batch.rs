@@ -29,6 +29,9 @@ const TICKET_PARAMETERS: usize = 34;
 const EVENT_PARAMETERS: usize = 11;
 /// Bind parameters PostgreSQL takes in one statement.
 const MAX_PARAMETERS: usize = 65_535;
+/// Room left for one more ticket before a group may grow: a received
+/// ticket carries one event; room for four leaves slack.
+const LARGEST_TICKET: usize = TICKET_PARAMETERS + 4 * (EVENT_PARAMETERS + 1);
 
 /// How a group of tickets is written; both sides of the trade-off are flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +49,60 @@ impl Default for BatchConfig {
             writers: 1,
         }
     }
+}
+
+/// Starts `workers` tasks sharing one queue. Each takes the first waiting
+/// item (waiting for one if need be), then whatever else is already queued
+/// while `may_grow` allows, and hands the group to `work`; the rest stays
+/// queued for the next group. Returns the queue.
+fn start_workers<T, Work, Done>(
+    workers: usize,
+    may_grow: impl Fn(&[T]) -> bool + Clone + Send + 'static,
+    work: Work,
+) -> mpsc::UnboundedSender<T>
+where
+    T: Send + 'static,
+    Work: Fn(Vec<T>) -> Done + Clone + Send + 'static,
+    Done: std::future::Future<Output = ()> + Send,
+{
+    let (queue, receiver) = mpsc::unbounded_channel::<T>();
+    let receiver = Arc::new(Mutex::new(receiver));
+    for _ in 0..workers.max(1) {
+        let (receiver, may_grow, work) = (receiver.clone(), may_grow.clone(), work.clone());
+        tokio::spawn(async move {
+            loop {
+                let mut group = Vec::new();
+                {
+                    let mut receiver = receiver.lock().await;
+                    match receiver.recv().await {
+                        Some(first) => group.push(first),
+                        None => return,
+                    }
+                    while may_grow(&group) {
+                        let Ok(next) = receiver.try_recv() else { break };
+                        group.push(next);
+                    }
+                }
+                work(group).await;
+            }
+        });
+    }
+    queue
+}
+
+/// Queues an item carrying `reply` and waits for the answer.
+async fn ask<T, R>(
+    queue: &mpsc::UnboundedSender<T>,
+    worker: &str,
+    item: impl FnOnce(oneshot::Sender<Result<R>>) -> T,
+) -> Result<R> {
+    let (reply, answer) = oneshot::channel();
+    queue
+        .send(item(reply))
+        .map_err(|_| Error::Unavailable(format!("the {worker}s have stopped")))?;
+    answer
+        .await
+        .map_err(|_| Error::Internal(format!("a {worker} stopped before answering")))?
 }
 
 struct Pending {
@@ -74,15 +131,17 @@ impl TicketWriter {
     /// Starts the writers. The queue needs no bound of its own: every entry
     /// is a call in flight, which the server's in-flight limit bounds.
     pub fn start(store: PgStore, config: BatchConfig) -> Self {
-        let (queue, receiver) = mpsc::unbounded_channel();
-        let receiver = Arc::new(Mutex::new(receiver));
-        for _ in 0..config.writers.max(1) {
-            tokio::spawn(run_writer(
-                store.clone(),
-                receiver.clone(),
-                config.max_tickets.max(1),
-            ));
-        }
+        let max = config.max_tickets.max(1);
+        let queue = start_workers(
+            config.writers,
+            move |group: &[Pending]| {
+                group.len() < max && group_parameters(group) + LARGEST_TICKET <= MAX_PARAMETERS
+            },
+            move |group| {
+                let store = store.clone();
+                async move { write_group(&store, group).await }
+            },
+        );
         Self { queue }
     }
 
@@ -90,44 +149,12 @@ impl TicketWriter {
     /// the ticket's number, or `None` (nothing written) when the account
     /// already has a ticket with its request id.
     pub async fn write(&self, ticket: TicketRow, events: Vec<EventRow>) -> Result<Option<i64>> {
-        let (reply, answer) = oneshot::channel();
-        self.queue
-            .send(Pending {
-                ticket,
-                events,
-                reply,
-            })
-            .map_err(|_| Error::Unavailable("the ticket writers have stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| Error::Internal("a ticket writer stopped mid-write".into()))?
-    }
-}
-
-async fn run_writer(
-    store: PgStore,
-    receiver: Arc<Mutex<mpsc::UnboundedReceiver<Pending>>>,
-    max_tickets: usize,
-) {
-    loop {
-        let mut group = Vec::new();
-        {
-            let mut receiver = receiver.lock().await;
-            match receiver.recv().await {
-                Some(first) => group.push(first),
-                None => return,
-            }
-            let mut parameters = group_parameters(&group);
-            while group.len() < max_tickets {
-                let Ok(next) = receiver.try_recv() else { break };
-                parameters += parameters_of(&next);
-                group.push(next);
-                if parameters + TICKET_PARAMETERS + 4 * EVENT_PARAMETERS > MAX_PARAMETERS {
-                    break;
-                }
-            }
-        }
-        write_group(&store, group).await;
+        ask(&self.queue, "ticket writer", |reply| Pending {
+            ticket,
+            events,
+            reply,
+        })
+        .await
     }
 }
 
@@ -151,66 +178,43 @@ impl std::fmt::Debug for PendingRead {
 
 impl AccountReader {
     pub fn start(store: PgStore, config: BatchConfig) -> Self {
-        let (queue, receiver) = mpsc::unbounded_channel();
-        let receiver = Arc::new(Mutex::new(receiver));
-        for _ in 0..config.writers.max(1) {
-            tokio::spawn(run_reader(
-                store.clone(),
-                receiver.clone(),
-                config.max_tickets.max(1),
-            ));
-        }
+        let max = config.max_tickets.max(1);
+        let queue = start_workers(
+            config.writers,
+            move |group: &[PendingRead]| group.len() < max,
+            move |group| {
+                let store = store.clone();
+                async move { read_group(&store, group).await }
+            },
+        );
         Self { queue }
     }
 
     /// The account, read with whatever other reads are waiting.
     pub async fn read(&self, id: &str) -> Result<Option<AccountRow>> {
-        let (reply, answer) = oneshot::channel();
-        self.queue
-            .send(PendingRead {
-                id: id.to_owned(),
-                reply,
-            })
-            .map_err(|_| Error::Unavailable("the account readers have stopped".into()))?;
-        answer
-            .await
-            .map_err(|_| Error::Internal("an account reader stopped mid-read".into()))?
+        ask(&self.queue, "account reader", |reply| PendingRead {
+            id: id.to_owned(),
+            reply,
+        })
+        .await
     }
 }
 
-async fn run_reader(
-    store: PgStore,
-    receiver: Arc<Mutex<mpsc::UnboundedReceiver<PendingRead>>>,
-    max: usize,
-) {
-    loop {
-        let mut group = Vec::new();
-        {
-            let mut receiver = receiver.lock().await;
-            match receiver.recv().await {
-                Some(first) => group.push(first),
-                None => return,
-            }
-            while group.len() < max {
-                let Ok(next) = receiver.try_recv() else { break };
-                group.push(next);
+async fn read_group(store: &PgStore, group: Vec<PendingRead>) {
+    let result = match store.acquire().await {
+        Ok(mut conn) => read_together(&mut conn, &group).await,
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(rows) => {
+            // Several calls may ask for one account: each gets a copy.
+            for pending in group {
+                let _ = pending.reply.send(Ok(rows.get(&pending.id).cloned()));
             }
         }
-        let result = match store.acquire().await {
-            Ok(mut conn) => read_together(&mut conn, &group).await,
-            Err(err) => Err(err),
-        };
-        match result {
-            Ok(rows) => {
-                // Several calls may ask for one account: each gets a copy.
-                for pending in group {
-                    let _ = pending.reply.send(Ok(rows.get(&pending.id).cloned()));
-                }
-            }
-            Err(err) => {
-                for pending in group {
-                    let _ = pending.reply.send(Err(err.clone()));
-                }
+        Err(err) => {
+            for pending in group {
+                let _ = pending.reply.send(Err(err.clone()));
             }
         }
     }
