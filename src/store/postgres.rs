@@ -17,9 +17,8 @@ use super::rows::{
     EventRow, LoggedEventRow, TicketRow, bind_event_insert, bind_ticket_insert, event_columns,
     event_insert_columns, ticket_insert_columns,
 };
-use super::{Inserted, LogPosition, PoolConfig, Store, WatchSnapshot, push_watch_snapshot_query};
+use super::{LogPosition, PoolConfig, WatchSnapshot, push_watch_snapshot_query};
 use crate::domain::ticket::Account;
-use crate::domain::ticket::{Ticket, TicketEvent};
 use crate::domain::watch::WatchFilter;
 use crate::error::{Error, Result};
 
@@ -100,26 +99,13 @@ impl PgStore {
             .try_into()
     }
 
-    /// Stores a received ticket through the group writer; on a taken
-    /// request id, returns the ticket that has it.
-    async fn insert_received(&self, ticket: &Ticket, events: &[TicketEvent]) -> Result<Inserted> {
+    /// Writes a received ticket through the group writer: its number, or
+    /// `None` when its request id is taken.
+    async fn write_received(&self, row: TicketRow, events: Vec<EventRow>) -> Result<Option<i64>> {
         let writer = self.writer.as_ref().ok_or_else(|| {
             Error::Internal("a ticket writer's store cannot write tickets".into())
         })?;
-        let row = TicketRow::from(ticket);
-        let events = events.iter().map(EventRow::from).collect();
-        if let Some(number) = writer.write(row, events).await? {
-            let mut stored = ticket.clone();
-            stored.number = number;
-            return Ok(Inserted::New(stored));
-        }
-        let request_id = ticket.request_id.as_deref().ok_or_else(|| {
-            Error::Internal("ticket insert conflicted without a request id".into())
-        })?;
-        self.find_ticket_by_request_id(&ticket.account_id, request_id)
-            .await?
-            .map(Inserted::Existing)
-            .ok_or_else(|| Error::Internal("conflicting request id vanished".into()))
+        writer.write(row, events).await
     }
 
     pub fn pool(&self) -> &PgPool {

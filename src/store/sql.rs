@@ -136,7 +136,23 @@ macro_rules! impl_store_with_shared_sql {
                     ticket: &Ticket,
                     events: &[TicketEvent],
                 ) -> Result<Inserted> {
-                    self.insert_received(ticket, events).await
+                    let row = TicketRow::from(ticket);
+                    let events = events.iter().map(EventRow::from).collect();
+                    // Concurrent retries with one request id produce one row
+                    // (ON CONFLICT); only the winner writes events.
+                    let number = self.write_received(row, events).await?;
+                    if let Some(number) = number {
+                        let mut stored = ticket.clone();
+                        stored.number = number;
+                        return Ok(Inserted::New(stored));
+                    }
+                    let request_id = ticket.request_id.as_deref().ok_or_else(|| {
+                        Error::Internal("ticket insert conflicted without a request id".into())
+                    })?;
+                    self.find_ticket_by_request_id(&ticket.account_id, request_id)
+                        .await?
+                        .map(Inserted::Existing)
+                        .ok_or_else(|| Error::Internal("conflicting request id vanished".into()))
                 }
 
                 async fn get_account(&self, id: &str) -> Result<Account> {

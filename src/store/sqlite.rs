@@ -15,10 +15,9 @@ use super::rows::{
     event_columns, ticket_insert_columns,
 };
 use super::{LogPosition, PoolConfig, WatchSnapshot, push_watch_snapshot_query};
-use crate::domain::ticket::{Account, Ticket, TicketEvent};
+use crate::domain::ticket::Account;
 use crate::domain::watch::WatchFilter;
-use crate::error::{Error, Result};
-use crate::store::Inserted;
+use crate::error::Result;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -93,25 +92,9 @@ impl SqliteStore {
         .try_into()
     }
 
-    /// One writer at a time anyway: each ticket on its own. Concurrent
-    /// retries with one request id produce one row (ON CONFLICT in
-    /// write_ticket); only the winner writes events.
-    async fn insert_received(&self, ticket: &Ticket, events: &[TicketEvent]) -> Result<Inserted> {
-        let row = TicketRow::from(ticket);
-        let events: Vec<EventRow> = events.iter().map(EventRow::from).collect();
-        let mut conn = self.acquire().await?;
-        if let Some(number) = Self::write_ticket(&mut conn, &row, &events).await? {
-            let mut stored = ticket.clone();
-            stored.number = number;
-            return Ok(Inserted::New(stored));
-        }
-        let request_id = ticket.request_id.as_deref().ok_or_else(|| {
-            Error::Internal("ticket insert conflicted without a request id".into())
-        })?;
-        Self::find_ticket_by_request_id_on(&mut conn, &ticket.account_id, request_id)
-            .await?
-            .map(Inserted::Existing)
-            .ok_or_else(|| Error::Internal("conflicting request id vanished".into()))
+    /// One writer at a time anyway: each ticket on its own.
+    async fn write_received(&self, row: TicketRow, events: Vec<EventRow>) -> Result<Option<i64>> {
+        Self::write_ticket(&mut *self.acquire().await?, &row, &events).await
     }
 
     /// A pooled connection. The file does not go away as a network

@@ -7,7 +7,6 @@ use prost::Message;
 use prost::bytes::{Buf, BufMut};
 use ticketd::api::page_token;
 use ticketd::proto::pb;
-use ticketd::proto::pb::create_ticket_request::Origin;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::service::interceptor::InterceptedService;
@@ -169,27 +168,6 @@ fn encoded_with(message: &impl Message, extra: Vec<u8>) -> Vec<u8> {
 fn with<T>(mut value: T, change: impl FnOnce(&mut T)) -> T {
     change(&mut value);
     value
-}
-
-fn chat(request: &mut pb::CreateTicketRequest) -> &mut pb::ChatSession {
-    match request.origin.as_mut() {
-        Some(Origin::Chat(chat)) => chat,
-        _ => panic!("not a chat request"),
-    }
-}
-
-fn call(request: &mut pb::CreateTicketRequest) -> &mut pb::PhoneCall {
-    match request.origin.as_mut() {
-        Some(Origin::PhoneCall(call)) => call,
-        _ => panic!("not a phone request"),
-    }
-}
-
-fn form(request: &mut pb::CreateTicketRequest) -> &mut pb::WebFormSubmission {
-    match request.origin.as_mut() {
-        Some(Origin::WebForm(form)) => form,
-        _ => panic!("not a web form request"),
-    }
 }
 
 /// What the bad requests aim at: had validation let one through, it would

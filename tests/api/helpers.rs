@@ -544,3 +544,27 @@ pub async fn wait_until_waiting_on_lock(app: &TestApp) {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }
+
+/// The chat origin of a request built from [`chat_ticket`], to change a field.
+pub fn chat(request: &mut pb::CreateTicketRequest) -> &mut pb::ChatSession {
+    match request.origin.as_mut() {
+        Some(pb::create_ticket_request::Origin::Chat(chat)) => chat,
+        _ => panic!("not a chat request"),
+    }
+}
+
+/// The phone origin of a request built from [`phone_ticket`].
+pub fn call(request: &mut pb::CreateTicketRequest) -> &mut pb::PhoneCall {
+    match request.origin.as_mut() {
+        Some(pb::create_ticket_request::Origin::PhoneCall(call)) => call,
+        _ => panic!("not a phone request"),
+    }
+}
+
+/// The web-form origin of a request built from [`web_ticket`].
+pub fn form(request: &mut pb::CreateTicketRequest) -> &mut pb::WebFormSubmission {
+    match request.origin.as_mut() {
+        Some(pb::create_ticket_request::Origin::WebForm(form)) => form,
+        _ => panic!("not a web form request"),
+    }
+}

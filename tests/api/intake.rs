@@ -3,7 +3,6 @@
 
 use chrono::Duration;
 use ticketd::proto::pb;
-use ticketd::proto::pb::create_ticket_request::Origin;
 use tonic::Code;
 
 use crate::helpers::*;
@@ -30,27 +29,6 @@ async fn assert_rejected(
         );
     }
     assert_eq!(app.ticket_count().await, 0, "nothing written");
-}
-
-fn chat(request: &mut pb::CreateTicketRequest) -> &mut pb::ChatSession {
-    match request.origin.as_mut() {
-        Some(Origin::Chat(chat)) => chat,
-        _ => panic!("not a chat request"),
-    }
-}
-
-fn call(request: &mut pb::CreateTicketRequest) -> &mut pb::PhoneCall {
-    match request.origin.as_mut() {
-        Some(Origin::PhoneCall(call)) => call,
-        _ => panic!("not a phone request"),
-    }
-}
-
-fn form(request: &mut pb::CreateTicketRequest) -> &mut pb::WebFormSubmission {
-    match request.origin.as_mut() {
-        Some(Origin::WebForm(form)) => form,
-        _ => panic!("not a web form request"),
-    }
 }
 
 async fn a_chat_ticket_missing_required_fields_is_not_received(app: TestApp) {
