@@ -66,7 +66,8 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(config.listen).await?;
-        let service = Service::new(store, Arc::new(Policy::standard()), clock);
+        let service = Service::new(store, Arc::new(Policy::standard()), clock)
+            .with_account_cache(config.account_cache_size);
         Ok(Self {
             listener,
             service,

@@ -64,6 +64,12 @@ pub struct Config {
     #[arg(long, env = "TICKETD_INTAKE_WRITERS")]
     pub intake_writers: Option<usize>,
 
+    /// Accounts whose plans CreateTicket keeps in memory, so a ticket
+    /// usually costs one statement instead of two; 0 reads the account on
+    /// every call. A stale plan is caught when the ticket is written.
+    #[arg(long, env = "TICKETD_ACCOUNT_CACHE_SIZE", default_value_t = 10_000)]
+    pub account_cache_size: usize,
+
     /// Log format.
     #[arg(long, env = "TICKETD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -201,6 +207,7 @@ impl std::fmt::Debug for Config {
             .field("db_acquire_timeout_ms", &self.db_acquire_timeout_ms)
             .field("intake_batch_max", &self.intake_batch_max)
             .field("intake_writers", &self.intake_writers)
+            .field("account_cache_size", &self.account_cache_size)
             .field("log_format", &self.log_format)
             .field("drain_timeout_secs", &self.drain_timeout_secs)
             .field("shutdown_grace_ms", &self.shutdown_grace_ms)
@@ -243,6 +250,7 @@ impl Config {
             db_acquire_timeout_ms: 2_000,
             intake_batch_max: 8,
             intake_writers: None,
+            account_cache_size: 10_000,
             log_format: LogFormat::Text,
             drain_timeout_secs: 10,
             shutdown_grace_ms: 0,

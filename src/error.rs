@@ -68,8 +68,9 @@ pub enum Error {
     #[error("the survey was already answered")]
     SurveyAlreadyAnswered,
 
-    /// Someone else changed the ticket between our read and our write.
-    #[error("the ticket changed concurrently")]
+    /// What the request read (a ticket, a service request, an account's
+    /// plan) changed before its write; the write was not made.
+    #[error("the record changed concurrently")]
     Conflict,
 
     /// A watch stream's client left its buffer full for too long; it

@@ -4,6 +4,7 @@
 //! Data flows one way: `api` (validate, convert) → `service` (use cases) →
 //! `domain` (pure decisions) and `store` (persistence behind a trait).
 
+pub mod account_cache;
 pub mod api;
 pub mod app;
 pub mod auth;

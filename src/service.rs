@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use tokio::sync::Notify;
 use uuid::Uuid;
 
+use crate::account_cache::AccountCache;
 use crate::domain::clock::Clock;
 use crate::domain::compliance::{self, ComplianceRow};
 use crate::domain::intake;
@@ -36,6 +37,8 @@ pub struct Service {
     /// Rung after every local write to the event log, so this replica's
     /// watch hub reads it at once instead of at its next poll.
     log_written: Arc<Notify>,
+    /// Accounts CreateTicket has read, so most tickets cost one statement.
+    accounts: Arc<AccountCache>,
 }
 
 /// When the sweeper plans to wake (microseconds since the epoch), and how to
@@ -130,7 +133,14 @@ impl Service {
             clock,
             sla_changed: Arc::new(SweeperAlarm::new()),
             log_written: Arc::new(Notify::new()),
+            accounts: Arc::new(AccountCache::new(0)),
         }
+    }
+
+    /// Keeps up to `capacity` accounts for CreateTicket (0: none).
+    pub fn with_account_cache(mut self, capacity: usize) -> Self {
+        self.accounts = Arc::new(AccountCache::new(capacity));
+        self
     }
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
@@ -172,7 +182,11 @@ impl Service {
 
     pub async fn update_account(&self, id: &str, update: AccountUpdate) -> Result<Account> {
         let now = intake::receipt_time(self.clock.now());
-        self.store.update_account(id, &update, now).await
+        let result = self.store.update_account(id, &update, now).await;
+        // Other replicas learn of a new plan when a write is refused; this
+        // one need not.
+        self.accounts.forget(id);
+        result
     }
 
     pub async fn list_accounts(&self, after_id: Option<&str>, limit: i64) -> Result<Vec<Account>> {
@@ -182,52 +196,76 @@ impl Service {
     /// Receives a ticket. With a request id, a retry of the same request
     /// returns the stored ticket (even if the account's plan has changed
     /// since) and a different request under that id is refused.
+    ///
+    /// The plan usually comes from the account cache. The store writes the
+    /// ticket only if the account is still on that plan, so a stale entry
+    /// costs a fresh read and a second decision, never a wrong deadline; a
+    /// refusal is likewise only given on a fresh read.
     pub async fn create_ticket(&self, request: TicketRequest) -> Result<Ticket> {
-        // On PostgreSQL the read and the insert are each made together with
-        // those of other calls in flight (store::intake_batch).
-        let account = self.store.get_account(&request.account_id).await?;
-        let ticket =
-            match intake::receive(&self.policy, &account, request.clone(), self.clock.now()) {
-                Ok(ticket) => ticket,
-                Err(refusal) => {
-                    if let Some(request_id) = &request.request_id
-                        && let Some(existing) = self
-                            .store
-                            .find_ticket_by_request_id(&request.account_id, request_id)
-                            .await?
-                    {
-                        return same_request(existing, &request);
-                    }
-                    return Err(refusal.into());
+        let mut cached = self.accounts.get(&request.account_id);
+        for _ in 0..MAX_ATTEMPTS {
+            let from_cache = cached.is_some();
+            let account = match cached.take() {
+                Some(account) => account,
+                None => {
+                    // On PostgreSQL the read (and below, the insert) is made
+                    // together with those of other calls in flight
+                    // (store::intake_batch).
+                    let account = self.store.get_account(&request.account_id).await?;
+                    self.accounts.remember(&account);
+                    account
                 }
             };
-        let received = TicketEvent {
-            to_status: Some(ticket.status),
-            to_priority: Some(ticket.decision.priority),
-            to_due_at: Some(ticket.response_due_at),
-            ..TicketEvent::new(
-                &ticket,
-                EventKind::Received,
-                &ticket.account_id,
-                ticket.received_at,
-            )
-        };
-        let inserted = self.store.insert_ticket(&ticket, &[received]).await?;
-        match inserted {
-            Inserted::New(stored) => {
-                self.log_written.notify_one();
-                self.sla_changed.ring_if_sooner(stored.next_sla_check_at());
-                tracing::info!(
-                    ticket = stored.number,
-                    account = %stored.account_id,
-                    channel = %stored.channel(),
-                    priority = %stored.decision.priority,
-                    "ticket received"
-                );
-                Ok(stored)
+            let ticket =
+                match intake::receive(&self.policy, &account, request.clone(), self.clock.now()) {
+                    Ok(ticket) => ticket,
+                    Err(_) if from_cache => {
+                        self.accounts.forget(&account.id);
+                        continue;
+                    }
+                    Err(refusal) => {
+                        if let Some(request_id) = &request.request_id
+                            && let Some(existing) = self
+                                .store
+                                .find_ticket_by_request_id(&request.account_id, request_id)
+                                .await?
+                        {
+                            return same_request(existing, &request);
+                        }
+                        return Err(refusal.into());
+                    }
+                };
+            let received = TicketEvent {
+                to_status: Some(ticket.status),
+                to_priority: Some(ticket.decision.priority),
+                to_due_at: Some(ticket.response_due_at),
+                ..TicketEvent::new(
+                    &ticket,
+                    EventKind::Received,
+                    &ticket.account_id,
+                    ticket.received_at,
+                )
+            };
+            match self.store.insert_ticket(&ticket, &[received]).await {
+                Ok(Inserted::New(stored)) => {
+                    self.log_written.notify_one();
+                    self.sla_changed.ring_if_sooner(stored.next_sla_check_at());
+                    tracing::info!(
+                        ticket = stored.number,
+                        account = %stored.account_id,
+                        channel = %stored.channel(),
+                        priority = %stored.decision.priority,
+                        "ticket received"
+                    );
+                    return Ok(stored);
+                }
+                Ok(Inserted::Existing(existing)) => return same_request(existing, &request),
+                // The account's plan changed since it was read.
+                Err(Error::Conflict) => self.accounts.forget(&account.id),
+                Err(err) => return Err(err),
             }
-            Inserted::Existing(existing) => same_request(existing, &request),
         }
+        Err(Error::Conflict)
     }
 
     pub async fn get_ticket(&self, key: TicketKey) -> Result<Ticket> {

@@ -179,7 +179,7 @@ impl From<Error> for Status {
             ),
             Error::Conflict => Status::with_error_details(
                 Code::Aborted,
-                "the ticket changed while this request was applied; retry",
+                "what this request read changed before it could be written; retry",
                 info(reason::CONCURRENT_UPDATE, []),
             ),
             Error::WatchConsumerTooSlow { resume_cursor } => Status::with_error_details(

@@ -301,8 +301,9 @@ async fn write_group(store: &PgStore, group: Vec<Pending>) {
 }
 
 /// One statement for the whole group: the tickets, then the events of those
-/// that were inserted (a ticket whose request id is taken yields no row, so
-/// its events are not written). Returns the numbers by ticket id.
+/// that were inserted (a ticket whose request id is taken, or whose account
+/// is no longer on the ticket's plan, yields no row, so its events are not
+/// written). Returns the numbers by ticket id.
 async fn write_together(conn: &mut PgConnection, group: &[Pending]) -> Result<HashMap<Uuid, i64>> {
     let shape: Vec<usize> = group.iter().map(|p| p.events.len()).collect();
     let sql = group_sql(&shape);
@@ -365,7 +366,11 @@ fn build_group_sql(shape: &[usize]) -> String {
         concat!(
             "WITH ticket AS (INSERT INTO tickets (",
             ticket_insert_columns!(),
-            ") VALUES {} ON CONFLICT (account_id, request_id) DO NOTHING RETURNING id, number)"
+            ") SELECT * FROM (VALUES {}) AS new (",
+            ticket_insert_columns!(),
+            ") WHERE EXISTS (SELECT 1 FROM accounts ",
+            "WHERE accounts.id = new.account_id AND accounts.plan = new.plan) ",
+            "ON CONFLICT (account_id, request_id) DO NOTHING RETURNING id, number)"
         ),
         tickets
     );

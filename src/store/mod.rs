@@ -134,8 +134,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a received ticket and its first events atomically. When the
     /// account already has a ticket with its request id, returns that one and
-    /// writes nothing. On PostgreSQL, tickets of calls in flight together
-    /// are written in one statement (see `intake_batch`).
+    /// writes nothing. When the account is no longer on `ticket.plan` (the
+    /// caller decided the deadline from a plan read earlier), writes nothing
+    /// and fails with [`crate::error::Error::Conflict`]. On PostgreSQL, tickets of calls in
+    /// flight together are written in one statement (see `intake_batch`).
     async fn insert_ticket(&self, ticket: &Ticket, events: &[TicketEvent]) -> Result<Inserted>;
     /// Writes a changed ticket and the events recording the change in one
     /// transaction, only if the stored ticket is still at `expected_version`;

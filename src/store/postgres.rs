@@ -140,7 +140,8 @@ impl PgStore {
     /// Inserts a ticket and its events in one statement, so in one round
     /// trip and one implicit transaction: atomic without BEGIN and COMMIT.
     /// Returns the ticket's number, or `None` (and writes nothing) when the
-    /// account already has a ticket with this request id.
+    /// account already has a ticket with this request id or is no longer on
+    /// the ticket's plan.
     pub(super) async fn write_ticket(
         conn: &mut PgConnection,
         ticket: &TicketRow,
@@ -156,8 +157,9 @@ impl PgStore {
 }
 
 /// The ticket insert, and for `events` > 0 a second data-modifying CTE that
-/// inserts the events only if the ticket was inserted (ON CONFLICT yields no
-/// row to select from). The events' VALUES carry their position so that
+/// inserts the events only if the ticket was inserted (ON CONFLICT, or an
+/// account whose plan is no longer the ticket's, yields no row to select
+/// from). The events' VALUES carry their position so that
 /// ORDER BY gives them ids in the order given. bench/create_ticket.pgbench
 /// holds the one-event statement: change both together.
 fn insert_ticket_sql(events: usize) -> Cow<'static, str> {
@@ -182,7 +184,8 @@ fn build_insert_ticket_sql(events: usize) -> String {
         concat!(
             "WITH ticket AS (INSERT INTO tickets (",
             ticket_insert_columns!(),
-            ") VALUES ({}) ON CONFLICT (account_id, request_id) DO NOTHING RETURNING id, number)"
+            ") SELECT {} WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $2 AND plan = $3) ",
+            "ON CONFLICT (account_id, request_id) DO NOTHING RETURNING id, number)"
         ),
         placeholders(1, TICKET_PARAMETERS)
     );
@@ -366,18 +369,18 @@ mod tests {
         // The script writes literals where ticketd binds parameters; all
         // the rest must be the same text.
         let script = include_str!("../../bench/create_ticket.pgbench");
-        let account_read = concat!(
-            "SELECT ",
-            crate::store::rows::account_columns!(),
-            " FROM accounts WHERE id = "
-        );
         let insert = insert_ticket_sql(1);
-        for part in std::iter::once(account_read).chain(fixed_parts(&insert)) {
+        for part in fixed_parts(&insert) {
             assert!(
                 script.contains(part),
                 "bench/create_ticket.pgbench lacks {part:?} of what ticketd runs"
             );
         }
+        assert_eq!(
+            script.matches("INSERT").count(),
+            2,
+            "one statement: the ticket and its event"
+        );
         assert!(
             insert.contains("(VALUES (0, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45))")
         );

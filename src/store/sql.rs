@@ -146,13 +146,16 @@ macro_rules! impl_store_with_shared_sql {
                         stored.number = number;
                         return Ok(Inserted::New(stored));
                     }
-                    let request_id = ticket.request_id.as_deref().ok_or_else(|| {
-                        Error::Internal("ticket insert conflicted without a request id".into())
-                    })?;
+                    // Nothing written: the request id is taken, or else the
+                    // account's plan is no longer the one the ticket was
+                    // received under.
+                    let Some(request_id) = ticket.request_id.as_deref() else {
+                        return Err(Error::Conflict);
+                    };
                     self.find_ticket_by_request_id(&ticket.account_id, request_id)
                         .await?
                         .map(Inserted::Existing)
-                        .ok_or_else(|| Error::Internal("conflicting request id vanished".into()))
+                        .ok_or(Error::Conflict)
                 }
 
                 async fn get_account(&self, id: &str) -> Result<Account> {

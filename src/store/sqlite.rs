@@ -110,7 +110,8 @@ impl SqliteStore {
     /// Inserts a ticket and its events in one transaction (SQLite has no
     /// data-modifying CTEs; its statements do not cross a network anyway).
     /// Returns the ticket's number, or `None` (and writes nothing) when the
-    /// account already has a ticket with this request id.
+    /// account already has a ticket with this request id or is no longer on
+    /// the ticket's plan.
     async fn write_ticket(
         conn: &mut SqliteConnection,
         ticket: &TicketRow,
@@ -119,9 +120,11 @@ impl SqliteStore {
         let query = sqlx::query_scalar::<_, i64>(concat!(
             "INSERT INTO tickets (",
             ticket_insert_columns!(),
-            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, ",
+            ") SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, ",
             "$14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, ",
-            "$28, $29, $30, $31, $32, $33, $34) ",
+            "$28, $29, $30, $31, $32, $33, $34 ",
+            // The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
+            "WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $2 AND plan = $3) ",
             "ON CONFLICT (account_id, request_id) DO NOTHING RETURNING number"
         ));
         let mut tx = conn.begin().await?;

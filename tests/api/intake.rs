@@ -2,6 +2,8 @@
 //! receipt time and plan at receipt.
 
 use chrono::Duration;
+use ticketd::domain::policy::Plan;
+use ticketd::domain::ticket::AccountUpdate;
 use ticketd::proto::pb;
 use tonic::Code;
 
@@ -295,6 +297,43 @@ async fn a_plan_change_does_not_touch_tickets_already_received(app: TestApp) {
     assert_eq!(chat.response_target, Some(hours(24)));
 }
 
+/// The server keeps the plans of accounts it has seen. A plan changed where
+/// it cannot see (another replica, an operator at the database) must still
+/// decide the next ticket: refused on a channel the new plan lacks, taken on
+/// one it adds, with the new plan's deadline.
+async fn a_plan_changed_behind_the_servers_back_decides_the_next_ticket(app: TestApp) {
+    app.create_account("acme", pb::Plan::Business).await;
+    let business = app.create_ticket(phone_ticket("acme")).await.unwrap();
+    let change_plan = |plan: Plan| {
+        let store = app.store().clone();
+        async move {
+            let update = AccountUpdate {
+                display_name: None,
+                plan: Some(plan),
+            };
+            store
+                .update_account("acme", &update, start_time())
+                .await
+                .unwrap();
+        }
+    };
+
+    change_plan(Plan::Free).await;
+    let status = app.create_ticket(phone_ticket("acme")).await.unwrap_err();
+    assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+    assert_eq!(app.ticket_count().await, 1, "nothing written");
+    let free = app.create_ticket(chat_ticket("acme")).await.unwrap();
+    assert_eq!(free.plan, pb::Plan::Free as i32);
+    assert_eq!(free.response_target, Some(hours(24)));
+
+    change_plan(Plan::Business).await;
+    let again = app.create_ticket(phone_ticket("acme")).await.unwrap();
+    assert_eq!(again.plan, pb::Plan::Business as i32);
+    assert_eq!(again.response_target, business.response_target);
+    assert_eq!(again.priority_decision, business.priority_decision);
+    assert_eq!(app.ticket_count().await, 3);
+}
+
 async fn text_with_control_characters_is_refused_not_stored(app: TestApp) {
     app.create_account("acme", pb::Plan::Pro).await;
     let valid = chat_ticket("acme");
@@ -328,5 +367,6 @@ on_every_store!(
     phone_ticket_for_free_plan_is_refused_with_allowed_channels,
     a_received_ticket_carries_priority_rule_receipt_time_number_and_plan,
     a_plan_change_does_not_touch_tickets_already_received,
+    a_plan_changed_behind_the_servers_back_decides_the_next_ticket,
     text_with_control_characters_is_refused_not_stored,
 );

@@ -311,6 +311,63 @@ async fn a_stale_version_writes_nothing(app: TestApp) {
     assert_eq!(now.version, stored.version + 1);
 }
 
+/// The service may decide a ticket from a cached plan; the store is what
+/// keeps a stale one from being written, alone or among concurrent inserts
+/// (grouped into one statement on PostgreSQL).
+async fn a_ticket_decided_under_a_plan_the_account_left_is_not_written(app: TestApp) {
+    let store = app.store();
+    let acme = account("acme", Plan::Pro);
+    store.create_account(&acme).await.unwrap();
+    let as_business = Account {
+        plan: Plan::Business,
+        ..acme.clone()
+    };
+    let [web, chat, _] = origins();
+    let with_event = |ticket: &Ticket| {
+        let event = TicketEvent::new(ticket, EventKind::Received, "acme", ticket.received_at);
+        (ticket.clone(), vec![event])
+    };
+
+    for request_id in [None, Some("r-stale")] {
+        let (stale, events) = with_event(&ticket(&as_business, chat.clone(), request_id));
+        assert!(matches!(
+            store.insert_ticket(&stale, &events).await,
+            Err(Error::Conflict)
+        ));
+    }
+    assert_eq!(app.ticket_count().await, 0);
+
+    let inserts: Vec<_> = (0..12)
+        .map(|n| {
+            let owner = if n % 2 == 0 { &acme } else { &as_business };
+            let origin = if n % 3 == 0 {
+                web.clone()
+            } else {
+                chat.clone()
+            };
+            let (ticket, events) = with_event(&ticket(owner, origin, Some(&format!("r-{n}"))));
+            let store = store.clone();
+            tokio::spawn(async move { (ticket.plan, store.insert_ticket(&ticket, &events).await) })
+        })
+        .collect();
+    for insert in inserts {
+        match insert.await.unwrap() {
+            (Plan::Pro, Ok(inserted)) => assert_eq!(new(inserted).plan, Plan::Pro),
+            (Plan::Business, result) => assert!(
+                matches!(result, Err(Error::Conflict)),
+                "a stale plan is refused: {result:?}"
+            ),
+            (plan, result) => panic!("{plan:?}: {result:?}"),
+        }
+    }
+    assert_eq!(app.ticket_count().await, 6);
+    assert_eq!(
+        app.count("ticket_events").await,
+        6,
+        "no event without its ticket"
+    );
+}
+
 async fn ping_answers_when_the_store_is_up(app: TestApp) {
     app.store().ping().await.unwrap();
 }
@@ -321,5 +378,6 @@ on_every_store!(
     a_request_id_yields_one_row_per_account,
     listing_filters_and_pages_newest_first,
     a_stale_version_writes_nothing,
+    a_ticket_decided_under_a_plan_the_account_left_is_not_written,
     ping_answers_when_the_store_is_up,
 );
