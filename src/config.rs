@@ -70,6 +70,12 @@ pub struct Config {
     #[arg(long, env = "TICKETD_ACCOUNT_CACHE_SIZE", default_value_t = 10_000)]
     pub account_cache_size: usize,
 
+    /// Threads that serve calls. Default: one per core. On a machine it
+    /// shares with PostgreSQL, fewer leave the database room: on two cores,
+    /// one thread takes more tickets per second than two (BENCHMARKS.md).
+    #[arg(long, env = "TICKETD_WORKER_THREADS", value_parser = clap::value_parser!(u16).range(1..))]
+    pub worker_threads: Option<u16>,
+
     /// Log format.
     #[arg(long, env = "TICKETD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -208,6 +214,7 @@ impl std::fmt::Debug for Config {
             .field("intake_batch_max", &self.intake_batch_max)
             .field("intake_writers", &self.intake_writers)
             .field("account_cache_size", &self.account_cache_size)
+            .field("worker_threads", &self.worker_threads)
             .field("log_format", &self.log_format)
             .field("drain_timeout_secs", &self.drain_timeout_secs)
             .field("shutdown_grace_ms", &self.shutdown_grace_ms)
@@ -251,6 +258,7 @@ impl Config {
             intake_batch_max: 8,
             intake_writers: None,
             account_cache_size: 10_000,
+            worker_threads: None,
             log_format: LogFormat::Text,
             drain_timeout_secs: 10,
             shutdown_grace_ms: 0,
@@ -387,6 +395,26 @@ mod tests {
         let printed = format!("{config:?}");
         assert!(!printed.contains("s3cret"), "{printed}");
         assert!(printed.contains("db.internal:5433/tickets"), "{printed}");
+    }
+
+    #[test]
+    fn worker_threads_default_to_one_per_core_and_zero_is_refused() {
+        #[derive(clap::Parser)]
+        struct Serve {
+            #[command(flatten)]
+            config: Config,
+        }
+        use clap::Parser;
+        let parse = |args: &[&str]| Serve::try_parse_from([&["serve"], args].concat());
+        assert_eq!(parse(&[]).unwrap().config.worker_threads, None);
+        assert_eq!(
+            parse(&["--worker-threads", "1"])
+                .unwrap()
+                .config
+                .worker_threads,
+            Some(1)
+        );
+        assert!(parse(&["--worker-threads", "0"]).is_err());
     }
 
     #[test]

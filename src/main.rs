@@ -90,30 +90,42 @@ fn parse_channel(text: &str) -> Result<Channel, String> {
     }
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(config) => {
-            ticketd::telemetry::init(config.log_format);
-            tracing::info!(?config, "starting");
-            let app = Application::build(*config, Arc::new(SystemClock)).await?;
-            app.run_until_stopped(shutdown_signal()).await
-        }
-        Command::Admin(admin) => {
-            let store = store::open_for_admin(
-                &admin.database_url,
-                &PoolConfig {
-                    max_connections: 1,
-                    acquire_timeout: Duration::from_secs(10),
-                    batch: Default::default(),
-                },
-            )
-            .await?;
-            match admin.command {
-                AdminCommand::Credentials(command) => credentials(&*store, command).await,
+            let mut runtime = tokio::runtime::Builder::new_multi_thread();
+            if let Some(threads) = config.worker_threads {
+                runtime.worker_threads(threads.into());
             }
+            runtime.enable_all().build()?.block_on(serve(*config))
         }
+        Command::Admin(admin) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(admin_command(admin)),
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    ticketd::telemetry::init(config.log_format);
+    tracing::info!(?config, "starting");
+    let app = Application::build(config, Arc::new(SystemClock)).await?;
+    app.run_until_stopped(shutdown_signal()).await
+}
+
+async fn admin_command(admin: AdminArgs) -> anyhow::Result<()> {
+    let store = store::open_for_admin(
+        &admin.database_url,
+        &PoolConfig {
+            max_connections: 1,
+            acquire_timeout: Duration::from_secs(10),
+            batch: Default::default(),
+        },
+    )
+    .await?;
+    match admin.command {
+        AdminCommand::Credentials(command) => credentials(&*store, command).await,
     }
 }
 

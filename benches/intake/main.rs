@@ -5,7 +5,7 @@
 //!     cargo bench --bench intake -- [--rounds 3] [--seconds 10] [--concurrency 8,32]
 //!         [--warmup-seconds 5] [--open-loop-seconds 20] [--connections 1]
 //!         [--stores postgres,sqlite] [--restarts 5] [--pgbench-script FILE]
-//!         [--max-wait-seconds 300]
+//!         [--max-wait-seconds 300] [--server-threads 1]
 //!
 //! On a fresh database that ticketd creates and migrates, the run
 //! - times ticketd's start-up on the migrated database (spawn to SERVING);
@@ -18,6 +18,9 @@
 //! - waits before each cell until other processes leave the cores alone
 //!   (for at most `--max-wait-seconds`), and measures a cell again when
 //!   they disturbed it;
+//! - starts ticketd with `--worker-threads 1` (`--server-threads`; 0 for its
+//!   default of one per core): the two cores are shared with PostgreSQL and
+//!   the load client, and one thread leaves the database more of them;
 //! - prints medians over the rounds, the ratio ticketd RPS / pgbench TPS,
 //!   CPU per request of each process, and ticketd's resident memory.
 //!
@@ -505,6 +508,8 @@ async fn suite(mut flags: Flags) {
         .collect();
     let stores = flags.list("stores", "postgres");
     let script: String = flags.take("pgbench-script", pgbench::SCRIPT.to_owned());
+    let threads: u16 = flags.take("server-threads", 1);
+    server::WORKER_THREADS.set(threads).expect("set once");
     MAX_WAIT
         .set(Duration::from_secs(flags.take("max-wait-seconds", 300)))
         .expect("set once");
@@ -532,6 +537,24 @@ async fn suite(mut flags: Flags) {
         println!("- {line}");
     }
     println!("- pgbench script: {script}");
+    match threads {
+        0 => println!("- ticketd: its default worker threads, one per core"),
+        1 => println!(
+            "- ticketd: `--worker-threads 1`, as on a machine it shares with PostgreSQL \
+             (`--server-threads 0` runs its default, one per core)"
+        ),
+        n => println!("- ticketd: `--worker-threads {n}`"),
+    }
+    let settings: Vec<String> = std::env::vars()
+        .filter(|(name, _)| name.starts_with("TICKETD_") && name != "TICKETD_TOKEN")
+        .map(|(name, value)| format!("`{name}={value}`"))
+        .collect();
+    if !settings.is_empty() {
+        println!(
+            "- ticketd settings from the environment: {}",
+            settings.join(", ")
+        );
+    }
     for store in &stores {
         match store.as_str() {
             "postgres" => {

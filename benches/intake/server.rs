@@ -24,6 +24,10 @@ impl Drop for Server {
     }
 }
 
+/// `--worker-threads` for every ticketd this bench starts; 0 leaves
+/// ticketd's default (one per core). Set once, from `--server-threads`.
+pub static WORKER_THREADS: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+
 /// The binary to run: `TICKETD_BIN` when set (a copy that a concurrent build
 /// into the same target directory cannot replace mid-run), else the one
 /// cargo built with this bench.
@@ -57,6 +61,10 @@ impl Server {
                 "--rate-limit-rps",
                 "0",
             ])
+            .args(match WORKER_THREADS.get().copied().unwrap_or(0) {
+                0 => vec![],
+                threads => vec!["--worker-threads".to_owned(), threads.to_string()],
+            })
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
