@@ -65,7 +65,7 @@ impl Violations {
 
     /// A required string: not blank, at most `max` characters.
     fn required(&mut self, field: &str, value: String, max: usize) -> String {
-        if value.trim().is_empty() {
+        if is_blank(&value) {
             self.add(field, "is required");
         } else {
             self.check_length(field, &value, max);
@@ -78,7 +78,7 @@ impl Violations {
         if value.is_empty() {
             return None;
         }
-        if value.trim().is_empty() {
+        if is_blank(&value) {
             self.add(field, "must not be blank when set");
         }
         self.check_length(field, &value, max);
@@ -100,6 +100,12 @@ impl Violations {
             .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
         {
             self.add(field, "must not contain control characters");
+        }
+        if value.chars().any(is_bidi_control) {
+            self.add(
+                field,
+                "must not contain bidirectional embedding, override or isolate characters",
+            );
         }
     }
 
@@ -748,21 +754,23 @@ pub fn list_tickets_by_deadline(
             "sla_states",
             format!("lists at most {MAX_LIST_VALUES} values"),
         );
-    }
-    for (i, raw) in request.sla_states.iter().enumerate().take(MAX_LIST_VALUES) {
-        let field = format!("sla_states[{i}]");
-        match sla_state_from_proto(*raw) {
-            Some(state @ (SlaState::OnTrack | SlaState::AtRisk | SlaState::Breached)) => {
-                states.push(state)
+    } else {
+        for (i, raw) in request.sla_states.iter().enumerate() {
+            let field = format!("sla_states[{i}]");
+            match sla_state_from_proto(*raw) {
+                Some(state) if states.contains(&state) => v.add(&field, "is listed twice"),
+                Some(state @ (SlaState::OnTrack | SlaState::AtRisk | SlaState::Breached)) => {
+                    states.push(state)
+                }
+                Some(_) => v.add(
+                    &field,
+                    "MET and MISSED tickets have been answered; use ListTickets",
+                ),
+                None => v.add(
+                    &field,
+                    format!("{raw} is not ON_TRACK, AT_RISK or BREACHED"),
+                ),
             }
-            Some(_) => v.add(
-                &field,
-                "MET and MISSED tickets have been answered; use ListTickets",
-            ),
-            None => v.add(
-                &field,
-                format!("{raw} is not ON_TRACK, AT_RISK or BREACHED"),
-            ),
         }
     }
     let filter = DeadlineFilter {
@@ -851,7 +859,12 @@ pub fn ticket_name(name: &str) -> Result<TicketKey> {
     let key = name.strip_prefix("tickets/").and_then(|id| {
         if let Ok(uuid) = Uuid::parse_str(id) {
             Some(TicketKey::Id(uuid))
-        } else if !id.is_empty() && id.len() <= 18 && id.bytes().all(|b| b.is_ascii_digit()) {
+        } else if !id.is_empty()
+            && id.len() <= 18
+            && id.bytes().all(|b| b.is_ascii_digit())
+            // One name per ticket: tickets/0042 is not tickets/42.
+            && (id == "0" || !id.starts_with('0'))
+        {
             id.parse().ok().map(TicketKey::Number)
         } else {
             None
@@ -870,6 +883,39 @@ pub fn ticket_name(name: &str) -> Result<TicketKey> {
             )
         }
     })
+}
+
+/// Nothing a reader would see: whitespace and zero-width characters only.
+fn is_blank(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| c.is_whitespace() || is_zero_width(c) || is_bidi_control(c))
+}
+
+/// Characters that take no space: a subject of only these looks empty.
+/// The left-to-right and right-to-left marks are among them, and allowed
+/// in text, where right-to-left scripts need them.
+fn is_zero_width(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' // soft hyphen
+            | '\u{034F}' // combining grapheme joiner
+            | '\u{061C}' // Arabic letter mark
+            | '\u{115F}'..='\u{1160}' // Hangul fillers
+            | '\u{17B4}'..='\u{17B5}' // Khmer inherent vowels
+            | '\u{180E}' // Mongolian vowel separator
+            | '\u{200B}'..='\u{200F}' // zero-width space, (non-)joiner, LRM, RLM
+            | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+            | '\u{3164}' // Hangul filler
+            | '\u{FEFF}' // zero-width no-break space
+            | '\u{FFA0}' // halfwidth Hangul filler
+    )
+}
+
+/// Embeddings, overrides and isolates reorder what follows them, so text
+/// can read differently from what it holds (CVE-2021-42574).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// AIP-158: 0 means the default, negative is an error, large values are capped.
@@ -1037,6 +1083,33 @@ mod tests {
     }
 
     #[test]
+    fn text_of_only_invisible_characters_is_blank() {
+        for blank in [
+            "",
+            " \t\n",
+            "\u{200B}\u{200B}",
+            "\u{FEFF}",
+            " \u{2060}\u{200D} ",
+            "\u{202E}",
+        ] {
+            assert!(is_blank(blank), "{blank:?}");
+        }
+        for seen in ["a", "\u{200B}a", "שלום\u{200F}", "مرحبا"] {
+            assert!(!is_blank(seen), "{seen:?}");
+        }
+    }
+
+    #[test]
+    fn bidirectional_overrides_are_refused_and_marks_are_not() {
+        let mut v = Violations::default();
+        v.check_length("subject", "invoice \u{202E}fdp.exe", 100);
+        v.check_length("description", "\u{2067}isolated\u{2069}", 100);
+        v.check_length("note", "שלום\u{200F} ok", 100);
+        let fields: Vec<_> = v.0.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["subject", "description"]);
+    }
+
+    #[test]
     fn ticket_names_accept_a_uuid_or_a_number() {
         let id = Uuid::new_v4();
         assert_eq!(
@@ -1051,6 +1124,9 @@ mod tests {
             "tickets/-1",
             "tickets/abc",
             "tickets/99999999999999999999",
+            "tickets/042",
+            "tickets/00",
+            "tickets/+42",
         ] {
             assert!(ticket_name(bad).is_err(), "{bad}");
         }

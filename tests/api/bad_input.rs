@@ -432,6 +432,20 @@ fn cases(fx: &Fixtures) -> Vec<Case> {
             fields: &["subject"],
         },
         Case {
+            what: "a web ticket whose subject is only zero-width spaces",
+            call: Call::CreateTicket(with(web_ticket("acme"), |r| {
+                r.subject = "\u{200B}\u{FEFF}\u{2060}".into()
+            })),
+            fields: &["subject"],
+        },
+        Case {
+            what: "a web ticket whose subject holds a right-to-left override",
+            call: Call::CreateTicket(with(web_ticket("acme"), |r| {
+                r.subject = "invoice \u{202E}fdp.exe".into()
+            })),
+            fields: &["subject"],
+        },
+        Case {
             what: "a web ticket whose subject rings the bell",
             call: Call::CreateTicket(with(web_ticket("acme"), |r| r.subject = "help\u{7}".into())),
             fields: &["subject"],
@@ -582,6 +596,13 @@ fn cases(fx: &Fixtures) -> Vec<Case> {
             fields: &["phone_call.call_id"],
         },
         // Reading and listing tickets.
+        Case {
+            what: "a ticket number written with a leading zero",
+            call: Call::GetTicket(pb::GetTicketRequest {
+                name: "tickets/0001".into(),
+            }),
+            fields: &["name"],
+        },
         Case {
             what: "a ticket name that is neither a uuid nor a number",
             call: Call::GetTicket(pb::GetTicketRequest {
@@ -839,6 +860,14 @@ fn cases(fx: &Fixtures) -> Vec<Case> {
                 ..Default::default()
             }),
             fields: &["sla_states[0]"],
+        },
+        Case {
+            what: "a deadline listing that names a state twice",
+            call: Call::ListByDeadline(pb::ListTicketsByDeadlineRequest {
+                sla_states: vec![pb::SlaState::AtRisk.into(), pb::SlaState::AtRisk.into()],
+                ..Default::default()
+            }),
+            fields: &["sla_states[1]"],
         },
         Case {
             what: "a deadline listing that repeats a state 10,000 times",
