@@ -168,6 +168,19 @@ pub struct Config {
     #[arg(long, env = "TICKETD_WATCH_BUFFER", default_value_t = 256)]
     pub watch_buffer: usize,
 
+    /// Bytes of updates one watch stream may have queued, counted as the
+    /// server holds them; with --watch-buffer it bounds what a client that
+    /// stops reading costs. The server's watch memory is at most about
+    /// --max-watch-streams × (this + 16 KiB of HTTP/2 framing).
+    #[arg(long, env = "TICKETD_WATCH_BUFFER_BYTES", default_value_t = 64 * 1024)]
+    pub watch_buffer_bytes: usize,
+
+    /// Watch snapshots and catch-up reads that may use database connections
+    /// at once; the rest wait their turn, so a burst of watch opens leaves
+    /// intake its connections. Default: a third of the pool, at least 1.
+    #[arg(long, env = "TICKETD_WATCH_READ_CONCURRENCY")]
+    pub watch_read_concurrency: Option<usize>,
+
     /// How long a watch stream's full buffer may stay full before the stream
     /// is ended with RESOURCE_EXHAUSTED (resume from the cursor), in ms.
     #[arg(long, env = "TICKETD_WATCH_SLOW_CONSUMER_MS", default_value_t = 15_000)]
@@ -234,6 +247,8 @@ impl std::fmt::Debug for Config {
             .field("watch_poll_ms", &self.watch_poll_ms)
             .field("watch_heartbeat_ms", &self.watch_heartbeat_ms)
             .field("watch_buffer", &self.watch_buffer)
+            .field("watch_buffer_bytes", &self.watch_buffer_bytes)
+            .field("watch_read_concurrency", &self.watch_read_concurrency())
             .field("watch_slow_consumer_ms", &self.watch_slow_consumer_ms)
             .field("max_watch_streams", &self.max_watch_streams)
             .field("watch_snapshot_limit", &self.watch_snapshot_limit)
@@ -278,6 +293,8 @@ impl Config {
             watch_poll_ms: 250,
             watch_heartbeat_ms: 10_000,
             watch_buffer: 256,
+            watch_buffer_bytes: 64 * 1024,
+            watch_read_concurrency: None,
             watch_slow_consumer_ms: 15_000,
             max_watch_streams: 20_000,
             watch_snapshot_limit: 10_000,
@@ -295,7 +312,15 @@ impl Config {
             slow_consumer_timeout: Duration::from_millis(self.watch_slow_consumer_ms),
             max_streams: self.max_watch_streams,
             snapshot_limit: self.watch_snapshot_limit,
+            buffer_bytes: self.watch_buffer_bytes,
+            read_concurrency: self.watch_read_concurrency(),
         }
+    }
+
+    pub fn watch_read_concurrency(&self) -> usize {
+        self.watch_read_concurrency
+            .unwrap_or_else(|| self.pool_size() as usize / 3)
+            .max(1)
     }
 
     /// The TLS settings, read from the files named; `None` for plaintext.

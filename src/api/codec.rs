@@ -13,10 +13,14 @@ use std::sync::OnceLock;
 
 use prost::Message;
 use tonic::Status;
-use tonic::codec::{Codec as TonicCodec, DecodeBuf, Decoder};
+use tonic::codec::{BufferSettings, Codec as TonicCodec, DecodeBuf, Decoder};
 use tonic_prost::ProstEncoder;
 
 use crate::error::{Error, FieldViolation};
+
+/// Bytes of encoded messages a response stream gathers before handing them
+/// on; a larger single message still goes as one.
+const ENCODE_BUFFER: usize = 8 * 1024;
 
 /// Named by `build.rs` (`codec_path`), so every generated service uses it.
 #[derive(Debug, Clone)]
@@ -39,7 +43,10 @@ where
     type Decoder = MessageDecoder<U>;
 
     fn encoder(&mut self) -> Self::Encoder {
-        ProstEncoder::default()
+        // tonic's default lets a stream gather 32 KiB before handing it to
+        // HTTP/2, which holds the chunk for as long as the client does not
+        // read: per stalled watch stream, that is memory no budget counts.
+        ProstEncoder::new(BufferSettings::new(ENCODE_BUFFER, ENCODE_BUFFER))
     }
 
     fn decoder(&mut self) -> Self::Decoder {

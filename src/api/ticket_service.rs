@@ -397,7 +397,7 @@ impl TicketService for TicketApi {
         request: Request<pb::WatchSlaStatusRequest>,
     ) -> Result<Response<Self::WatchSlaStatusStream>, Status> {
         let (filter, resume) = validate::watch_sla_status(request.get_ref())?;
-        let updates = self.hub.watch(filter, resume)?;
+        let updates = self.hub.watch(filter, resume).await?;
         Ok(Response::new(Box::pin(updates.map(|update| {
             update
                 .map(pb::WatchSlaStatusResponse::from)

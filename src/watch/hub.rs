@@ -3,26 +3,29 @@
 
 use std::collections::VecDeque;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::mpsc::error::{SendTimeoutError, TrySendError};
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::{self, OwnedPermit};
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, Semaphore, SemaphorePermit, watch};
 use tokio_stream::Stream;
 
 use super::cursor;
 use crate::domain::clock::Clock;
-use crate::domain::ticket::Ticket;
+use crate::domain::ticket::{Origin, Ticket};
 use crate::domain::watch::WatchFilter;
 use crate::error::Error;
 use crate::store::{LogPosition, LoggedEvent, Store};
 
-/// Events read per query, by the hub and by a stream catching up.
+/// Events the hub reads per query; it shares each with every stream.
 const BATCH: i64 = 500;
+/// Most events a stream catching up reads per query. It reads only what its
+/// buffer has room for, so a stalled client holds no page of its own.
+const CATCH_UP_BATCH: usize = 64;
 /// Most events a snapshot may already reflect beyond its log position; see
 /// `send_snapshot`.
 const MAX_ALREADY_APPLIED: usize = 10_000;
@@ -46,6 +49,13 @@ pub struct HubConfig {
     pub max_streams: usize,
     /// Most tickets one snapshot sends.
     pub snapshot_limit: usize,
+    /// Bytes of updates a stream may have queued (see [`weight`]); past it
+    /// the stream lags like one whose buffer is full. One update is always
+    /// let in, so the bound is this plus the largest update.
+    pub buffer_bytes: usize,
+    /// Snapshots and catch-up reads that may use the store at once; the
+    /// rest queue, so a burst of opens leaves intake its connections.
+    pub read_concurrency: usize,
 }
 
 /// One message of a watch stream, before conversion to protobuf.
@@ -81,6 +91,9 @@ pub struct Hub {
     state: Mutex<State>,
     closing: watch::Sender<bool>,
     streams: Arc<AtomicUsize>,
+    /// Streams ended or emptied since freed memory was last handed back.
+    ended: Arc<AtomicUsize>,
+    reads: Semaphore,
 }
 
 struct State {
@@ -94,6 +107,7 @@ struct State {
 struct Subscriber {
     filter: WatchFilter,
     tx: mpsc::Sender<Item>,
+    queue: Arc<Queue>,
     /// A buffer slot kept for the status that ends the stream, so a full
     /// buffer can still be told why it ends.
     last_word: OwnedPermit<Item>,
@@ -114,7 +128,10 @@ enum Outcome {
 
 impl Subscriber {
     fn offer(&mut self, update: Update) -> Outcome {
-        match self.tx.try_send(Ok(update)) {
+        if !self.queue.has_room() {
+            return Outcome::Lag;
+        }
+        match self.queue.push(&self.tx, update) {
             Ok(()) => Outcome::Keep,
             Err(TrySendError::Full(_)) => Outcome::Lag,
             Err(TrySendError::Closed(_)) => Outcome::Drop,
@@ -187,7 +204,6 @@ impl Hub {
         Arc::new(Self {
             store,
             clock,
-            config,
             doorbell,
             state: Mutex::new(State {
                 position: LogPosition::default(),
@@ -196,6 +212,9 @@ impl Hub {
             }),
             closing: watch::Sender::new(false),
             streams: Arc::new(AtomicUsize::new(0)),
+            ended: Arc::new(AtomicUsize::new(0)),
+            reads: Semaphore::new(config.read_concurrency.max(1)),
+            config,
         })
     }
 
@@ -256,13 +275,10 @@ impl Hub {
             return;
         }
         loop {
-            let from = {
-                let state = self.state();
-                // Every live stream has everything up to its own cursor, so
-                // the read can start at the oldest of them.
-                let oldest = state.live.iter().map(|sub| sub.cursor).min();
-                oldest.map_or(state.position, |oldest| oldest.max(state.position))
-            };
+            // Only what the store returned moves the hub: a stream's cursor
+            // is the client's word, and a stream ahead of the hub simply
+            // passes over what it already has (`deliver`).
+            let from = self.state().position;
             let page = match self.store.read_event_log(from, None, BATCH).await {
                 Ok(page) => page,
                 Err(err) => {
@@ -291,6 +307,9 @@ impl Hub {
     }
 
     fn heartbeat(self: &Arc<Self>) {
+        if self.ended.swap(0, Ordering::AcqRel) > 0 {
+            tokio::task::spawn_blocking(super::trim::release_free_memory);
+        }
         let now = self.clock.now();
         let mut lagging = Vec::new();
         let mut state = self.state();
@@ -321,10 +340,15 @@ impl Hub {
                 cursor: Some(sub.cursor),
                 skip: sub.skip,
             };
-            tokio::spawn(
-                self.clone()
-                    .start(sub.filter, progress, sub.tx, sub.last_word),
-            );
+            tokio::spawn(self.clone().start(
+                sub.filter,
+                progress,
+                Feed {
+                    tx: sub.tx,
+                    queue: sub.queue,
+                    last_word: sub.last_word,
+                },
+            ));
         }
     }
 
@@ -344,13 +368,14 @@ impl Hub {
     }
 
     /// Opens a stream: a snapshot first unless `resume` is given, then the
-    /// events after it.
-    pub fn watch(
+    /// events after it. A cursor beyond the log's head is no cursor this
+    /// service gave out, and is refused.
+    pub async fn watch(
         self: &Arc<Self>,
         filter: WatchFilter,
         resume: Option<LogPosition>,
     ) -> Result<WatchStream, Error> {
-        let slot = StreamSlot::take(&self.streams);
+        let slot = StreamSlot::take(&self.streams, &self.ended);
         if slot.count > self.config.max_streams {
             return Err(Error::WatchLimitReached {
                 limit: self.config.max_streams,
@@ -361,40 +386,75 @@ impl Hub {
                 resume_cursor: resume.map(cursor::encode),
             });
         }
+        // The hub's position never passes the head, so only a cursor ahead
+        // of it costs a query.
+        if let Some(resume) = resume
+            && resume > self.state().position
+        {
+            let head = {
+                let _read = self.read_permit().await?;
+                self.store.event_log_head().await?
+            };
+            if resume > head {
+                return Err(Error::invalid(
+                    "resume_cursor",
+                    "is ahead of the event log; resume from a cursor this service sent",
+                ));
+            }
+        }
         let (tx, rx) = mpsc::channel(self.config.buffer + 1);
         let last_word = tx
             .clone()
             .try_reserve_owned()
             .map_err(|_| Error::Internal("a new channel had no room".into()))?;
+        let queue = Arc::new(Queue::new(rx, self.config.buffer_bytes));
         let progress = Progress {
             cursor: resume,
             skip: VecDeque::new(),
         };
-        tokio::spawn(self.clone().start(filter, progress, tx, last_word));
-        Ok(WatchStream { rx, _slot: slot })
+        tokio::spawn(self.clone().start(
+            filter,
+            progress,
+            Feed {
+                tx,
+                queue: queue.clone(),
+                last_word,
+            },
+        ));
+        Ok(WatchStream {
+            queue,
+            delivered: resume,
+            ended: false,
+            _slot: slot,
+        })
+    }
+
+    async fn read_permit(&self) -> Result<SemaphorePermit<'_>, Error> {
+        self.reads
+            .acquire()
+            .await
+            .map_err(|_| Error::Internal("the watch read semaphore was closed".into()))
     }
 
     /// Brings a new stream up to the hub's position, then hands it over.
-    async fn start(
-        self: Arc<Self>,
-        filter: WatchFilter,
-        mut progress: Progress,
-        tx: mpsc::Sender<Item>,
-        last_word: OwnedPermit<Item>,
-    ) {
+    async fn start(self: Arc<Self>, filter: WatchFilter, mut progress: Progress, feed: Feed) {
+        let Feed {
+            tx,
+            queue,
+            last_word,
+        } = feed;
         let mut closing = self.closing.subscribe();
         loop {
             let caught_up = tokio::select! {
-                result = self.catch_up(&filter, &tx, &mut progress) => Some(result),
+                result = self.catch_up(&filter, &tx, &queue, &mut progress) => Some(result),
                 () = closed(&mut closing) => None,
             };
             let cursor = match caught_up {
                 Some(Ok(cursor)) => cursor,
                 Some(Err(Stop::ClientGone)) => return,
                 Some(Err(Stop::TooSlow)) => {
-                    last_word.send(Err(Error::WatchConsumerTooSlow {
-                        resume_cursor: progress.cursor.map(cursor::encode).unwrap_or_default(),
-                    }));
+                    queue.abandon(last_word);
+                    self.ended.fetch_add(1, Ordering::AcqRel);
                     return;
                 }
                 Some(Err(Stop::Fail(error))) => {
@@ -420,6 +480,7 @@ impl Hub {
                 state.live.push(Subscriber {
                     filter,
                     tx,
+                    queue,
                     last_word,
                     cursor,
                     skip: std::mem::take(&mut progress.skip),
@@ -436,12 +497,13 @@ impl Hub {
         &self,
         filter: &WatchFilter,
         tx: &mpsc::Sender<Item>,
+        queue: &Queue,
         progress: &mut Progress,
     ) -> Result<LogPosition, Stop> {
         let mut cursor = match progress.cursor {
             Some(cursor) => cursor,
             None => {
-                let position = self.send_snapshot(filter, tx, progress).await?;
+                let position = self.send_snapshot(filter, tx, queue, progress).await?;
                 progress.cursor = Some(position);
                 position
             }
@@ -450,18 +512,25 @@ impl Hub {
         // A long catch-up still shows it is alive, at the heartbeat interval.
         let mut quiet_since = tokio::time::Instant::now();
         while cursor < target {
-            let page = self
-                .store
-                .read_event_log(cursor, Some(target), BATCH)
-                .await
-                .map_err(Stop::Fail)?;
+            // Read no more than the buffer can take now: a client that
+            // stops reading leaves nothing but its buffer behind.
+            let room = self.room(tx, queue).await?;
+            let page = {
+                let _read = self.read_permit_for(tx).await?;
+                self.store
+                    .read_event_log(cursor, Some(target), room.min(CATCH_UP_BATCH) as i64)
+                    .await
+                    .map_err(Stop::Fail)?
+            };
             let now = self.clock.now();
-            for event in page.events {
+            for mut event in page.events {
                 let position = event.position;
                 if !already_applied(&mut progress.skip, position) && matches(filter, &event, now) {
                     quiet_since = tokio::time::Instant::now();
+                    event.ticket = for_watch(event.ticket);
                     self.send(
                         tx,
+                        queue,
                         Update {
                             cursor: Some(position),
                             observed_at: now,
@@ -482,7 +551,7 @@ impl Hub {
                     observed_at: self.clock.now(),
                     body: UpdateBody::Heartbeat,
                 };
-                self.send(tx, beat).await?;
+                self.send(tx, queue, beat).await?;
             }
         }
         Ok(cursor)
@@ -492,15 +561,18 @@ impl Hub {
         &self,
         filter: &WatchFilter,
         tx: &mpsc::Sender<Item>,
+        queue: &Queue,
         progress: &mut Progress,
     ) -> Result<LogPosition, Stop> {
         let limit = self.config.snapshot_limit;
         let now = self.clock.now();
-        let snapshot = self
-            .store
-            .watch_snapshot(filter, now, limit as i64 + 1)
-            .await
-            .map_err(Stop::Fail)?;
+        let snapshot = {
+            let _read = self.read_permit_for(tx).await?;
+            self.store
+                .watch_snapshot(filter, now, limit as i64 + 1)
+                .await
+                .map_err(Stop::Fail)?
+        };
         if snapshot.tickets.len() > limit {
             return Err(Stop::Fail(Error::SnapshotTooLarge { limit }));
         }
@@ -513,16 +585,20 @@ impl Hub {
             ))));
         }
         let ticket_count = snapshot.tickets.len();
-        for ticket in snapshot.tickets {
+        // Held until the client has taken them all, so keep only what the
+        // stream sends.
+        let tickets: Vec<Ticket> = snapshot.tickets.into_iter().map(for_watch).collect();
+        for ticket in tickets {
             let update = Update {
                 cursor: None,
                 observed_at: now,
                 body: UpdateBody::Ticket(Box::new(ticket)),
             };
-            self.send(tx, update).await?;
+            self.send(tx, queue, update).await?;
         }
         self.send(
             tx,
+            queue,
             Update {
                 cursor: Some(snapshot.position),
                 observed_at: now,
@@ -534,16 +610,53 @@ impl Hub {
         Ok(snapshot.position)
     }
 
-    /// Waits for buffer room: a stream catching up paces itself to its
-    /// client and holds no one else up, for at most the slow-consumer timeout.
-    async fn send(&self, tx: &mpsc::Sender<Item>, update: Update) -> Result<(), Stop> {
-        match tx
-            .send_timeout(Ok(update), self.config.slow_consumer_timeout)
-            .await
-        {
+    /// A read permit, given up for a client that goes away while it waits.
+    async fn read_permit_for(&self, tx: &mpsc::Sender<Item>) -> Result<SemaphorePermit<'_>, Stop> {
+        tokio::select! {
+            permit = self.read_permit() => permit.map_err(Stop::Fail),
+            () = tx.closed() => Err(Stop::ClientGone),
+        }
+    }
+
+    /// Waits until the stream's buffer has room, in slots and in bytes, and
+    /// returns the free slots: a stream catching up paces itself to its
+    /// client and holds no one else up, for at most the slow-consumer
+    /// timeout.
+    async fn room(&self, tx: &mpsc::Sender<Item>, queue: &Queue) -> Result<usize, Stop> {
+        let deadline = tokio::time::Instant::now() + self.config.slow_consumer_timeout;
+        loop {
+            let taken = queue.taken.notified();
+            tokio::pin!(taken);
+            // Registered before the check, so a take in between still wakes it.
+            taken.as_mut().enable();
+            if tx.is_closed() {
+                return Err(Stop::ClientGone);
+            }
+            let free = tx.capacity();
+            if free > 0 && queue.has_room() {
+                return Ok(free);
+            }
+            tokio::select! {
+                () = taken => {}
+                () = tx.closed() => return Err(Stop::ClientGone),
+                () = tokio::time::sleep_until(deadline) => return Err(Stop::TooSlow),
+            }
+        }
+    }
+
+    async fn send(
+        &self,
+        tx: &mpsc::Sender<Item>,
+        queue: &Queue,
+        update: Update,
+    ) -> Result<(), Stop> {
+        self.room(tx, queue).await?;
+        // Only this task feeds the stream while it catches up, so the room
+        // just seen is still there.
+        match queue.push(tx, update) {
             Ok(()) => Ok(()),
-            Err(SendTimeoutError::Timeout(_)) => Err(Stop::TooSlow),
-            Err(SendTimeoutError::Closed(_)) => Err(Stop::ClientGone),
+            Err(TrySendError::Full(_)) => Err(Stop::TooSlow),
+            Err(TrySendError::Closed(_)) => Err(Stop::ClientGone),
         }
     }
 }
@@ -584,15 +697,17 @@ enum Stop {
 /// One stream's place under the limit, given back when the stream is dropped.
 struct StreamSlot {
     streams: Arc<AtomicUsize>,
+    ended: Arc<AtomicUsize>,
     /// Streams open counting this one.
     count: usize,
 }
 
 impl StreamSlot {
-    fn take(streams: &Arc<AtomicUsize>) -> Self {
+    fn take(streams: &Arc<AtomicUsize>, ended: &Arc<AtomicUsize>) -> Self {
         let count = streams.fetch_add(1, Ordering::SeqCst) + 1;
         Self {
             streams: streams.clone(),
+            ended: ended.clone(),
             count,
         }
     }
@@ -601,20 +716,205 @@ impl StreamSlot {
 impl Drop for StreamSlot {
     fn drop(&mut self) {
         self.streams.fetch_sub(1, Ordering::SeqCst);
+        self.ended.fetch_add(1, Ordering::AcqRel);
     }
+}
+
+/// What feeds one stream: its sender, the shared queue accounting and the
+/// slot kept for its last word.
+struct Feed {
+    tx: mpsc::Sender<Item>,
+    queue: Arc<Queue>,
+    last_word: OwnedPermit<Item>,
+}
+
+/// One stream's buffer as both ends see it. The receiver sits here rather
+/// than in [`WatchStream`] so that a stream ended as too slow can be emptied
+/// at once: its client is not reading, so nothing would ever poll it.
+struct Queue {
+    rx: Mutex<mpsc::Receiver<Item>>,
+    /// Weight of the updates queued.
+    bytes: AtomicUsize,
+    limit: usize,
+    /// Rung each time the client takes an update.
+    taken: Notify,
+    /// Set when the stream is ended as too slow.
+    abandoned: AtomicBool,
+}
+
+impl Queue {
+    fn new(rx: mpsc::Receiver<Item>, limit: usize) -> Self {
+        Self {
+            rx: Mutex::new(rx),
+            bytes: AtomicUsize::new(0),
+            limit: limit.max(1),
+            taken: Notify::new(),
+            abandoned: AtomicBool::new(false),
+        }
+    }
+
+    fn rx(&self) -> MutexGuard<'_, mpsc::Receiver<Item>> {
+        self.rx
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn has_room(&self) -> bool {
+        self.bytes.load(Ordering::Acquire) < self.limit
+    }
+
+    /// Queues `update`, counting its weight first so the receiver can never
+    /// take off more than was put on.
+    fn push(&self, tx: &mpsc::Sender<Item>, update: Update) -> Result<(), TrySendError<Item>> {
+        let weight = weight(&update);
+        self.bytes.fetch_add(weight, Ordering::AcqRel);
+        tx.try_send(Ok(update)).inspect_err(|_| {
+            self.bytes.fetch_sub(weight, Ordering::AcqRel);
+        })
+    }
+
+    fn took(&self, item: &Item) {
+        if let Ok(update) = item {
+            self.bytes.fetch_sub(weight(update), Ordering::AcqRel);
+        }
+        self.taken.notify_one();
+    }
+
+    /// Ends the stream as too slow: drops what its client never took and
+    /// wakes the stream, which answers with the cursor of the last update it
+    /// handed on, so resuming loses nothing and repeats nothing.
+    fn abandon(&self, last_word: OwnedPermit<Item>) {
+        self.abandoned.store(true, Ordering::Release);
+        {
+            let mut rx = self.rx();
+            rx.close();
+            while let Ok(item) = rx.try_recv() {
+                self.took(&item);
+            }
+        }
+        // Wakes the stream if its client is polling; what it carries is not
+        // sent, the stream builds the status itself.
+        last_word.send(Err(Error::WatchConsumerTooSlow {
+            resume_cursor: String::new(),
+        }));
+    }
+}
+
+/// What an update holds on to, in bytes, as counted against a stream's
+/// buffer. An event shared with other streams counts in full for each.
+fn weight(update: &Update) -> usize {
+    let body = match &update.body {
+        UpdateBody::Ticket(ticket) => ticket_bytes(ticket),
+        UpdateBody::Event(logged) => {
+            std::mem::size_of::<LoggedEvent>()
+                + ticket_bytes(&logged.ticket)
+                + logged.event.actor.len()
+                + logged.event.note.as_ref().map_or(0, String::len)
+        }
+        UpdateBody::SnapshotEnd { .. } | UpdateBody::Heartbeat => 0,
+    };
+    std::mem::size_of::<Item>() + body
+}
+
+fn ticket_bytes(ticket: &Ticket) -> usize {
+    let origin = match &ticket.origin {
+        Origin::WebForm {
+            contact_email,
+            contact_name,
+        } => contact_email.len() + contact_name.as_ref().map_or(0, String::len),
+        Origin::Chat {
+            session_id,
+            transcript_uri,
+            first_message,
+        } => {
+            session_id.len()
+                + transcript_uri.as_ref().map_or(0, String::len)
+                + first_message.as_ref().map_or(0, String::len)
+        }
+        Origin::Phone {
+            call_id,
+            caller_number,
+            dialed_number,
+            ..
+        } => call_id.len() + caller_number.len() + dialed_number.len(),
+    };
+    std::mem::size_of::<Ticket>()
+        + ticket.account_id.len()
+        + ticket.subject.len()
+        + ticket.description.len()
+        + ticket.policy_version.len()
+        + ticket.request_id.as_ref().map_or(0, String::len)
+        + origin
+}
+
+/// A ticket as a stream holds it: without the texts no update sends.
+fn for_watch(mut ticket: Ticket) -> Ticket {
+    ticket.description = String::new();
+    if let Origin::Chat { first_message, .. } = &mut ticket.origin {
+        *first_message = None;
+    }
+    ticket
 }
 
 /// The updates of one watch, ending with an error status if the server
 /// ends it. Dropping it (the client went away) frees its slot.
 pub struct WatchStream {
-    rx: mpsc::Receiver<Item>,
+    queue: Arc<Queue>,
+    /// The cursor of the last update handed on (or the one resumed from).
+    delivered: Option<LogPosition>,
+    ended: bool,
     _slot: StreamSlot,
+}
+
+impl WatchStream {
+    fn too_slow(&mut self) -> Poll<Option<Item>> {
+        self.ended = true;
+        Poll::Ready(Some(Err(Error::WatchConsumerTooSlow {
+            resume_cursor: self.delivered.map(cursor::encode).unwrap_or_default(),
+        })))
+    }
 }
 
 impl Stream for WatchStream {
     type Item = Item;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Item>> {
-        self.rx.poll_recv(cx)
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        if self.queue.abandoned.load(Ordering::Acquire) {
+            return self.too_slow();
+        }
+        let polled = self.queue.rx().poll_recv(cx);
+        if let Poll::Ready(item) = &polled {
+            if let Some(item) = item {
+                self.queue.took(item);
+            }
+            // Abandoned meanwhile: what was taken is dropped with the rest.
+            if self.queue.abandoned.load(Ordering::Acquire) {
+                return self.too_slow();
+            }
+            if let Some(Ok(Update {
+                cursor: Some(cursor),
+                ..
+            })) = item
+            {
+                self.delivered = Some(*cursor);
+            }
+        }
+        polled
+    }
+}
+
+impl Drop for WatchStream {
+    fn drop(&mut self) {
+        // Frees what the client never took now, not when the hub next
+        // offers this stream something, and wakes a producer waiting for
+        // room, which then sees the client gone.
+        let mut rx = self.queue.rx();
+        rx.close();
+        while let Ok(item) = rx.try_recv() {
+            self.queue.took(&item);
+        }
     }
 }

@@ -22,5 +22,6 @@
 
 pub mod cursor;
 mod hub;
+mod trim;
 
 pub use hub::{Hub, HubConfig, Update, UpdateBody, WatchStream};

@@ -451,6 +451,92 @@ async fn bad_filters_and_cursors_are_refused_naming_the_field(app: TestApp) {
     }
 }
 
+/// A cursor as the tests forge it: `v1.<txid>.<id>`.
+fn position_of(cursor: &str) -> (i64, i64) {
+    let (txid, id) = cursor.strip_prefix("v1.").unwrap().split_once('.').unwrap();
+    (txid.parse().unwrap(), id.parse().unwrap())
+}
+
+async fn a_cursor_ahead_of_the_log_is_refused_and_silences_no_one(app: TestApp) {
+    app.create_account("acme", pb::Plan::Business).await;
+    let mut honest = watch(&app, Default::default()).await;
+    snapshot(&mut honest).await;
+    business_p2(&app, "acme").await;
+    let (_, given) = next_event(&mut honest).await;
+    let (txid, id) = position_of(&given);
+    let mut forged = vec![
+        format!("v1.{}.{}", txid + 1_000, id + 1_000),
+        format!("v1.{}.{}", i64::MAX, i64::MAX),
+    ];
+    if txid == 0 {
+        // SQLite's positions are event ids alone: five ahead is ahead.
+        forged.push(format!("v1.0.{}", id + 5));
+    }
+    for cursor in &forged {
+        let status = app
+            .tickets
+            .clone()
+            .watch_sla_status(resume_from(cursor))
+            .await
+            .expect_err(cursor);
+        assert_eq!(violated_fields(&status), ["resume_cursor"], "{cursor}");
+    }
+    // A cursor the service gave out still resumes.
+    let mut resumed = watch(&app, resume_from(&given)).await;
+    // Every watcher, old and new, still gets what is written next.
+    let mut late = watch(&app, Default::default()).await;
+    snapshot(&mut late).await;
+    let next = business_p2(&app, "acme").await;
+    for stream in [&mut honest, &mut resumed, &mut late] {
+        let (event, cursor) = next_event(stream).await;
+        assert_eq!(ticket_of(&event), next.name);
+        assert!(position_of(&cursor) > (txid, id), "{cursor} after {given}");
+    }
+}
+
+async fn a_burst_of_watch_opens_queues_for_the_store_instead_of_failing(app: TestApp) {
+    const STREAMS: usize = 150;
+    app.create_account("acme", pb::Plan::Business).await;
+    for _ in 0..20 {
+        business_p2(&app, "acme").await;
+    }
+    let opens: Vec<_> = (0..STREAMS)
+        .map(|_| {
+            let mut client = app.tickets.clone();
+            tokio::spawn(async move {
+                let mut stream = client
+                    .watch_sla_status(pb::WatchSlaStatusRequest::default())
+                    .await?
+                    .into_inner();
+                loop {
+                    match stream.message().await? {
+                        Some(pb::WatchSlaStatusResponse {
+                            update: Some(Update::SnapshotEnd(end)),
+                            ..
+                        }) => return Ok::<_, tonic::Status>((end.ticket_count, stream)),
+                        Some(_) => {}
+                        None => return Err(tonic::Status::unknown("ended early")),
+                    }
+                }
+            })
+        })
+        .collect();
+    // Intake keeps its connections meanwhile.
+    for _ in 0..10 {
+        business_p2(&app, "acme").await;
+    }
+    let mut streams = Vec::new();
+    for open in opens {
+        let (count, stream) = tokio::time::timeout(PATIENCE * 3, open)
+            .await
+            .expect("every snapshot within the patience")
+            .unwrap()
+            .expect("no watch is refused");
+        assert!(count >= 20, "{count}");
+        streams.push(stream);
+    }
+}
+
 async fn a_snapshot_larger_than_the_limit_is_refused_and_a_narrower_one_is_not(app: TestApp) {
     app.create_account("acme", pb::Plan::Business).await;
     for _ in 0..3 {
@@ -694,7 +780,32 @@ on_every_store!(
     a_breach_is_delivered_by_time_alone,
     shutdown_ends_streams_with_unavailable_and_a_cursor,
     bad_filters_and_cursors_are_refused_naming_the_field,
+    a_cursor_ahead_of_the_log_is_refused_and_silences_no_one,
 );
+
+/// A small pool that gives up on a connection quickly: a burst of watch
+/// snapshots that took the pool as it liked would fail here.
+async fn app_with_a_small_pool(backend: crate::helpers::Backend) -> TestApp {
+    spawn_app_with(backend, |config| {
+        config.db_pool_size = Some(3);
+        config.db_acquire_timeout_ms = 100;
+    })
+    .await
+}
+
+mod small_pool {
+    #[tokio::test]
+    async fn a_burst_of_watch_opens_queues_for_the_store_instead_of_failing_postgres() {
+        let app = super::app_with_a_small_pool(crate::helpers::Backend::Postgres).await;
+        super::a_burst_of_watch_opens_queues_for_the_store_instead_of_failing(app).await
+    }
+
+    #[tokio::test]
+    async fn a_burst_of_watch_opens_queues_for_the_store_instead_of_failing_sqlite() {
+        let app = super::app_with_a_small_pool(crate::helpers::Backend::Sqlite).await;
+        super::a_burst_of_watch_opens_queues_for_the_store_instead_of_failing(app).await
+    }
+}
 
 with_small_limits!(
     a_quiet_stream_gets_heartbeats_that_carry_a_cursor,
