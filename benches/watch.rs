@@ -14,6 +14,19 @@
 //!    watcher, then with 1,000 watchers (one per account written to), so the
 //!    cost of the doorbell and fan-out shows as a ratio from the same run.
 //!
+//! Two attack scenarios run instead when asked for:
+//!
+//!     cargo bench --bench watch -- --stalled 2000 [--events 600]
+//!     cargo bench --bench watch -- --burst 2000
+//!
+//! `--stalled N` writes `--events` tickets (4 KiB descriptions), then opens N
+//! streams resuming from the start of the log over raw HTTP/2 with a 16-byte
+//! window, never read, and reports the server's resident memory at its
+//! peak, once the server has ended the
+//! stalled streams, and after every connection has closed. `--burst N`
+//! opens N streams at once and reports how many were refused, and with what,
+//! and whether the health check and CreateTicket kept answering meanwhile.
+//!
 //! PostgreSQL is expected on 127.0.0.1:5432 (override with BENCH_DATABASE_URL).
 
 use std::process::{Child, Command, Stdio};
@@ -34,6 +47,9 @@ struct Options {
     accounts: usize,
     rate: u64,
     seconds: u64,
+    stalled: Option<usize>,
+    events: usize,
+    burst: Option<usize>,
 }
 
 fn options() -> Options {
@@ -42,6 +58,9 @@ fn options() -> Options {
         accounts: 100,
         rate: 50,
         seconds: 10,
+        stalled: None,
+        events: 600,
+        burst: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -51,6 +70,9 @@ fn options() -> Options {
             "--accounts" => options.accounts = value().parse().expect("--accounts N"),
             "--rate" => options.rate = value().parse().expect("--rate N"),
             "--seconds" => options.seconds = value().parse().expect("--seconds N"),
+            "--stalled" => options.stalled = Some(value().parse().expect("--stalled N")),
+            "--events" => options.events = value().parse().expect("--events N"),
+            "--burst" => options.burst = Some(value().parse().expect("--burst N")),
             "--bench" => {}
             other => panic!("unknown argument {other}"),
         }
@@ -63,6 +85,7 @@ struct Server {
     child: Child,
     addr: String,
     database: String,
+    token: String,
     bearer: Bearer,
 }
 
@@ -82,6 +105,10 @@ impl Drop for Server {
 
 impl Server {
     async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    async fn start_with(extra: &[&str]) -> Self {
         let database = format!("ticketd_bench_{}", uuid::Uuid::new_v4().simple());
         let base = std::env::var("BENCH_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
@@ -93,12 +120,17 @@ impl Server {
         let token = ticketd::client::issue_admin_token(&url, "bench")
             .await
             .expect("issue the benchmark's credential");
-        let child = Command::new(env!("CARGO_BIN_EXE_ticketd"))
+        // TICKETD_BIN runs another build (an earlier commit's, say) under
+        // the same load.
+        let binary =
+            std::env::var("TICKETD_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ticketd").into());
+        let child = Command::new(binary)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--database", &url])
             // One credential drives everything, and thousands of streams
             // open at once: measure the hub, not the admission limits.
             .args(["--rate-limit-rps", "0", "--max-in-flight", "20000"])
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -109,6 +141,7 @@ impl Server {
             addr: format!("http://127.0.0.1:{port}"),
             database,
             bearer: Bearer::new(&token).unwrap(),
+            token,
         };
         for _ in 0..200 {
             if Channel::from_shared(server.addr.clone())
@@ -122,6 +155,10 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("ticketd did not start");
+    }
+
+    fn bearer_token(&self) -> String {
+        self.token.clone()
     }
 
     fn status_field(&self, field: &str) -> u64 {
@@ -340,6 +377,12 @@ fn percentile_ms(sorted: &[u64], p: f64) -> f64 {
 #[tokio::main]
 async fn main() {
     let options = options();
+    if let Some(streams) = options.stalled {
+        return stalled::run(streams, options.events).await;
+    }
+    if let Some(streams) = options.burst {
+        return burst::run(streams).await;
+    }
     let duration = Duration::from_secs(options.seconds);
     println!(
         "ticketd watch benchmark: {} streams over 20 connections, {} accounts, {} cores",
@@ -444,4 +487,274 @@ async fn main() {
         "| CreateTicket with 1,000 watchers / with none | {:.2} |",
         rps[1] / rps[0]
     );
+}
+
+/// Streams whose client never reads: what they cost the server, and whether
+/// it gets that memory back.
+mod stalled {
+    use super::*;
+    use prost::Message;
+
+    /// One WatchSlaStatus call over raw HTTP/2, as a gRPC frame.
+    pub fn watch_request(addr: &str, token: &str) -> (http::Request<()>, bytes::Bytes) {
+        let request =
+            http::Request::post(format!("{addr}/support.v1.TicketService/WatchSlaStatus"))
+                .header("content-type", "application/grpc")
+                .header("te", "trailers")
+                .header("authorization", format!("Bearer {token}"))
+                .body(())
+                .unwrap();
+        // From the start of the log: each stream catches up on its own.
+        let body = pb::WatchSlaStatusRequest {
+            resume_cursor: "v1.0.0".into(),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let mut frame = vec![0u8];
+        frame.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        frame.extend_from_slice(&body);
+        (request, frame.into())
+    }
+
+    pub async fn run(streams: usize, events: usize) {
+        let slow_consumer_ms = 5_000;
+        let server =
+            Server::start_with(&["--watch-slow-consumer-ms", &slow_consumer_ms.to_string()]).await;
+        let control = server.channel().await;
+        create_accounts(&mut TicketServiceClient::new(control.clone()), 1).await;
+        // Tickets as people write them: a few KiB of description each.
+        let description = "The webinar stream freezes every few minutes. ".repeat(90);
+        let mut client = TicketServiceClient::new(control.clone());
+        for n in 0..events as u64 {
+            let mut request = ticket(0, n);
+            request.description = description.clone();
+            client.create_ticket(request).await.expect("create ticket");
+        }
+        let before = server.resident_kib();
+        let mut peak = before;
+        let token = server.bearer_token();
+        let per_connection = 100;
+        let mut connections = Vec::new();
+        let mut held = Vec::new();
+        let mut clients = Vec::new();
+        let mut refused = 0;
+        for c in 0..streams.div_ceil(per_connection) {
+            let tcp = tokio::net::TcpStream::connect(server.addr.trim_start_matches("http://"))
+                .await
+                .expect("connect");
+            let (mut client, connection) = h2::client::Builder::new()
+                .initial_window_size(16)
+                .handshake::<_, bytes::Bytes>(tcp)
+                .await
+                .expect("HTTP/2 handshake");
+            connections.push(tokio::spawn(connection));
+            for _ in 0..per_connection.min(streams - c * per_connection) {
+                client = client.ready().await.expect("stream capacity");
+                let (request, frame) = watch_request(&server.addr, &token);
+                let (response, mut send) = client.send_request(request, false).unwrap();
+                send.send_data(frame, true).unwrap();
+                match tokio::time::timeout(Duration::from_secs(30), response).await {
+                    // A refusal comes as a trailers-only response: status 200
+                    // with grpc-status among the headers.
+                    Ok(Ok(response))
+                        if response.status() == 200
+                            && !response.headers().contains_key("grpc-status") =>
+                    {
+                        held.push(response)
+                    }
+                    Ok(Ok(response)) => {
+                        if refused == 0 {
+                            eprintln!("refused: {:?}", response.headers());
+                        }
+                        refused += 1
+                    }
+                    _ => refused += 1,
+                }
+                if held.len() % 100 == 0 {
+                    peak = peak.max(server.resident_kib());
+                }
+            }
+            clients.push(client);
+        }
+        let opened = server.resident_kib();
+        // Past the slow-consumer timeout every stalled stream has been ended.
+        let settle = Instant::now();
+        while settle.elapsed() < Duration::from_millis(slow_consumer_ms + 5_000) {
+            peak = peak.max(server.resident_kib());
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let ended = server.resident_kib();
+        // What one stalled stream had been sent: read it out now.
+        let mut probe = held.pop().expect("a stream").into_body();
+        let mut received = 0;
+        while let Ok(Some(Ok(data))) =
+            tokio::time::timeout(Duration::from_secs(2), probe.data()).await
+        {
+            received += data.len();
+            let _ = probe.flow_control().release_capacity(data.len());
+        }
+        let trailers = tokio::time::timeout(Duration::from_secs(2), probe.trailers()).await;
+        drop(held);
+        drop(clients);
+        for connection in connections {
+            connection.abort();
+        }
+        tokio::time::sleep(Duration::from_secs(15)).await;
+        let closed = server.resident_kib();
+        println!(
+            "ticketd stalled-watch benchmark: {streams} streams, 16-byte window, never read; {events} tickets written; {} cores",
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        );
+        println!();
+        println!("| measure | value |");
+        println!("|---|---|");
+        println!(
+            "| streams held (refused) | {} ({refused}) |",
+            streams - refused
+        );
+        println!("| server RSS before streams | {before} KiB |");
+        println!(
+            "| server RSS with streams open | {opened} KiB ({:.1} KiB per stream) |",
+            opened.saturating_sub(before) as f64 / streams as f64
+        );
+        println!(
+            "| server RSS peak | {peak} KiB ({:.1} KiB per stream) |",
+            peak.saturating_sub(before) as f64 / streams as f64
+        );
+        println!("| server RSS once the slow-consumer timeout ended them | {ended} KiB |");
+        println!("| server RSS 15 s after every connection closed | {closed} KiB |");
+        println!(
+            "| one stalled stream, read out afterwards | {received} bytes, then {trailers:?} |"
+        );
+    }
+}
+
+/// Many streams opened at the same moment: what is refused, and whether the
+/// replica stays healthy and keeps taking tickets meanwhile.
+mod burst {
+    use super::*;
+    use std::collections::BTreeMap;
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+
+    pub async fn run(streams: usize) {
+        let server = Server::start().await;
+        let control = server.channel().await;
+        create_accounts(&mut TicketServiceClient::new(control.clone()), 10).await;
+        // Open tickets, so every snapshot has rows to read.
+        let mut client = TicketServiceClient::new(control.clone());
+        for n in 0..200 {
+            client
+                .create_ticket(ticket(n as usize % 10, n))
+                .await
+                .expect("create ticket");
+        }
+        let mut channels = Vec::new();
+        for _ in 0..20 {
+            channels.push(server.channel().await);
+        }
+        let outcomes: Arc<Mutex<BTreeMap<String, usize>>> = Arc::default();
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for i in 0..streams {
+            let mut client = TicketServiceClient::new(channels[i % channels.len()].clone());
+            let outcomes = outcomes.clone();
+            let stop = stop.clone();
+            tasks.push(tokio::spawn(async move {
+                let request = pb::WatchSlaStatusRequest {
+                    account: format!("accounts/{}", account_id(i % 10)),
+                    ..Default::default()
+                };
+                let outcome = match client.watch_sla_status(request).await {
+                    Err(status) => format!("{:?}", status.code()),
+                    Ok(stream) => {
+                        let mut stream = stream.into_inner();
+                        loop {
+                            match stream.message().await {
+                                Ok(Some(pb::WatchSlaStatusResponse {
+                                    update: Some(Update::SnapshotEnd(_)),
+                                    ..
+                                })) => break "snapshot received".to_owned(),
+                                Ok(Some(_)) => {}
+                                Ok(None) => break "ended without a snapshot".to_owned(),
+                                Err(status) => break format!("{:?}", status.code()),
+                            }
+                        }
+                    }
+                };
+                let wait = Instant::now();
+                *outcomes.lock().await.entry(outcome).or_default() += 1;
+                // Hold the stream open until the burst is over.
+                let _ = tokio::time::timeout(Duration::from_secs(120), stop.notified()).await;
+                wait.elapsed()
+            }));
+        }
+        // Meanwhile: a health check every 100 ms and a ticket every 50 ms.
+        let health_channel = tonic::transport::Channel::from_shared(server.addr.clone())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut health = HealthClient::new(health_channel);
+        let mut creates = TicketServiceClient::new(control.clone());
+        let mut health_results: BTreeMap<String, usize> = BTreeMap::new();
+        let mut health_latency = Vec::new();
+        let (mut created, mut create_failed) = (0, 0);
+        let mut n = 1_000;
+        let mut tick = tokio::time::interval(Duration::from_millis(50));
+        while outcomes.lock().await.values().sum::<usize>() < streams
+            && started.elapsed() < Duration::from_secs(120)
+        {
+            tick.tick().await;
+            n += 1;
+            match creates.create_ticket(ticket(n as usize % 10, n)).await {
+                Ok(_) => created += 1,
+                Err(_) => create_failed += 1,
+            }
+            if n % 2 == 0 {
+                let asked = Instant::now();
+                let answer = health
+                    .check(HealthCheckRequest {
+                        service: String::new(),
+                    })
+                    .await;
+                health_latency.push(asked.elapsed().as_micros() as u64);
+                let answer = match answer {
+                    Ok(response) => format!("{:?}", response.into_inner().status()),
+                    Err(status) => format!("{:?}", status.code()),
+                };
+                *health_results.entry(answer).or_default() += 1;
+            }
+        }
+        let elapsed = started.elapsed();
+        stop.notify_waiters();
+        for task in tasks {
+            task.abort();
+        }
+        health_latency.sort_unstable();
+        println!(
+            "ticketd watch-burst benchmark: {streams} WatchSlaStatus opened at once over 20 connections, 200 open tickets; {} cores",
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        );
+        println!();
+        println!("| measure | value |");
+        println!("|---|---|");
+        for (outcome, count) in outcomes.lock().await.iter() {
+            println!("| streams: {outcome} | {count} |");
+        }
+        println!(
+            "| every stream answered after | {:.2} s |",
+            elapsed.as_secs_f64()
+        );
+        println!("| CreateTicket during the burst: ok / failed | {created} / {create_failed} |");
+        for (answer, count) in &health_results {
+            println!("| health checks answered {answer} | {count} |");
+        }
+        println!(
+            "| health check latency p50 / p99 | {:.2} / {:.2} ms |",
+            percentile_ms(&health_latency, 0.5),
+            percentile_ms(&health_latency, 0.99)
+        );
+    }
 }
