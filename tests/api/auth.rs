@@ -497,6 +497,39 @@ async fn a_credential_over_its_rate_gets_resource_exhausted_with_retry_after(app
         .unwrap();
 }
 
+async fn a_rate_limit_refusal_gives_one_wait_in_retry_after_retry_info_and_error_info(
+    app: TestApp,
+) {
+    let token = app.issue("wall", Role::Dashboard, &[]).await;
+    let (_, mut policy) = app.clients_with(&token);
+    policy
+        .get_policy(pb::GetPolicyRequest::default())
+        .await
+        .unwrap();
+    let status = policy
+        .get_policy(pb::GetPolicyRequest::default())
+        .await
+        .expect_err("over the limit");
+    assert_eq!(error_info(&status).reason, "RATE_LIMITED");
+    let header: u64 = status
+        .metadata()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("retry-after in whole seconds");
+    let millis: u64 = error_info(&status).metadata["retry_after_ms"]
+        .parse()
+        .expect("retry_after_ms in milliseconds");
+    let delay = status
+        .get_details_retry_info()
+        .and_then(|r| r.retry_delay)
+        .expect("RetryInfo");
+    // One call a second: the wait is just under a second, never zero.
+    assert!((1..=1_000).contains(&millis), "{millis} ms");
+    assert_eq!(delay, Duration::from_millis(millis), "RetryInfo");
+    assert_eq!(header, millis.div_ceil(1_000), "retry-after");
+}
+
 async fn calls_beyond_the_in_flight_limit_are_shed_at_once(app: TestApp) {
     app.create_account("acme", pb::Plan::Pro).await;
     // Hold the one in-flight slot with a call waiting on a row lock.
@@ -726,6 +759,17 @@ mod small_limits {
         })
         .await;
         super::a_credential_over_its_rate_gets_resource_exhausted_with_retry_after(app).await;
+    }
+
+    #[tokio::test]
+    async fn a_rate_limit_refusal_gives_one_wait_in_retry_after_retry_info_and_error_info() {
+        let app = spawn_app_with(Backend::Sqlite, |c| {
+            c.rate_limit_rps = 1;
+            c.rate_limit_burst = 1;
+        })
+        .await;
+        super::a_rate_limit_refusal_gives_one_wait_in_retry_after_retry_info_and_error_info(app)
+            .await;
     }
 
     #[tokio::test]
