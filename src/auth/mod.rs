@@ -86,6 +86,16 @@ fn check_name(name: &str) -> Result<()> {
     }
 }
 
+/// The token of a `Bearer <token>` value. The scheme is case-insensitive
+/// (RFC 7235 section 2.1), so `bearer` and `BEARER` are the same scheme.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|token| !token.is_empty())
+}
+
 struct Cached {
     credential: Option<Arc<Credential>>,
     fetched: Instant,
@@ -112,17 +122,27 @@ impl Authenticator {
         }
     }
 
-    /// Identifies the caller from its `authorization` metadata value.
-    pub async fn authenticate(&self, authorization: Option<&[u8]>) -> Result<Principal> {
-        let Some(value) = authorization else {
-            return Err(Error::Unauthenticated(
-                "missing credentials: send metadata `authorization: Bearer <token>`",
-            ));
+    /// Identifies the caller from its `authorization` metadata values.
+    /// More than one is refused rather than picking one: a proxy and a
+    /// client that each add their own would otherwise decide, unseen, which
+    /// identity a call has.
+    pub async fn authenticate(&self, authorization: &[&[u8]]) -> Result<Principal> {
+        let value = match authorization {
+            [] => {
+                return Err(Error::Unauthenticated(
+                    "missing credentials: send metadata `authorization: Bearer <token>`",
+                ));
+            }
+            [value] => value,
+            _ => {
+                return Err(Error::Unauthenticated(
+                    "more than one authorization metadata entry: send exactly one",
+                ));
+            }
         };
         let token = std::str::from_utf8(value)
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or(v.strip_prefix("bearer ")))
-            .map(str::trim)
+            .and_then(bearer_token)
             .ok_or(Error::Unauthenticated(
                 "the authorization metadata must be `Bearer <token>`",
             ))?;
