@@ -824,6 +824,82 @@ async fn calls_during_an_outage_fail_fast_and_the_policy_keeps_answering(link: L
     }
 }
 
+async fn a_credential_verified_before_an_outage_is_accepted_for_the_configured_staleness_only() {
+    let proxy = DbProxy::start(postgres_addr().await).await;
+    let app = spawn_app_with(Backend::Postgres, |config| {
+        config.database_url = proxy.url_for(&config.database_url);
+        // Every call asks the store, so only the outage rule decides.
+        config.auth_cache_ms = 0;
+        config.auth_stale_if_error_ms = 60_000;
+    })
+    .await;
+    let seen = app
+        .issue("wall", ticketd::domain::access::Role::Dashboard, &[])
+        .await;
+    let unseen = app
+        .issue("ivr", ticketd::domain::access::Role::Dashboard, &[])
+        .await;
+    let (_, mut seen) = app.clients_with(&seen);
+    let (_, mut unseen) = app.clients_with(&unseen);
+    seen.get_policy(pb::GetPolicyRequest {}).await.unwrap();
+
+    proxy.set(Link::Refused);
+    let started = Instant::now();
+    seen.get_policy(pb::GetPolicyRequest {})
+        .await
+        .expect("a credential verified before the outage is still accepted");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    let started = Instant::now();
+    let status = unseen
+        .get_policy(pb::GetPolicyRequest {})
+        .await
+        .expect_err("a credential never verified cannot be checked");
+    assert_storage_unavailable(
+        "GetPolicy",
+        started.elapsed(),
+        Duration::from_secs(1),
+        Err(status),
+    );
+
+    app.clock.advance(chrono::Duration::seconds(60));
+    seen.get_policy(pb::GetPolicyRequest {})
+        .await
+        .expect("accepted up to the staleness bound");
+    app.clock.advance(chrono::Duration::seconds(1));
+    let started = Instant::now();
+    let status = seen
+        .get_policy(pb::GetPolicyRequest {})
+        .await
+        .expect_err("past the staleness bound");
+    assert_storage_unavailable(
+        "GetPolicy",
+        started.elapsed(),
+        Duration::from_secs(1),
+        Err(status),
+    );
+
+    proxy.set(Link::Up);
+    poll_until(
+        Duration::from_secs(5),
+        "the credential is accepted once the database answers",
+        || {
+            let mut seen = seen.clone();
+            async move { seen.get_policy(pb::GetPolicyRequest {}).await.ok() }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_credential_verified_before_an_outage_is_accepted_for_the_configured_staleness_only_on_postgres()
+ {
+    a_credential_verified_before_an_outage_is_accepted_for_the_configured_staleness_only().await
+}
+
 mod time_to_fail {
     #[tokio::test]
     async fn while_connections_are_refused_calls_fail_within_a_second_and_get_policy_answers() {
