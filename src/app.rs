@@ -299,15 +299,18 @@ async fn set_health(health: &HealthReporter, status: ServingStatus) {
 }
 
 /// Keeps the health status in step with the database: NOT_SERVING while it
-/// cannot be reached, SERVING again as soon as it answers.
+/// cannot be reached, SERVING again as soon as it answers. Whether the pool
+/// has a connection free does not count: a replica whose pool is busy still
+/// serves, and a load balancer must not drop it for that.
 async fn watch_database(store: Arc<dyn Store>, health: HealthReporter, every: Duration) {
     let mut serving = None;
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        // A ping may take up to the pool's acquire timeout; give it longer
-        // than a short test interval before calling the database unreachable.
+        // The store bounds its ping (on a connection of its own, so a busy
+        // pool cannot fail it); this outer bound only guards against a store
+        // that does not.
         let ok = match tokio::time::timeout(every.max(Duration::from_secs(3)), store.ping()).await {
             Ok(Ok(())) => true,
             Ok(Err(err)) => {

@@ -114,6 +114,18 @@ pub struct Config {
     #[arg(long, env = "TICKETD_AUTH_CACHE_MS", default_value_t = 5_000)]
     pub auth_cache_ms: u64,
 
+    /// While the database cannot be reached, how long a credential the
+    /// server has already verified keeps being accepted, in milliseconds,
+    /// counted from when the database last confirmed it; 0 refuses calls
+    /// (UNAVAILABLE) as soon as the cache time has passed. Revocations made
+    /// meanwhile cannot apply until the database answers again.
+    #[arg(
+        long,
+        env = "TICKETD_AUTH_STALE_IF_ERROR_MS",
+        default_value_t = 300_000
+    )]
+    pub auth_stale_if_error_ms: u64,
+
     /// How often credentials' last-use times are written, in milliseconds.
     #[arg(long, env = "TICKETD_CREDENTIAL_USE_FLUSH_MS", default_value_t = 5_000)]
     pub credential_use_flush_ms: u64,
@@ -236,6 +248,7 @@ impl std::fmt::Debug for Config {
             .field("reflection", &self.reflection)
             .field("reflection_open", &self.reflection_open)
             .field("auth_cache_ms", &self.auth_cache_ms)
+            .field("auth_stale_if_error_ms", &self.auth_stale_if_error_ms)
             .field("credential_use_flush_ms", &self.credential_use_flush_ms)
             .field("rate_limit_rps", &self.rate_limit_rps)
             .field("rate_limit_burst", &self.rate_limit_burst)
@@ -282,6 +295,7 @@ impl Config {
             reflection: true,
             reflection_open: false,
             auth_cache_ms: 5_000,
+            auth_stale_if_error_ms: 300_000,
             credential_use_flush_ms: 5_000,
             rate_limit_rps: 1_000,
             rate_limit_burst: 2_000,
@@ -347,6 +361,7 @@ impl Config {
     pub fn auth(&self) -> crate::auth::AuthConfig {
         crate::auth::AuthConfig {
             cache_ttl: Duration::from_millis(self.auth_cache_ms),
+            stale_if_error: Duration::from_millis(self.auth_stale_if_error_ms),
             use_flush_interval: Duration::from_millis(self.credential_use_flush_ms),
             rate_limit: (self.rate_limit_rps > 0).then(|| crate::auth::rate::RateLimit {
                 per_second: f64::from(self.rate_limit_rps),

@@ -91,11 +91,13 @@ where
             let Ok(_permit) = shared.in_flight.clone().try_acquire_owned() else {
                 return refuse(Error::Overloaded);
             };
-            let authorization = request
+            let authorization: Vec<&[u8]> = request
                 .headers()
-                .get(tonic::codegen::http::header::AUTHORIZATION)
-                .map(|v| v.as_bytes());
-            let principal = match shared.auth.authenticate(authorization).await {
+                .get_all(tonic::codegen::http::header::AUTHORIZATION)
+                .iter()
+                .map(|v| v.as_bytes())
+                .collect();
+            let principal = match shared.auth.authenticate(&authorization).await {
                 Ok(principal) => principal,
                 Err(err) => return refuse(err),
             };

@@ -250,14 +250,18 @@ impl From<Error> for Status {
                 )
             }
             Error::RateLimited { retry_after } => {
-                // Whole seconds, rounded up, as HTTP's Retry-After; the
-                // RetryInfo detail carries the exact delay.
-                let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                // One wait, said three ways that must agree: milliseconds
+                // rounded up (a caller that waits what it is told is never
+                // early, and never told 0) in the ErrorInfo and RetryInfo,
+                // and whole seconds rounded up in HTTP's Retry-After.
+                let millis = retry_after.as_nanos().div_ceil(1_000_000).max(1);
+                let millis = u64::try_from(millis).unwrap_or(u64::MAX);
+                let seconds = millis.div_ceil(1_000);
                 let mut details = info(
                     reason::RATE_LIMITED,
-                    [("retry_after_ms", retry_after.as_millis().to_string())],
+                    [("retry_after_ms", millis.to_string())],
                 );
-                details.set_retry_info(Some(retry_after));
+                details.set_retry_info(Some(std::time::Duration::from_millis(millis)));
                 let mut status = Status::with_error_details(
                     Code::ResourceExhausted,
                     format!("this credential's rate limit is spent; retry after {seconds} s"),
@@ -296,6 +300,48 @@ impl From<Error> for Status {
                     info(reason::INTERNAL, []),
                 )
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rate_limited(retry_after: std::time::Duration) -> (String, String, std::time::Duration) {
+        let status = Status::from(Error::RateLimited { retry_after });
+        let header = status
+            .metadata()
+            .get("retry-after")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let info = status.get_details_error_info().unwrap();
+        let delay = status
+            .get_details_retry_info()
+            .unwrap()
+            .retry_delay
+            .unwrap();
+        (header, info.metadata["retry_after_ms"].clone(), delay)
+    }
+
+    #[test]
+    fn a_rate_limit_refusal_states_one_wait_rounded_up_in_all_three_places() {
+        use std::time::Duration;
+        for (wait, seconds, millis) in [
+            (Duration::from_micros(275), "1", 1),
+            (Duration::from_nanos(1), "1", 1),
+            (Duration::ZERO, "1", 1),
+            (Duration::from_micros(999_300), "1", 1_000),
+            (Duration::from_millis(1_000), "1", 1_000),
+            (Duration::from_micros(1_000_001), "2", 1_001),
+            (Duration::from_millis(2_500), "3", 2_500),
+        ] {
+            let (header, metadata, delay) = rate_limited(wait);
+            assert_eq!(header, seconds, "{wait:?}");
+            assert_eq!(metadata, millis.to_string(), "{wait:?}");
+            assert_eq!(delay, Duration::from_millis(millis), "{wait:?}");
         }
     }
 }

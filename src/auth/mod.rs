@@ -28,6 +28,9 @@ pub struct AuthConfig {
     /// How long a looked-up credential (or its absence) is trusted before the
     /// store is asked again; bounds how long a revocation takes to apply.
     pub cache_ttl: Duration,
+    /// While the store cannot be reached, how long after the store last
+    /// confirmed it a cached credential (or its absence) is still used.
+    pub stale_if_error: Duration,
     /// How often last-use times are written.
     pub use_flush_interval: Duration,
     pub rate_limit: Option<RateLimit>,
@@ -86,9 +89,22 @@ fn check_name(name: &str) -> Result<()> {
     }
 }
 
+/// The token of a `Bearer <token>` value. The scheme is case-insensitive
+/// (RFC 7235 section 2.1), so `bearer` and `BEARER` are the same scheme.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|token| !token.is_empty())
+}
+
 struct Cached {
     credential: Option<Arc<Credential>>,
     fetched: Instant,
+    /// When the store confirmed it, on the server's clock: bounds how long
+    /// it stands in for the store during an outage.
+    confirmed: DateTime<Utc>,
 }
 
 pub struct Authenticator {
@@ -112,17 +128,27 @@ impl Authenticator {
         }
     }
 
-    /// Identifies the caller from its `authorization` metadata value.
-    pub async fn authenticate(&self, authorization: Option<&[u8]>) -> Result<Principal> {
-        let Some(value) = authorization else {
-            return Err(Error::Unauthenticated(
-                "missing credentials: send metadata `authorization: Bearer <token>`",
-            ));
+    /// Identifies the caller from its `authorization` metadata values.
+    /// More than one is refused rather than picking one: a proxy and a
+    /// client that each add their own would otherwise decide, unseen, which
+    /// identity a call has.
+    pub async fn authenticate(&self, authorization: &[&[u8]]) -> Result<Principal> {
+        let value = match authorization {
+            [] => {
+                return Err(Error::Unauthenticated(
+                    "missing credentials: send metadata `authorization: Bearer <token>`",
+                ));
+            }
+            [value] => value,
+            _ => {
+                return Err(Error::Unauthenticated(
+                    "more than one authorization metadata entry: send exactly one",
+                ));
+            }
         };
         let token = std::str::from_utf8(value)
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or(v.strip_prefix("bearer ")))
-            .map(str::trim)
+            .and_then(bearer_token)
             .ok_or(Error::Unauthenticated(
                 "the authorization metadata must be `Bearer <token>`",
             ))?;
@@ -152,8 +178,11 @@ impl Authenticator {
     }
 
     /// The credential with `id`, from the cache while it is fresh. When the
-    /// store cannot be reached, a stale entry is still used: callers that
-    /// were valid a moment ago keep working through a database blip.
+    /// store cannot be reached, an entry it confirmed within the last
+    /// `stale_if_error` is still used: callers that were valid a moment ago
+    /// keep working through an outage (the secret is still checked against
+    /// the stored hash), and calls that need no database keep being served.
+    /// Past that bound the outage is the caller's answer (UNAVAILABLE).
     async fn lookup(&self, id: &str) -> Result<Option<Arc<Credential>>> {
         let stale = {
             let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
@@ -161,19 +190,22 @@ impl Authenticator {
                 Some(c) if c.fetched.elapsed() < self.config.cache_ttl => {
                     return Ok(c.credential.clone());
                 }
-                Some(c) => Some(c.credential.clone()),
+                Some(c) => Some((c.credential.clone(), c.confirmed)),
                 None => None,
             }
         };
         let fetched = match self.store.get_credential(id).await {
             Ok(found) => found.map(Arc::new),
             Err(err) => {
+                let now = self.clock.now();
+                let bound = chrono::Duration::from_std(self.config.stale_if_error)
+                    .unwrap_or(chrono::Duration::MAX);
                 return match stale {
-                    Some(credential) => {
+                    Some((credential, confirmed)) if now - confirmed <= bound => {
                         tracing::warn!(error = %err, credential = id, "using a cached credential: store unavailable");
                         Ok(credential)
                     }
-                    None => Err(err),
+                    _ => Err(err),
                 };
             }
         };
@@ -190,6 +222,7 @@ impl Authenticator {
             Cached {
                 credential: fetched.clone(),
                 fetched: Instant::now(),
+                confirmed: self.clock.now(),
             },
         );
         Ok(fetched)

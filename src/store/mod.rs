@@ -4,6 +4,7 @@
 
 mod intake_batch;
 pub mod postgres;
+mod reach;
 mod rows;
 mod sql;
 pub mod sqlite;
@@ -117,7 +118,9 @@ pub struct ServiceRequestFilter {
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Cheap round trip used by the health check.
+    /// Cheap round trip used by the health check, over a connection
+    /// outside the pool and within a second: it answers whether the
+    /// database does, not whether the pool has a connection free.
     async fn ping(&self) -> Result<()>;
 
     /// Fails with `AlreadyExists` when the id is taken.
@@ -326,11 +329,13 @@ pub async fn open_for_admin(url: &str, pool: &PoolConfig) -> anyhow::Result<Arc<
 /// queues its ROLLBACK before the connection returns to the pool. The rest
 /// of a transaction is cancel-safe: dropping a counted transaction rolls it
 /// back. (sqlx issue 4393; tests/api/faults.rs shows it.)
+///
+/// Takes a connection the caller acquired (through the store's `acquire`,
+/// so an unreachable database fails it at once) rather than the pool.
 pub(crate) async fn begin<DB: sqlx::Database>(
-    pool: &sqlx::Pool<DB>,
+    conn: sqlx::pool::PoolConnection<DB>,
 ) -> Result<sqlx::Transaction<'static, DB>> {
-    let pool = pool.clone();
-    tokio::spawn(async move { pool.begin().await })
+    tokio::spawn(async move { sqlx::Transaction::begin(conn, None).await })
         .await
         .map_err(|err| Error::Internal(format!("the task beginning a transaction failed: {err}")))?
         .map_err(Error::from)

@@ -2,7 +2,6 @@
 //! several replicas.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -13,6 +12,7 @@ use sqlx::{Connection, PgConnection, PgPool, Postgres};
 use chrono::{DateTime, Utc};
 
 use super::intake_batch::{AccountReader, TicketWriter};
+use super::reach::{Circuit, HEALTH_PING_TIMEOUT};
 use super::rows::{
     EventRow, LoggedEventRow, TicketRow, bind_event_insert, bind_ticket_insert, event_columns,
     event_insert_columns, ticket_insert_columns,
@@ -24,25 +24,18 @@ use crate::error::{Error, Result};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// Pooled connections idle for longer than this are pinged before use. A
-/// connection that died more recently fails its next statement with
-/// UNAVAILABLE (which clients retry) and is then discarded.
+/// Pooled connections idle for longer than this, or idle since before the
+/// database was last found unreachable, are pinged before use. One that
+/// died otherwise fails its next statement with UNAVAILABLE (which clients
+/// retry) and is then discarded.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
-
-/// How long a call waits for a pooled connection while the last health
-/// check found the database unreachable, instead of the pool's acquire
-/// timeout: a refused connection is retried, and an unanswered one waited
-/// on, for all of that timeout, so every call would take it to fail. Long
-/// enough for a database that is back to take a new connection (sqlx
-/// retries a refused one every 10 to 50 ms meanwhile); the first call that
-/// gets a connection, or the next health check that passes, ends it.
-const ACQUIRE_WHILE_UNREACHABLE: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
-    /// The last health check failed; see [`ACQUIRE_WHILE_UNREACHABLE`].
-    unreachable: Arc<AtomicBool>,
+    /// Fails calls at once while the database is known unreachable, and
+    /// holds the health check's connection.
+    circuit: Arc<Circuit<PgConnection>>,
     /// Writes received tickets in groups; `None` in the writers' own copy.
     writer: Option<TicketWriter>,
     /// Reads accounts in groups; `None` in the readers' own copy.
@@ -55,6 +48,8 @@ impl PgStore {
     pub async fn connect(url: &str, config: &PoolConfig) -> anyhow::Result<Self> {
         let options: PgConnectOptions = url.parse()?;
         ensure_database_exists(&options).await?;
+        let circuit = Circuit::start(options.clone());
+        let circuit_for_pool = circuit.clone();
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections)
             .acquire_timeout(config.acquire_timeout)
@@ -64,9 +59,10 @@ impl PgStore {
             // so only one that has sat idle for a while, and may have been
             // cut meanwhile (a database restart, an idle timeout), is pinged.
             .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
+            .before_acquire(move |conn, meta| {
+                let across_outage = circuit_for_pool.idle_across_outage(meta.idle_for);
                 Box::pin(async move {
-                    if meta.idle_for >= PING_IF_IDLE_FOR {
+                    if meta.idle_for >= PING_IF_IDLE_FOR || across_outage {
                         conn.ping().await?;
                     }
                     Ok(true)
@@ -77,7 +73,7 @@ impl PgStore {
         MIGRATOR.run(&pool).await?;
         let mut store = Self {
             pool,
-            unreachable: Arc::new(AtomicBool::new(false)),
+            circuit,
             writer: None,
             reader: None,
         };
@@ -112,27 +108,18 @@ impl PgStore {
         &self.pool
     }
 
-    /// A pooled connection; while the database is known unreachable, one
-    /// that comes within [`ACQUIRE_WHILE_UNREACHABLE`] or UNAVAILABLE.
-    /// Waiting for a connection is safe to cut short: nothing was sent yet.
+    /// A pooled connection, or UNAVAILABLE at once while the database is
+    /// known unreachable (and as soon as a probe finds it so, for a call
+    /// already waiting). Waiting for a connection is safe to cut short:
+    /// nothing was sent yet.
     pub(super) async fn acquire(&self) -> Result<PoolConnection<Postgres>> {
-        if !self.unreachable.load(Ordering::Relaxed) {
-            return Ok(self.pool.acquire().await?);
-        }
-        match tokio::time::timeout(ACQUIRE_WHILE_UNREACHABLE, self.pool.acquire()).await {
-            Ok(conn) => {
-                let conn = conn?;
-                self.unreachable.store(false, Ordering::Relaxed);
-                Ok(conn)
-            }
-            Err(_) => Err(Error::Unavailable(
-                "no database connection while the health check finds it unreachable".into(),
-            )),
-        }
+        self.circuit.guard(self.pool.acquire()).await
     }
 
-    fn observe_ping(&self, ok: bool) {
-        self.unreachable.store(!ok, Ordering::Relaxed);
+    /// The health check: over its own connection, so a busy pool cannot
+    /// make a reachable database look down.
+    async fn ping_database(&self) -> Result<()> {
+        self.circuit.ping(HEALTH_PING_TIMEOUT).await
     }
 }
 
@@ -309,7 +296,7 @@ impl PgStore {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<WatchSnapshot> {
-        let mut tx = super::begin(&self.pool).await?;
+        let mut tx = super::begin(self.acquire().await?).await?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .execute(&mut *tx)
             .await?;

@@ -95,14 +95,8 @@ macro_rules! impl_store_with_shared_sql {
 
             #[async_trait]
             impl Store for $store {
-                /// Waits the pool's whole acquire timeout, never the short
-                /// one of [`Self::acquire`]: the health check is what notices
-                /// a database that is back but slow to connect.
                 async fn ping(&self) -> Result<()> {
-                    let result = sqlx::query("SELECT 1").execute(&self.pool).await;
-                    self.observe_ping(result.is_ok());
-                    result?;
-                    Ok(())
+                    self.ping_database().await
                 }
 
                 async fn create_account(&self, account: &Account) -> Result<Account> {
@@ -208,7 +202,7 @@ macro_rules! impl_store_with_shared_sql {
                     survey: Option<&Survey>,
                 ) -> Result<Ticket> {
                     let row = TicketRow::from(ticket);
-                    let mut tx = $crate::store::begin(&self.pool).await?;
+                    let mut tx = $crate::store::begin(self.acquire().await?).await?;
                     let version = sqlx::query_scalar::<_, i64>(concat!(
                         "UPDATE tickets SET status = $3, priority = $4, priority_rule_id = $5, ",
                         "priority_rule_description = $6, response_target_seconds = $7, ",
@@ -590,7 +584,7 @@ macro_rules! impl_store_with_shared_sql {
                     .bind(row.create_time)
                     .bind(row.revoke_time)
                     .bind(row.last_use_time)
-                    .execute(&self.pool)
+                    .execute(&mut *self.acquire().await?)
                     .await;
                     match result {
                         Ok(_) => Ok(()),
@@ -611,7 +605,7 @@ macro_rules! impl_store_with_shared_sql {
                         " FROM credentials WHERE id = $1"
                     ))
                     .bind(id)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&mut *self.acquire().await?)
                     .await?
                     .map(TryInto::try_into)
                     .transpose()
@@ -623,7 +617,7 @@ macro_rules! impl_store_with_shared_sql {
                         credential_columns!(),
                         " FROM credentials ORDER BY create_time, id"
                     ))
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.acquire().await?)
                     .await?
                     .into_iter()
                     .map(TryInto::try_into)
@@ -646,7 +640,7 @@ macro_rules! impl_store_with_shared_sql {
                         let row = sqlx::query_as::<_, CredentialRow>(&sql)
                             .bind(id_or_name)
                             .bind(at)
-                            .fetch_optional(&self.pool)
+                            .fetch_optional(&mut *self.acquire().await?)
                             .await?;
                         if let Some(row) = row {
                             return row.try_into();
@@ -662,6 +656,7 @@ macro_rules! impl_store_with_shared_sql {
                     &self,
                     uses: &[(String, DateTime<Utc>)],
                 ) -> Result<()> {
+                    let mut conn = self.acquire().await?;
                     for (id, at) in uses {
                         sqlx::query(
                             "UPDATE credentials SET last_use_time = $2 \
@@ -669,7 +664,7 @@ macro_rules! impl_store_with_shared_sql {
                         )
                         .bind(id)
                         .bind(*at)
-                        .execute(&self.pool)
+                        .execute(&mut *conn)
                         .await?;
                     }
                     Ok(())

@@ -497,6 +497,84 @@ async fn a_credential_over_its_rate_gets_resource_exhausted_with_retry_after(app
         .unwrap();
 }
 
+/// GetPolicy sent with `authorization` metadata `values`, in order.
+async fn get_policy_with(
+    app: &TestApp,
+    values: &[String],
+) -> Result<tonic::Response<pb::GetPolicyResponse>, tonic::Status> {
+    let mut request = tonic::Request::new(pb::GetPolicyRequest::default());
+    for value in values {
+        request
+            .metadata_mut()
+            .append("authorization", value.parse().unwrap());
+    }
+    policy_client(app.channel.clone(), Bearer::none())
+        .get_policy(request)
+        .await
+}
+
+async fn the_bearer_scheme_is_recognised_in_any_case(app: TestApp) {
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        get_policy_with(&app, &[format!("{scheme} {}", app.token)])
+            .await
+            .unwrap_or_else(|status| panic!("{scheme}: {status:?}"));
+    }
+}
+
+async fn two_authorization_entries_are_refused_as_ambiguous(app: TestApp) {
+    let other = app.issue("wall", Role::Dashboard, &[]).await;
+    let admin = app.authorization();
+    for values in [
+        [admin.clone(), format!("Bearer {other}")],
+        [format!("Bearer {other}"), admin.clone()],
+        [admin.clone(), admin.clone()],
+        [admin.clone(), "Basic dXNlcjpwYXNz".to_owned()],
+    ] {
+        let status = get_policy_with(&app, &values)
+            .await
+            .expect_err("two credentials are ambiguous");
+        assert_eq!(status.code(), Code::Unauthenticated, "{values:?}");
+        assert_eq!(error_info(&status).reason, "UNAUTHENTICATED");
+        assert_eq!(
+            status.message(),
+            "more than one authorization metadata entry: send exactly one"
+        );
+    }
+}
+
+async fn a_rate_limit_refusal_gives_one_wait_in_retry_after_retry_info_and_error_info(
+    app: TestApp,
+) {
+    let token = app.issue("wall", Role::Dashboard, &[]).await;
+    let (_, mut policy) = app.clients_with(&token);
+    policy
+        .get_policy(pb::GetPolicyRequest::default())
+        .await
+        .unwrap();
+    let status = policy
+        .get_policy(pb::GetPolicyRequest::default())
+        .await
+        .expect_err("over the limit");
+    assert_eq!(error_info(&status).reason, "RATE_LIMITED");
+    let header: u64 = status
+        .metadata()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("retry-after in whole seconds");
+    let millis: u64 = error_info(&status).metadata["retry_after_ms"]
+        .parse()
+        .expect("retry_after_ms in milliseconds");
+    let delay = status
+        .get_details_retry_info()
+        .and_then(|r| r.retry_delay)
+        .expect("RetryInfo");
+    // One call a second: the wait is just under a second, never zero.
+    assert!((1..=1_000).contains(&millis), "{millis} ms");
+    assert_eq!(delay, Duration::from_millis(millis), "RetryInfo");
+    assert_eq!(header, millis.div_ceil(1_000), "retry-after");
+}
+
 async fn calls_beyond_the_in_flight_limit_are_shed_at_once(app: TestApp) {
     app.create_account("acme", pb::Plan::Pro).await;
     // Hold the one in-flight slot with a call waiting on a row lock.
@@ -707,6 +785,8 @@ on_every_store!(
     bad_tokens_are_unauthenticated_and_health_needs_none,
     each_credentials_last_use_is_recorded,
     reflection_needs_a_credential_unless_configured_open,
+    the_bearer_scheme_is_recognised_in_any_case,
+    two_authorization_entries_are_refused_as_ambiguous,
 );
 
 mod small_limits {
@@ -726,6 +806,17 @@ mod small_limits {
         })
         .await;
         super::a_credential_over_its_rate_gets_resource_exhausted_with_retry_after(app).await;
+    }
+
+    #[tokio::test]
+    async fn a_rate_limit_refusal_gives_one_wait_in_retry_after_retry_info_and_error_info() {
+        let app = spawn_app_with(Backend::Sqlite, |c| {
+            c.rate_limit_rps = 1;
+            c.rate_limit_burst = 1;
+        })
+        .await;
+        super::a_rate_limit_refusal_gives_one_wait_in_retry_after_retry_info_and_error_info(app)
+            .await;
     }
 
     #[tokio::test]

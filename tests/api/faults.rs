@@ -723,6 +723,199 @@ mod database_down {
     }
 }
 
+/// Clients calling at once through an outage, and how long it lasts.
+const OUTAGE_CLIENTS: usize = 8;
+const OUTAGE_LENGTH: Duration = Duration::from_secs(3);
+
+/// The `p`th percentile (0 to 100) of `times`, nearest rank.
+fn percentile(times: &mut [Duration], p: usize) -> Duration {
+    times.sort_unstable();
+    let rank = (times.len() * p).div_ceil(100).max(1);
+    times[rank - 1]
+}
+
+/// Time to fail during an outage: clients call CreateTicket (which needs
+/// the database) and GetPolicy (which needs only a credential the server
+/// has already verified) one after another for [`OUTAGE_LENGTH`] from the
+/// moment the database is cut, with the production health interval and a
+/// credential cache that expires early in the outage. Prints p50 and p99.
+async fn calls_during_an_outage_fail_fast_and_the_policy_keeps_answering(link: Link) {
+    let proxy = DbProxy::start(postgres_addr().await).await;
+    let app = spawn_app_with(Backend::Postgres, |config| {
+        config.database_url = proxy.url_for(&config.database_url);
+        // The default: fast failure must not wait for a health check.
+        config.health_interval_ms = 2_000;
+        config.auth_cache_ms = 200;
+        // The clients call as fast as they are answered.
+        config.rate_limit_rps = 0;
+    })
+    .await;
+    app.create_account("acme", pb::Plan::Pro).await;
+    app.create_ticket(chat_ticket("acme")).await.unwrap();
+    app.policy
+        .clone()
+        .get_policy(pb::GetPolicyRequest {})
+        .await
+        .unwrap();
+
+    proxy.set(link);
+    let cut = Instant::now();
+    let mut clients = tokio::task::JoinSet::new();
+    for c in 0..OUTAGE_CLIENTS {
+        let (mut tickets, mut policy) = (app.tickets.clone(), app.policy.clone());
+        clients.spawn(async move {
+            let (mut creates, mut policies) = (Vec::new(), Vec::new());
+            for n in 0.. {
+                if cut.elapsed() >= OUTAGE_LENGTH {
+                    break;
+                }
+                let started = Instant::now();
+                let request = pb::CreateTicketRequest {
+                    request_id: format!("outage-{c}-{n}"),
+                    ..chat_ticket("acme")
+                };
+                let result = tickets
+                    .create_ticket(with_deadline(Some(Duration::from_secs(5)), request))
+                    .await;
+                creates.push((started.elapsed(), result.map(drop)));
+                let started = Instant::now();
+                let result = policy
+                    .get_policy(with_deadline(
+                        Some(Duration::from_secs(5)),
+                        pb::GetPolicyRequest {},
+                    ))
+                    .await;
+                policies.push((started.elapsed(), result.map(drop)));
+            }
+            (creates, policies)
+        });
+    }
+    let (mut creates, mut policies) = (Vec::new(), Vec::new());
+    while let Some(joined) = clients.join_next().await {
+        let (c, p) = joined.unwrap();
+        creates.extend(c);
+        policies.extend(p);
+    }
+    let mut create_times: Vec<Duration> = creates.iter().map(|(t, _)| *t).collect();
+    let mut policy_times: Vec<Duration> = policies.iter().map(|(t, _)| *t).collect();
+    let policy_ok = policies.iter().filter(|(_, r)| r.is_ok()).count();
+    eprintln!(
+        "{link:?} outage, {OUTAGE_CLIENTS} clients for {OUTAGE_LENGTH:?}: \
+         CreateTicket {} calls, p50 {:?}, p99 {:?}, max {:?}; \
+         GetPolicy {} calls ({policy_ok} answered), p50 {:?}, p99 {:?}, max {:?}",
+        create_times.len(),
+        percentile(&mut create_times, 50),
+        percentile(&mut create_times, 99),
+        percentile(&mut create_times, 100),
+        policy_times.len(),
+        percentile(&mut policy_times, 50),
+        percentile(&mut policy_times, 99),
+        percentile(&mut policy_times, 100),
+    );
+    for (elapsed, result) in creates {
+        assert_storage_unavailable("CreateTicket", elapsed, Duration::from_secs(1), result);
+    }
+    for (elapsed, result) in policies {
+        result.expect("GetPolicy answers with the credential verified before the outage");
+        assert!(
+            elapsed < Duration::from_secs(1),
+            "GetPolicy took {elapsed:?}"
+        );
+    }
+}
+
+async fn a_credential_verified_before_an_outage_is_accepted_for_the_configured_staleness_only() {
+    let proxy = DbProxy::start(postgres_addr().await).await;
+    let app = spawn_app_with(Backend::Postgres, |config| {
+        config.database_url = proxy.url_for(&config.database_url);
+        // Every call asks the store, so only the outage rule decides.
+        config.auth_cache_ms = 0;
+        config.auth_stale_if_error_ms = 60_000;
+    })
+    .await;
+    let seen = app
+        .issue("wall", ticketd::domain::access::Role::Dashboard, &[])
+        .await;
+    let unseen = app
+        .issue("ivr", ticketd::domain::access::Role::Dashboard, &[])
+        .await;
+    let (_, mut seen) = app.clients_with(&seen);
+    let (_, mut unseen) = app.clients_with(&unseen);
+    seen.get_policy(pb::GetPolicyRequest {}).await.unwrap();
+
+    proxy.set(Link::Refused);
+    let started = Instant::now();
+    seen.get_policy(pb::GetPolicyRequest {})
+        .await
+        .expect("a credential verified before the outage is still accepted");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    let started = Instant::now();
+    let status = unseen
+        .get_policy(pb::GetPolicyRequest {})
+        .await
+        .expect_err("a credential never verified cannot be checked");
+    assert_storage_unavailable(
+        "GetPolicy",
+        started.elapsed(),
+        Duration::from_secs(1),
+        Err(status),
+    );
+
+    app.clock.advance(chrono::Duration::seconds(60));
+    seen.get_policy(pb::GetPolicyRequest {})
+        .await
+        .expect("accepted up to the staleness bound");
+    app.clock.advance(chrono::Duration::seconds(1));
+    let started = Instant::now();
+    let status = seen
+        .get_policy(pb::GetPolicyRequest {})
+        .await
+        .expect_err("past the staleness bound");
+    assert_storage_unavailable(
+        "GetPolicy",
+        started.elapsed(),
+        Duration::from_secs(1),
+        Err(status),
+    );
+
+    proxy.set(Link::Up);
+    poll_until(
+        Duration::from_secs(5),
+        "the credential is accepted once the database answers",
+        || {
+            let mut seen = seen.clone();
+            async move { seen.get_policy(pb::GetPolicyRequest {}).await.ok() }
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_credential_verified_before_an_outage_is_accepted_for_the_configured_staleness_only_on_postgres()
+ {
+    a_credential_verified_before_an_outage_is_accepted_for_the_configured_staleness_only().await
+}
+
+mod time_to_fail {
+    #[tokio::test]
+    async fn while_connections_are_refused_calls_fail_within_a_second_and_get_policy_answers() {
+        super::calls_during_an_outage_fail_fast_and_the_policy_keeps_answering(super::Link::Refused)
+            .await
+    }
+
+    #[tokio::test]
+    async fn while_the_database_never_answers_calls_fail_within_a_second_and_get_policy_answers() {
+        super::calls_during_an_outage_fail_fast_and_the_policy_keeps_answering(
+            super::Link::Blackhole,
+        )
+        .await
+    }
+}
+
 // ---------------------------------------------------------------------------
 // 3. Acknowledged means durable
 // ---------------------------------------------------------------------------

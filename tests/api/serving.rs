@@ -105,6 +105,91 @@ async fn health_turns_not_serving_while_the_database_is_unreachable_and_recovers
         .expect("serves again without a restart");
 }
 
+/// GetAccount with the pool's one connection in use: UNAVAILABLE once the
+/// acquire timeout passes.
+async fn pool_is_exhausted(app: &TestApp) -> bool {
+    let status = app
+        .tickets
+        .clone()
+        .get_account(pb::GetAccountRequest {
+            name: account("acme"),
+        })
+        .await;
+    matches!(status, Err(status) if status.code() == tonic::Code::Unavailable)
+}
+
+/// Starts an UpdateAccount that holds the server's only pooled connection
+/// until the returned transaction, which holds the account's row (on
+/// PostgreSQL) or the database's write lock (on SQLite), ends.
+async fn hold_the_only_pooled_connection(app: &TestApp) -> (TestTx, InFlight) {
+    app.create_account("acme", pb::Plan::Pro).await;
+    let blocker = match &app.db {
+        TestDb::Postgres { pool, .. } => {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query("SELECT 1 FROM accounts WHERE id = 'acme' FOR UPDATE")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            TestTx::Postgres(tx)
+        }
+        TestDb::Sqlite { pool, .. } => {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query("UPDATE accounts SET display_name = display_name WHERE id = 'acme'")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            TestTx::Sqlite(tx)
+        }
+    };
+    let mut client = app.tickets.clone();
+    let request = pb::UpdateAccountRequest {
+        account: Some(pb::Account {
+            name: account("acme"),
+            display_name: "Held".into(),
+            ..Default::default()
+        }),
+        update_mask: None,
+    };
+    let in_flight = tokio::spawn(async move { client.update_account(request).await });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while !pool_is_exhausted(app).await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the held call never took the pool's connection"
+        );
+    }
+    (blocker, in_flight)
+}
+
+enum TestTx {
+    Postgres(#[allow(dead_code)] sqlx::Transaction<'static, sqlx::Postgres>),
+    Sqlite(#[allow(dead_code)] sqlx::Transaction<'static, sqlx::Sqlite>),
+}
+
+async fn health_stays_serving_while_the_pool_is_exhausted(app: TestApp) {
+    wait_for_health(&app, ServingStatus::Serving).await;
+    let (blocker, in_flight) = hold_the_only_pooled_connection(&app).await;
+    // Several health checks (every 100 ms) and acquire timeouts (300 ms).
+    let until = tokio::time::Instant::now() + Duration::from_millis(1_500);
+    while tokio::time::Instant::now() < until {
+        assert_eq!(
+            health_of(&app, "").await,
+            ServingStatus::Serving,
+            "health failed a reachable database because its pool was busy"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        pool_is_exhausted(&app).await,
+        "the pool was in use throughout"
+    );
+    drop(blocker);
+    in_flight
+        .await
+        .unwrap()
+        .expect("the held call completes once released");
+}
+
 async fn reflection_lists_the_services(app: TestApp) {
     let channel = Channel::from_shared(format!("http://{}", app.addr))
         .unwrap()
@@ -369,6 +454,26 @@ mod with_grace {
     }
     grace_test!(postgres, Backend::Postgres);
     grace_test!(sqlite, Backend::Sqlite);
+}
+
+mod busy_pool {
+    use super::*;
+
+    macro_rules! busy_pool_test {
+        ($name:ident, $backend:expr) => {
+            #[tokio::test]
+            async fn $name() {
+                let app = spawn_app_with($backend, |c| {
+                    c.db_pool_size = Some(1);
+                    c.db_acquire_timeout_ms = 300;
+                })
+                .await;
+                health_stays_serving_while_the_pool_is_exhausted(app).await
+            }
+        };
+    }
+    busy_pool_test!(health_stays_serving_on_postgres, Backend::Postgres);
+    busy_pool_test!(health_stays_serving_on_sqlite, Backend::Sqlite);
 }
 
 on_every_store!(
