@@ -9,7 +9,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tonic::codegen::http::{HeaderName, HeaderValue, Method};
 use tonic::transport::Server;
-use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use tower_http::LatencyUnit;
@@ -24,6 +23,7 @@ use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::domain::clock::Clock;
 use crate::domain::policy::Policy;
+use crate::net::Incoming;
 use crate::proto::FILE_DESCRIPTOR_SET;
 use crate::proto::pb::policy_service_server::PolicyServiceServer;
 use crate::proto::pb::ticket_service_server::TicketServiceServer;
@@ -225,10 +225,13 @@ impl Application {
             }
         };
         tracing::info!(%addr, store = %self.config.database_for_logs(), "ticketd serving");
-        // Without TCP_NODELAY small responses wait on delayed ACKs (~40 ms).
-        let incoming = TcpIncoming::from(self.listener)
-            .with_nodelay(Some(true))
-            .with_keepalive(Some(Duration::from_secs(60)));
+        let limits = self.config.connection_limits();
+        tracing::info!(
+            max_connections = limits.total,
+            max_connections_per_peer = limits.per_peer,
+            "admitting connections"
+        );
+        let incoming = Incoming::new(self.listener, limits);
         let server = router.serve_with_incoming_shutdown(incoming, signal);
         let drain = self.config.drain_timeout();
         let deadline = async move {

@@ -189,6 +189,25 @@ pub struct Config {
     #[arg(long, env = "TICKETD_MAX_MESSAGE_BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES)]
     pub max_message_bytes: usize,
 
+    /// Client connections held open at once; more are closed as soon as
+    /// they are accepted. Default: the process's open-file limit less room
+    /// for the database pool and files (4,096 if the limit cannot be read),
+    /// so the server never runs out of descriptors.
+    #[arg(long, env = "TICKETD_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
+
+    /// Client connections held open at once from one IP address; more from
+    /// it are closed as soon as they are accepted. Default: an eighth of
+    /// --max-connections, at least 16.
+    #[arg(long, env = "TICKETD_MAX_CONNECTIONS_PER_PEER", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_peer: Option<u32>,
+
+    /// How long a new connection may take to send its first bytes (the
+    /// HTTP/2 preface, a TLS ClientHello or an HTTP/1.1 request line), in
+    /// milliseconds; a connection that has not is closed.
+    #[arg(long, env = "TICKETD_HANDSHAKE_TIMEOUT_MS", default_value_t = 10_000)]
+    pub handshake_timeout_ms: u64,
+
     /// Concurrent HTTP/2 streams (calls) per client connection.
     #[arg(
         long,
@@ -238,6 +257,12 @@ impl std::fmt::Debug for Config {
             .field("max_watch_streams", &self.max_watch_streams)
             .field("watch_snapshot_limit", &self.watch_snapshot_limit)
             .field("max_message_bytes", &self.max_message_bytes)
+            .field("max_connections", &self.connection_limits().total)
+            .field(
+                "max_connections_per_peer",
+                &self.connection_limits().per_peer,
+            )
+            .field("handshake_timeout_ms", &self.handshake_timeout_ms)
             .field(
                 "http2_max_concurrent_streams",
                 &self.http2_max_concurrent_streams,
@@ -282,6 +307,9 @@ impl Config {
             max_watch_streams: 20_000,
             watch_snapshot_limit: 10_000,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            max_connections: None,
+            max_connections_per_peer: None,
+            handshake_timeout_ms: 10_000,
             http2_max_concurrent_streams: 1_000,
             http2_keepalive_secs: 30,
         }
@@ -359,6 +387,33 @@ impl Config {
         })
     }
 
+    /// Connections held at once, in total and per peer address, and how
+    /// long a new one may take to start talking.
+    pub fn connection_limits(&self) -> crate::net::ConnectionLimits {
+        let total = self.max_connections.map_or_else(
+            || {
+                // Descriptors the server needs besides client connections:
+                // the pool, the listener, SQLite's files, the runtime's own,
+                // logs; generous, as running out refuses every new client.
+                let reserve = u64::from(self.pool_size()) + 128;
+                crate::net::open_file_limit()
+                    .map_or(4_096, |limit| limit.saturating_sub(reserve).max(16))
+                    .try_into()
+                    .unwrap_or(usize::MAX)
+            },
+            |n| n as usize,
+        );
+        let per_peer = self
+            .max_connections_per_peer
+            .map_or((total / 8).max(16), |n| n as usize)
+            .min(total);
+        crate::net::ConnectionLimits {
+            total,
+            per_peer,
+            handshake_timeout: Duration::from_millis(self.handshake_timeout_ms.max(1)),
+        }
+    }
+
     pub fn drain_timeout(&self) -> Duration {
         Duration::from_secs(self.drain_timeout_secs)
     }
@@ -426,6 +481,26 @@ mod tests {
         assert_eq!(config.intake_batch().writers, 6);
         config.intake_writers = Some(2);
         assert_eq!(config.intake_batch().writers, 2);
+    }
+
+    #[test]
+    fn connection_limits_leave_descriptors_for_the_pool_and_files() {
+        let mut config = Config::for_database("sqlite://t.db");
+        let limits = config.connection_limits();
+        if let Some(open_files) = crate::net::open_file_limit() {
+            assert!(
+                (limits.total as u64) < open_files,
+                "{limits:?} {open_files}"
+            );
+        }
+        assert!(
+            limits.per_peer <= limits.total && limits.per_peer >= 1,
+            "{limits:?}"
+        );
+        config.max_connections = Some(5);
+        config.max_connections_per_peer = Some(100);
+        let limits = config.connection_limits();
+        assert_eq!((limits.total, limits.per_peer), (5, 5));
     }
 
     #[test]

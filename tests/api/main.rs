@@ -47,6 +47,7 @@ mod admin_cli;
 mod auth;
 mod bad_input;
 mod compliance;
+mod connections;
 mod deadlines;
 mod faults;
 mod idempotency;
