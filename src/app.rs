@@ -16,7 +16,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::api::guard::GuardLayer;
+use crate::api::guard::{GuardLayer, Limits};
 use crate::api::policy_service::PolicyApi;
 use crate::api::ticket_service::TicketApi;
 use crate::auth::Authenticator;
@@ -152,8 +152,11 @@ impl Application {
         ));
         let guard = GuardLayer::new(
             auth.clone(),
-            self.config.max_in_flight,
-            self.config.reflection_open,
+            Limits {
+                max_in_flight: self.config.max_in_flight,
+                request_timeout: Duration::from_millis(self.config.request_timeout_ms.max(1)),
+                reflection_open: self.config.reflection_open,
+            },
         );
         let mut builder = Server::builder();
         if let Some(tls) = self.config.server_tls()? {
@@ -162,8 +165,6 @@ impl Application {
         let router = builder
             // gRPC-Web arrives over HTTP/1.1 from browsers.
             .accept_http1(true)
-            // A client's shorter `grpc-timeout` wins over this.
-            .timeout(Duration::from_millis(self.config.request_timeout_ms.max(1)))
             // tonic's default is unlimited; watch streams are long-lived.
             .max_concurrent_streams(Some(self.config.http2_max_concurrent_streams))
             .http2_keepalive_interval(Some(Duration::from_secs(

@@ -133,8 +133,9 @@ pub struct Config {
     #[arg(long, env = "TICKETD_MAX_IN_FLIGHT", default_value_t = 512)]
     pub max_in_flight: usize,
 
-    /// Longest a unary call may run, in milliseconds; a shorter
-    /// `grpc-timeout` from the client wins.
+    /// Longest a call may take to be answered (a unary call's response, a
+    /// stream's first headers), in milliseconds; a shorter `grpc-timeout`
+    /// from the client wins. Past it the call gets DEADLINE_EXCEEDED.
     #[arg(long, env = "TICKETD_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     pub request_timeout_ms: u64,
 

@@ -108,6 +108,12 @@ pub enum Error {
     #[error("server overloaded")]
     Overloaded,
 
+    /// The call's deadline (the client's `grpc-timeout` or the server's
+    /// request timeout, whichever is shorter) passed before it was answered.
+    /// Work already handed to the store may still complete.
+    #[error("deadline of {timeout:?} exceeded")]
+    DeadlineExceeded { timeout: std::time::Duration },
+
     /// The database could not be reached or timed out; worth retrying.
     #[error("storage unavailable: {0}")]
     Unavailable(String),

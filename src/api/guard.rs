@@ -1,21 +1,38 @@
-//! The tower layer every call passes before any handler: load shedding,
-//! authentication, the scope check and the per-credential rate limit, in
-//! that order (shedding first, so an overloaded server spends nothing on a
-//! call it will refuse). Refusals are ordinary gRPC statuses from the one
-//! Error → Status mapping, so gRPC-Web callers get them too.
+//! The tower layer every call passes before any handler: the deadline, load
+//! shedding, authentication, the scope check and the per-credential rate
+//! limit, in that order (shedding first, so an overloaded server spends
+//! nothing on a call it will refuse). Refusals
+//! are ordinary gRPC statuses from the one Error → Status mapping, so
+//! gRPC-Web callers get them too.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::{Instant, Sleep};
 use tonic::body::Body;
 use tonic::codegen::BoxFuture;
-use tonic::codegen::http::{Request, Response};
+use tonic::codegen::http::{HeaderMap, Request, Response, header};
 use tower::{Layer, Service};
 
 use super::access::{self, Requirement};
 use crate::auth::Authenticator;
 use crate::error::Error;
+
+/// What the guard enforces, from the configuration.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Calls (other than health checks) between arrival and response headers
+    /// at once; more are refused at once with UNAVAILABLE, not queued.
+    pub max_in_flight: usize,
+    /// Longest a call may take to its response headers; a shorter
+    /// `grpc-timeout` from the client wins.
+    pub request_timeout: Duration,
+    pub reflection_open: bool,
+}
 
 #[derive(Clone)]
 pub struct GuardLayer {
@@ -25,19 +42,16 @@ pub struct GuardLayer {
 struct Shared {
     auth: Arc<Authenticator>,
     in_flight: Arc<Semaphore>,
-    reflection_open: bool,
+    limits: Limits,
 }
 
 impl GuardLayer {
-    /// `max_in_flight` calls (excluding health checks) may be between
-    /// arrival and response headers at once; more are refused at once with
-    /// UNAVAILABLE rather than queued.
-    pub fn new(auth: Arc<Authenticator>, max_in_flight: usize, reflection_open: bool) -> Self {
+    pub fn new(auth: Arc<Authenticator>, limits: Limits) -> Self {
         Self {
             shared: Arc::new(Shared {
                 auth,
-                in_flight: Arc::new(Semaphore::new(max_in_flight.max(1))),
-                reflection_open,
+                in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
+                limits,
             }),
         }
     }
@@ -78,40 +92,138 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
         // The clone may not be ready; call the one that was polled.
         let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let requirement = access::requirement(request.uri().path(), self.shared.reflection_open);
-        if requirement == Requirement::Open {
-            return Box::pin(inner.call(request));
-        }
-        let shared = self.shared.clone();
-        Box::pin(async move {
-            let Ok(_permit) = shared.in_flight.clone().try_acquire_owned() else {
-                return refuse(Error::Overloaded);
-            };
-            let authorization = request
-                .headers()
-                .get(tonic::codegen::http::header::AUTHORIZATION)
-                .map(|v| v.as_bytes());
-            let principal = match shared.auth.authenticate(authorization).await {
-                Ok(principal) => principal,
-                Err(err) => return refuse(err),
-            };
-            tracing::Span::current().record("credential", principal.name.as_str());
-            if let Requirement::Scope(scope) = requirement
-                && let Err(denied) = principal.require(scope)
-            {
-                return refuse(Error::PermissionDenied(denied));
-            }
-            if let Err(err) = shared.auth.admit(&principal) {
-                return refuse(err);
-            }
-            request.extensions_mut().insert(principal);
-            // The permit is held until the response headers are ready; a
-            // streaming body (WatchSlaStatus) is limited on its own.
-            inner.call(request).await
+        let inner = std::mem::replace(&mut self.inner, clone);
+        let server_timeout = self.shared.limits.request_timeout;
+        let timeout = client_timeout(request.headers())
+            .map_or(server_timeout, |client| client.min(server_timeout));
+        // Set here, before tonic starts its own timer for the client's
+        // `grpc-timeout` (once this returns), so this deadline is never the
+        // later one: the caller gets DEADLINE_EXCEEDED with its reason, not
+        // the CANCELLED tonic answers for its timer.
+        let deadline = Instant::now() + timeout;
+        Box::pin(Deadline {
+            work: Box::pin(admit_and_call(self.shared.clone(), inner, request)),
+            sleep: Box::pin(tokio::time::sleep_until(deadline)),
+            deadline,
+            timeout,
         })
+    }
+}
+
+async fn admit_and_call<S>(
+    shared: Arc<Shared>,
+    mut inner: S,
+    mut request: Request<Body>,
+) -> Result<Response<Body>, S::Error>
+where
+    S: Service<Request<Body>, Response = Response<Body>>,
+{
+    let path = request.uri().path().to_owned();
+    let requirement = access::requirement(&path, shared.limits.reflection_open);
+    // Held until the response headers are ready; a streaming body
+    // (WatchSlaStatus) is limited on its own.
+    let mut _permit: Option<OwnedSemaphorePermit> = None;
+    if requirement != Requirement::Open {
+        let Ok(permit) = shared.in_flight.clone().try_acquire_owned() else {
+            return refuse(Error::Overloaded);
+        };
+        _permit = Some(permit);
+        let authorization = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| v.as_bytes());
+        let principal = match shared.auth.authenticate(authorization).await {
+            Ok(principal) => principal,
+            Err(err) => return refuse(err),
+        };
+        tracing::Span::current().record("credential", principal.name.as_str());
+        if let Requirement::Scope(scope) = requirement
+            && let Err(denied) = principal.require(scope)
+        {
+            return refuse(Error::PermissionDenied(denied));
+        }
+        if let Err(err) = shared.auth.admit(&principal) {
+            return refuse(err);
+        }
+        request.extensions_mut().insert(principal);
+    }
+    inner.call(request).await
+}
+
+/// Ends a call with DEADLINE_EXCEEDED once its deadline passes, dropping
+/// whatever it was waiting on. Work a handler handed to its own task (a
+/// CreateTicket's write) may still complete; the outcome is unknown to the
+/// caller, which is what the status says.
+struct Deadline<F> {
+    work: F,
+    sleep: Pin<Box<Sleep>>,
+    deadline: Instant,
+    timeout: Duration,
+}
+
+impl<F, E> Future for Deadline<F>
+where
+    F: Future<Output = Result<Response<Body>, E>> + Unpin,
+{
+    type Output = Result<Response<Body>, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // The deadline is looked at first, and by the clock as well as by
+        // the timer: tonic's timer for the same deadline may have woken this
+        // task before this one's timer was marked as fired.
+        if self.sleep.as_mut().poll(cx).is_ready() || Instant::now() >= self.deadline {
+            return Poll::Ready(refuse(Error::DeadlineExceeded {
+                timeout: self.timeout,
+            }));
+        }
+        Pin::new(&mut self.work).poll(cx)
+    }
+}
+
+/// The client's `grpc-timeout`; `None` when absent or unreadable (tonic
+/// ignores those too).
+fn client_timeout(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get("grpc-timeout")?.to_str().ok()?;
+    let digits = value.get(..value.len().checked_sub(1)?)?;
+    // The spec allows at most 8 digits, which also rules out overflow.
+    if digits.is_empty() || digits.len() > 8 {
+        return None;
+    }
+    let amount: u64 = digits.parse().ok()?;
+    Some(match value.as_bytes()[value.len() - 1] {
+        b'H' => Duration::from_secs(amount * 3600),
+        b'M' => Duration::from_secs(amount * 60),
+        b'S' => Duration::from_secs(amount),
+        b'm' => Duration::from_millis(amount),
+        b'u' => Duration::from_micros(amount),
+        b'n' => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(name: &'static str, value: &'static str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(name, value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn client_timeouts_are_read_in_every_unit_and_nonsense_is_ignored() {
+        let read = |v| client_timeout(&headers("grpc-timeout", v));
+        assert_eq!(read("1n"), Some(Duration::from_nanos(1)));
+        assert_eq!(read("250m"), Some(Duration::from_millis(250)));
+        assert_eq!(read("3S"), Some(Duration::from_secs(3)));
+        assert_eq!(read("2H"), Some(Duration::from_secs(7200)));
+        assert_eq!(read("123456789S"), None, "more than 8 digits");
+        assert_eq!(read("m"), None);
+        assert_eq!(read("10x"), None);
+        assert_eq!(client_timeout(&HeaderMap::new()), None);
     }
 }

@@ -38,6 +38,7 @@ pub mod reason {
     pub const MISSING_SCOPE: &str = "MISSING_SCOPE";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const OVERLOADED: &str = "OVERLOADED";
+    pub const DEADLINE_EXCEEDED: &str = "DEADLINE_EXCEEDED";
 }
 
 fn info<const N: usize>(reason: &str, metadata: [(&str, String); N]) -> ErrorDetails {
@@ -278,6 +279,18 @@ impl From<Error> for Status {
                     details,
                 )
             }
+            Error::DeadlineExceeded { timeout } => Status::with_error_details(
+                Code::DeadlineExceeded,
+                format!(
+                    "the call was not answered within its deadline of {} ms; its outcome is \
+                     unknown (retry a CreateTicket with the same request_id to learn it)",
+                    timeout.as_millis()
+                ),
+                info(
+                    reason::DEADLINE_EXCEEDED,
+                    [("timeout_ms", timeout.as_millis().to_string())],
+                ),
+            ),
             Error::Unavailable(detail) => {
                 tracing::warn!(%detail, "storage unavailable");
                 let mut details = info(reason::STORAGE_UNAVAILABLE, []);

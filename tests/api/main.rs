@@ -62,4 +62,5 @@ mod professional_services;
 mod serving;
 mod store_contract;
 mod surveys;
+mod timeouts;
 mod watch;
