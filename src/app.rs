@@ -154,6 +154,7 @@ impl Application {
             auth.clone(),
             Limits {
                 max_in_flight: self.config.max_in_flight,
+                max_in_flight_per_credential: self.config.max_in_flight_per_credential(),
                 request_timeout: Duration::from_millis(self.config.request_timeout_ms.max(1)),
                 reflection_open: self.config.reflection_open,
             },

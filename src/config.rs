@@ -133,6 +133,14 @@ pub struct Config {
     #[arg(long, env = "TICKETD_MAX_IN_FLIGHT", default_value_t = 512)]
     pub max_in_flight: usize,
 
+    /// Calls (other than health checks) one credential may have in flight at
+    /// once, so one caller's flood cannot take every slot of
+    /// --max-in-flight; more are refused at once with RESOURCE_EXHAUSTED
+    /// (reason CREDENTIAL_IN_FLIGHT_LIMIT). Default: a quarter of
+    /// --max-in-flight.
+    #[arg(long, env = "TICKETD_MAX_IN_FLIGHT_PER_CREDENTIAL", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_in_flight_per_credential: Option<u32>,
+
     /// Longest a call may take to be answered (a unary call's response, a
     /// stream's first headers), in milliseconds; a shorter `grpc-timeout`
     /// from the client wins. Past it the call gets DEADLINE_EXCEEDED.
@@ -247,6 +255,10 @@ impl std::fmt::Debug for Config {
             .field("rate_limit_rps", &self.rate_limit_rps)
             .field("rate_limit_burst", &self.rate_limit_burst)
             .field("max_in_flight", &self.max_in_flight)
+            .field(
+                "max_in_flight_per_credential",
+                &self.max_in_flight_per_credential(),
+            )
             .field("request_timeout_ms", &self.request_timeout_ms)
             .field("tls_cert", &self.tls_cert)
             .field("tls_key", &self.tls_key.as_ref().map(|_| "<set>"))
@@ -297,6 +309,7 @@ impl Config {
             rate_limit_rps: 1_000,
             rate_limit_burst: 2_000,
             max_in_flight: 512,
+            max_in_flight_per_credential: None,
             request_timeout_ms: 30_000,
             tls_cert: None,
             tls_key: None,
@@ -386,6 +399,13 @@ impl Config {
             let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
             u32::try_from(cores * 2 + 2).unwrap_or(8)
         })
+    }
+
+    /// The per-credential share of --max-in-flight.
+    pub fn max_in_flight_per_credential(&self) -> usize {
+        self.max_in_flight_per_credential
+            .map_or(self.max_in_flight / 4, |n| n as usize)
+            .clamp(1, self.max_in_flight.max(1))
     }
 
     /// Connections held at once, in total and per peer address, and how
@@ -482,6 +502,21 @@ mod tests {
         assert_eq!(config.intake_batch().writers, 6);
         config.intake_writers = Some(2);
         assert_eq!(config.intake_batch().writers, 2);
+    }
+
+    #[test]
+    fn each_credential_gets_a_quarter_of_the_in_flight_limit_unless_told() {
+        let mut config = Config::for_database("sqlite://t.db");
+        config.max_in_flight = 512;
+        assert_eq!(config.max_in_flight_per_credential(), 128);
+        config.max_in_flight = 2;
+        assert_eq!(config.max_in_flight_per_credential(), 1);
+        config.max_in_flight_per_credential = Some(1_000);
+        assert_eq!(
+            config.max_in_flight_per_credential(),
+            2,
+            "never above the total"
+        );
     }
 
     #[test]

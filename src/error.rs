@@ -108,6 +108,11 @@ pub enum Error {
     #[error("server overloaded")]
     Overloaded,
 
+    /// One credential has as many calls in flight as it may, so that it
+    /// cannot take every slot of `Overloaded` from the others.
+    #[error("the credential has its maximum of {limit} calls in flight")]
+    CredentialBusy { limit: usize },
+
     /// The call's deadline (the client's `grpc-timeout` or the server's
     /// request timeout, whichever is shorter) passed before it was answered.
     /// Work already handed to the store may still complete.

@@ -1,13 +1,14 @@
 //! The tower layer every call passes before any handler: the deadline, load
-//! shedding, authentication, the scope check and the per-credential rate
-//! limit, in that order (shedding first, so an overloaded server spends
-//! nothing on a call it will refuse). Refusals
+//! shedding, authentication, the scope check, the per-credential share of
+//! the in-flight limit and the rate limit, in that order (shedding first, so
+//! an overloaded server spends nothing on a call it will refuse). Refusals
 //! are ordinary gRPC statuses from the one Error → Status mapping, so
 //! gRPC-Web callers get them too.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -28,6 +29,8 @@ pub struct Limits {
     /// Calls (other than health checks) between arrival and response headers
     /// at once; more are refused at once with UNAVAILABLE, not queued.
     pub max_in_flight: usize,
+    /// The share of `max_in_flight` one credential may hold.
+    pub max_in_flight_per_credential: usize,
     /// Longest a call may take to its response headers; a shorter
     /// `grpc-timeout` from the client wins.
     pub request_timeout: Duration,
@@ -42,6 +45,7 @@ pub struct GuardLayer {
 struct Shared {
     auth: Arc<Authenticator>,
     in_flight: Arc<Semaphore>,
+    by_credential: Mutex<HashMap<String, usize>>,
     limits: Limits,
 }
 
@@ -51,6 +55,7 @@ impl GuardLayer {
             shared: Arc::new(Shared {
                 auth,
                 in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
+                by_credential: Mutex::new(HashMap::new()),
                 limits,
             }),
         }
@@ -123,9 +128,10 @@ where
 {
     let path = request.uri().path().to_owned();
     let requirement = access::requirement(&path, shared.limits.reflection_open);
-    // Held until the response headers are ready; a streaming body
+    // Both are held until the response headers are ready; a streaming body
     // (WatchSlaStatus) is limited on its own.
     let mut _permit: Option<OwnedSemaphorePermit> = None;
+    let mut _share: Option<CredentialShare> = None;
     if requirement != Requirement::Open {
         let Ok(permit) = shared.in_flight.clone().try_acquire_owned() else {
             return refuse(Error::Overloaded);
@@ -145,12 +151,59 @@ where
         {
             return refuse(Error::PermissionDenied(denied));
         }
+        let Some(share) = CredentialShare::take(&shared, &principal.credential_id) else {
+            return refuse(Error::CredentialBusy {
+                limit: shared.limits.max_in_flight_per_credential,
+            });
+        };
+        _share = Some(share);
         if let Err(err) = shared.auth.admit(&principal) {
             return refuse(err);
         }
         request.extensions_mut().insert(principal);
     }
     inner.call(request).await
+}
+
+/// One credential's place in its share of the in-flight limit, given back
+/// when dropped.
+struct CredentialShare {
+    shared: Arc<Shared>,
+    credential_id: String,
+}
+
+impl CredentialShare {
+    fn take(shared: &Arc<Shared>, credential_id: &str) -> Option<Self> {
+        let mut counts = shared
+            .by_credential
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let count = counts.entry(credential_id.to_owned()).or_insert(0);
+        if *count >= shared.limits.max_in_flight_per_credential {
+            return None;
+        }
+        *count += 1;
+        Some(Self {
+            shared: shared.clone(),
+            credential_id: credential_id.to_owned(),
+        })
+    }
+}
+
+impl Drop for CredentialShare {
+    fn drop(&mut self) {
+        let mut counts = self
+            .shared
+            .by_credential
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = counts.get_mut(&self.credential_id) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.credential_id);
+            }
+        }
+    }
 }
 
 /// Ends a call with DEADLINE_EXCEEDED once its deadline passes, dropping

@@ -38,6 +38,7 @@ pub mod reason {
     pub const MISSING_SCOPE: &str = "MISSING_SCOPE";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const OVERLOADED: &str = "OVERLOADED";
+    pub const CREDENTIAL_IN_FLIGHT_LIMIT: &str = "CREDENTIAL_IN_FLIGHT_LIMIT";
     pub const DEADLINE_EXCEEDED: &str = "DEADLINE_EXCEEDED";
 }
 
@@ -276,6 +277,21 @@ impl From<Error> for Status {
                     Code::Unavailable,
                     "the server has as many calls in flight as it takes; retry with backoff \
                      or on another replica",
+                    details,
+                )
+            }
+            Error::CredentialBusy { limit } => {
+                let mut details = info(
+                    reason::CREDENTIAL_IN_FLIGHT_LIMIT,
+                    [("limit", limit.to_string())],
+                );
+                details.set_retry_info(Some(std::time::Duration::from_millis(100)));
+                Status::with_error_details(
+                    Code::ResourceExhausted,
+                    format!(
+                        "this credential already has its maximum of {limit} calls in flight; \
+                         retry with backoff once some have finished"
+                    ),
                     details,
                 )
             }
