@@ -156,6 +156,7 @@ impl Application {
                 max_in_flight: self.config.max_in_flight,
                 max_in_flight_per_credential: self.config.max_in_flight_per_credential(),
                 request_timeout: Duration::from_millis(self.config.request_timeout_ms.max(1)),
+                max_message_bytes: self.config.max_message_bytes,
                 reflection_open: self.config.reflection_open,
             },
         );

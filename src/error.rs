@@ -119,6 +119,19 @@ pub enum Error {
     #[error("deadline of {timeout:?} exceeded")]
     DeadlineExceeded { timeout: std::time::Duration },
 
+    /// The request body is not exactly one well-formed gRPC message frame.
+    #[error("malformed request: {0}")]
+    MalformedRequest(&'static str),
+
+    /// The request's message is larger than the server decodes; refused from
+    /// its length prefix, before it is read.
+    #[error("request message of {size} bytes is over the {limit}-byte limit")]
+    MessageTooLarge { size: usize, limit: usize },
+
+    /// The request is not gRPC with protobuf messages.
+    #[error("unsupported content-type {content_type:?}")]
+    UnsupportedContentType { content_type: String },
+
     /// The database could not be reached or timed out; worth retrying.
     #[error("storage unavailable: {0}")]
     Unavailable(String),

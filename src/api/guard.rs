@@ -1,9 +1,11 @@
-//! The tower layer every call passes before any handler: the deadline, load
-//! shedding, authentication, the scope check, the per-credential share of
-//! the in-flight limit and the rate limit, in that order (shedding first, so
-//! an overloaded server spends nothing on a call it will refuse). Refusals
-//! are ordinary gRPC statuses from the one Error → Status mapping, so
-//! gRPC-Web callers get them too.
+//! The tower layer every call passes before any handler: the deadline, the
+//! content type, load shedding, authentication, the scope check, the
+//! per-credential share of the in-flight limit and rate limit, then the
+//! request's framing. Shedding comes before authentication, so an overloaded
+//! server spends nothing on a call it will refuse; framing comes after it,
+//! so no one without a credential gets a body buffered. Refusals are ordinary
+//! gRPC statuses from the one Error → Status mapping, so gRPC-Web callers get
+//! them too.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -12,16 +14,22 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use http_body_util::{BodyExt, Full};
+use prost::Message;
+use prost::bytes::BytesMut;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 use tonic::body::Body;
 use tonic::codegen::BoxFuture;
-use tonic::codegen::http::{HeaderMap, Request, Response, header};
+use tonic::codegen::http::{HeaderMap, Request, Response, StatusCode, header};
 use tower::{Layer, Service};
 
 use super::access::{self, Requirement};
 use crate::auth::Authenticator;
 use crate::error::Error;
+
+/// A gRPC message frame's prefix: a compressed flag and a 4-byte length.
+const FRAME_PREFIX: usize = 5;
 
 /// What the guard enforces, from the configuration.
 #[derive(Debug, Clone)]
@@ -34,6 +42,8 @@ pub struct Limits {
     /// Longest a call may take to its response headers; a shorter
     /// `grpc-timeout` from the client wins.
     pub request_timeout: Duration,
+    /// Largest request message read.
+    pub max_message_bytes: usize,
     pub reflection_open: bool,
 }
 
@@ -126,6 +136,9 @@ async fn admit_and_call<S>(
 where
     S: Service<Request<Body>, Response = Response<Body>>,
 {
+    if let Some(refusal) = content_type_refusal(request.headers()) {
+        return Ok(refusal);
+    }
     let path = request.uri().path().to_owned();
     let requirement = access::requirement(&path, shared.limits.reflection_open);
     // Both are held until the response headers are ready; a streaming body
@@ -161,6 +174,12 @@ where
             return refuse(err);
         }
         request.extensions_mut().insert(principal);
+    }
+    if access::takes_one_message(&path) {
+        request = match one_message(request, shared.limits.max_message_bytes, &path).await {
+            Ok(request) => request,
+            Err(err) => return refuse(err),
+        };
     }
     inner.call(request).await
 }
@@ -257,6 +276,125 @@ fn client_timeout(headers: &HeaderMap) -> Option<Duration> {
     })
 }
 
+/// A refusal for anything but gRPC with protobuf messages (gRPC-Web arrives
+/// here already translated to `application/grpc`). A content type that is
+/// not gRPC at all gets HTTP 415, as the gRPC spec asks, so that no HTTP
+/// client takes the answer for a success; a gRPC one with another message
+/// format (`application/grpc+json`) gets the status alone.
+fn content_type_refusal(headers: &HeaderMap) -> Option<Response<Body>> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if matches!(
+        essence.as_str(),
+        "application/grpc" | "application/grpc+proto"
+    ) {
+        return None;
+    }
+    let grpc = essence.starts_with("application/grpc");
+    let mut response = tonic::Status::from(Error::UnsupportedContentType {
+        content_type: content_type.chars().take(64).collect(),
+    })
+    .into_http();
+    if !grpc {
+        *response.status_mut() = StatusCode::UNSUPPORTED_MEDIA_TYPE;
+    }
+    Some(response)
+}
+
+/// Reads the body of a call that takes one request message, checks it is
+/// exactly one well-formed message frame, and passes it on. tonic's own
+/// decoding takes the first of several messages and drops the rest, and
+/// answers broken framing with INTERNAL, as if the server were at fault.
+async fn one_message(
+    request: Request<Body>,
+    limit: usize,
+    path: &str,
+) -> Result<Request<Body>, Error> {
+    // With an encoding named, a compressed message is tonic's to accept or
+    // refuse (no service here enables one, so it answers UNIMPLEMENTED).
+    let encoded = request
+        .headers()
+        .get("grpc-encoding")
+        .is_some_and(|v| v.as_bytes() != b"identity");
+    let (parts, mut body) = request.into_parts();
+    let mut buffer = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|_| Error::MalformedRequest("the request body could not be read"))?;
+        if let Ok(data) = frame.into_data() {
+            buffer.extend_from_slice(&data);
+            // Refused as soon as the prefix says so, before the rest is read.
+            frame_length(&buffer, limit, encoded)?;
+        }
+    }
+    let Some(length) = frame_length(&buffer, limit, encoded)? else {
+        return Err(Error::MalformedRequest(if buffer.is_empty() {
+            "the request has no message"
+        } else {
+            "the request ends inside a message's length prefix"
+        }));
+    };
+    if buffer.len() < FRAME_PREFIX + length {
+        return Err(Error::MalformedRequest(
+            "the request ends before its message does",
+        ));
+    }
+    // The health service decodes with tonic's codec, which answers INTERNAL
+    // for a message that does not decode; the fault is the caller's.
+    if path.starts_with(access::HEALTH_PREFIX) && buffer[0] == 0 {
+        tonic_health::pb::HealthCheckRequest::decode(&buffer[FRAME_PREFIX..])
+            .map_err(|err| super::codec::request_decode_error(&err))?;
+    }
+    Ok(Request::from_parts(
+        parts,
+        Body::new(Full::new(buffer.freeze())),
+    ))
+}
+
+/// The length of the message framed at the start of `buffer`, once its
+/// prefix is there; an error when the frame cannot be the one message of a
+/// well-formed request.
+fn frame_length(buffer: &[u8], limit: usize, encoded: bool) -> Result<Option<usize>, Error> {
+    let Some(prefix) = buffer.get(..FRAME_PREFIX) else {
+        return Ok(None);
+    };
+    match prefix[0] {
+        0 => {}
+        1 if encoded => {}
+        1 => {
+            return Err(Error::MalformedRequest(
+                "the message is marked compressed but no grpc-encoding was sent",
+            ));
+        }
+        _ => {
+            return Err(Error::MalformedRequest(
+                "the message's compressed flag is neither 0 nor 1",
+            ));
+        }
+    }
+    let length = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]) as usize;
+    if length > limit {
+        return Err(Error::MessageTooLarge {
+            size: length,
+            limit,
+        });
+    }
+    if buffer.len() > FRAME_PREFIX + length {
+        return Err(Error::MalformedRequest(
+            "the request holds more than one message; this method takes exactly one",
+        ));
+    }
+    Ok(Some(length))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,5 +416,60 @@ mod tests {
         assert_eq!(read("m"), None);
         assert_eq!(read("10x"), None);
         assert_eq!(client_timeout(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn only_grpc_with_protobuf_gets_through_and_only_non_grpc_gets_415() {
+        let refusal = |v| content_type_refusal(&headers("content-type", v)).map(|r| r.status());
+        assert_eq!(refusal("application/grpc"), None);
+        assert_eq!(refusal("application/grpc+proto"), None);
+        assert_eq!(refusal("application/grpc; charset=utf-8"), None);
+        assert_eq!(refusal("application/grpc+json"), Some(StatusCode::OK));
+        assert_eq!(
+            refusal("application/json"),
+            Some(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+        );
+        assert_eq!(
+            content_type_refusal(&HeaderMap::new()).map(|r| r.status()),
+            Some(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+        );
+    }
+
+    #[test]
+    fn a_frame_is_one_whole_message_within_the_limit() {
+        let frame = |flag: u8, length: u32, payload: &[u8]| {
+            let mut out = vec![flag];
+            out.extend_from_slice(&length.to_be_bytes());
+            out.extend_from_slice(payload);
+            out
+        };
+        assert_eq!(frame_length(&[0, 0], 10, false).unwrap(), None);
+        assert_eq!(
+            frame_length(&frame(0, 2, b"ab"), 10, false).unwrap(),
+            Some(2)
+        );
+        assert_eq!(
+            frame_length(&frame(1, 2, b"ab"), 10, true).unwrap(),
+            Some(2)
+        );
+        assert!(matches!(
+            frame_length(&frame(1, 2, b"ab"), 10, false),
+            Err(Error::MalformedRequest(_))
+        ));
+        assert!(matches!(
+            frame_length(&frame(7, 2, b"ab"), 10, false),
+            Err(Error::MalformedRequest(_))
+        ));
+        assert!(matches!(
+            frame_length(&frame(0, 11, b""), 10, false),
+            Err(Error::MessageTooLarge {
+                size: 11,
+                limit: 10
+            })
+        ));
+        assert!(matches!(
+            frame_length(&[frame(0, 1, b"a"), frame(0, 0, b"")].concat(), 10, false),
+            Err(Error::MalformedRequest(_))
+        ));
     }
 }

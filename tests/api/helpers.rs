@@ -630,6 +630,21 @@ impl RawConnection {
             .or_else(|| trailers.as_ref().and_then(Status::from_header_map));
         RawAnswer { http, status }
     }
+
+    /// A gRPC call with the administrator's token: `frames` as the body.
+    pub async fn grpc(&mut self, app: &TestApp, path: &str, frames: Vec<u8>) -> RawAnswer {
+        let authorization = app.authorization();
+        self.post(
+            path,
+            &[
+                ("content-type", "application/grpc"),
+                ("te", "trailers"),
+                ("authorization", &authorization),
+            ],
+            frames,
+        )
+        .await
+    }
 }
 
 /// `message` framed as gRPC sends it: an uncompressed flag, the length, the

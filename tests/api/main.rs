@@ -64,3 +64,4 @@ mod store_contract;
 mod surveys;
 mod timeouts;
 mod watch;
+mod wire;
