@@ -50,6 +50,7 @@ mod compliance;
 mod connections;
 mod deadlines;
 mod faults;
+mod hostile_figures;
 mod idempotency;
 mod intake;
 mod intake_groups;
