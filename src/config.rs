@@ -213,7 +213,8 @@ pub struct Config {
 
     /// How long a new connection may take to send its first bytes (the
     /// HTTP/2 preface, a TLS ClientHello or an HTTP/1.1 request line), in
-    /// milliseconds; a connection that has not is closed.
+    /// milliseconds; a connection that has not is closed. With TLS, the whole
+    /// TLS handshake must also finish within it.
     #[arg(long, env = "TICKETD_HANDSHAKE_TIMEOUT_MS", default_value_t = 10_000)]
     pub handshake_timeout_ms: u64,
 
@@ -351,10 +352,14 @@ impl Config {
             std::fs::read(path)
                 .with_context(|| format!("reading the TLS {what} {}", path.display()))
         };
-        let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(
-            read(cert, "certificate")?,
-            read(key, "key")?,
-        ));
+        let mut tls = ServerTlsConfig::new()
+            .identity(Identity::from_pem(
+                read(cert, "certificate")?,
+                read(key, "key")?,
+            ))
+            // A client that sends its first bytes and then stalls would
+            // otherwise hold its connection for as long as it likes.
+            .timeout(Duration::from_millis(self.handshake_timeout_ms.max(1)));
         if let Some(ca) = &self.tls_client_ca {
             tls = tls.client_ca_root(Certificate::from_pem(read(ca, "client CA")?));
         }

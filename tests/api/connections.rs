@@ -122,3 +122,30 @@ async fn one_peer_gets_no_more_than_its_share_of_connections() {
     health_is_served(&mut probe).await;
     drop(idle);
 }
+
+#[tokio::test]
+async fn a_tls_handshake_that_stalls_after_its_first_bytes_is_closed_after_the_timeout() {
+    let tls = |name: &str| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/tls")
+            .join(name)
+    };
+    let app = spawn_app_with(Backend::Sqlite, |c| {
+        c.tls_cert = Some(tls("server.pem"));
+        c.tls_key = Some(tls("server.key"));
+        c.handshake_timeout_ms = 300;
+    })
+    .await;
+    let mut stalled = TcpStream::connect(app.addr).await.unwrap();
+    // A TLS record header announcing a 512-byte ClientHello, and its first
+    // 40 bytes: past the first 24 bytes, short of a handshake.
+    let mut hello = vec![
+        0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
+    ];
+    hello.resize(45, 0);
+    stalled.write_all(&hello).await.unwrap();
+    assert!(
+        closed_within(&mut stalled, Duration::from_secs(5)).await,
+        "a stalled TLS handshake is closed"
+    );
+}
