@@ -9,7 +9,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tonic::codegen::http::{HeaderName, HeaderValue, Method};
 use tonic::transport::Server;
-use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use tower_http::LatencyUnit;
@@ -17,13 +16,14 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::api::guard::GuardLayer;
+use crate::api::guard::{GuardLayer, Limits};
 use crate::api::policy_service::PolicyApi;
 use crate::api::ticket_service::TicketApi;
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::domain::clock::Clock;
 use crate::domain::policy::Policy;
+use crate::net::Incoming;
 use crate::proto::FILE_DESCRIPTOR_SET;
 use crate::proto::pb::policy_service_server::PolicyServiceServer;
 use crate::proto::pb::ticket_service_server::TicketServiceServer;
@@ -152,8 +152,13 @@ impl Application {
         ));
         let guard = GuardLayer::new(
             auth.clone(),
-            self.config.max_in_flight,
-            self.config.reflection_open,
+            Limits {
+                max_in_flight: self.config.max_in_flight,
+                max_in_flight_per_credential: self.config.max_in_flight_per_credential(),
+                request_timeout: Duration::from_millis(self.config.request_timeout_ms.max(1)),
+                max_message_bytes: self.config.max_message_bytes,
+                reflection_open: self.config.reflection_open,
+            },
         );
         let mut builder = Server::builder();
         if let Some(tls) = self.config.server_tls()? {
@@ -162,8 +167,6 @@ impl Application {
         let router = builder
             // gRPC-Web arrives over HTTP/1.1 from browsers.
             .accept_http1(true)
-            // A client's shorter `grpc-timeout` wins over this.
-            .timeout(Duration::from_millis(self.config.request_timeout_ms.max(1)))
             // tonic's default is unlimited; watch streams are long-lived.
             .max_concurrent_streams(Some(self.config.http2_max_concurrent_streams))
             .http2_keepalive_interval(Some(Duration::from_secs(
@@ -225,10 +228,13 @@ impl Application {
             }
         };
         tracing::info!(%addr, store = %self.config.database_for_logs(), "ticketd serving");
-        // Without TCP_NODELAY small responses wait on delayed ACKs (~40 ms).
-        let incoming = TcpIncoming::from(self.listener)
-            .with_nodelay(Some(true))
-            .with_keepalive(Some(Duration::from_secs(60)));
+        let limits = self.config.connection_limits();
+        tracing::info!(
+            max_connections = limits.total,
+            max_connections_per_peer = limits.per_peer,
+            "admitting connections"
+        );
+        let incoming = Incoming::new(self.listener, limits);
         let server = router.serve_with_incoming_shutdown(incoming, signal);
         let drain = self.config.drain_timeout();
         let deadline = async move {

@@ -145,8 +145,17 @@ pub struct Config {
     #[arg(long, env = "TICKETD_MAX_IN_FLIGHT", default_value_t = 512)]
     pub max_in_flight: usize,
 
-    /// Longest a unary call may run, in milliseconds; a shorter
-    /// `grpc-timeout` from the client wins.
+    /// Calls (other than health checks) one credential may have in flight at
+    /// once, so one caller's flood cannot take every slot of
+    /// --max-in-flight; more are refused at once with RESOURCE_EXHAUSTED
+    /// (reason CREDENTIAL_IN_FLIGHT_LIMIT). Default: a quarter of
+    /// --max-in-flight.
+    #[arg(long, env = "TICKETD_MAX_IN_FLIGHT_PER_CREDENTIAL", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_in_flight_per_credential: Option<u32>,
+
+    /// Longest a call may take to be answered (a unary call's response, a
+    /// stream's first headers), in milliseconds; a shorter `grpc-timeout`
+    /// from the client wins. Past it the call gets DEADLINE_EXCEEDED.
     #[arg(long, env = "TICKETD_REQUEST_TIMEOUT_MS", default_value_t = 30_000)]
     pub request_timeout_ms: u64,
 
@@ -214,6 +223,26 @@ pub struct Config {
     #[arg(long, env = "TICKETD_MAX_MESSAGE_BYTES", default_value_t = DEFAULT_MAX_MESSAGE_BYTES)]
     pub max_message_bytes: usize,
 
+    /// Client connections held open at once; more are closed as soon as
+    /// they are accepted. Default: the process's open-file limit less room
+    /// for the database pool and files (4,096 if the limit cannot be read),
+    /// so the server never runs out of descriptors.
+    #[arg(long, env = "TICKETD_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
+
+    /// Client connections held open at once from one IP address; more from
+    /// it are closed as soon as they are accepted. Default: an eighth of
+    /// --max-connections, at least 16.
+    #[arg(long, env = "TICKETD_MAX_CONNECTIONS_PER_PEER", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_peer: Option<u32>,
+
+    /// How long a new connection may take to send its first bytes (the
+    /// HTTP/2 preface, a TLS ClientHello or an HTTP/1.1 request line), in
+    /// milliseconds; a connection that has not is closed. With TLS, the whole
+    /// TLS handshake must also finish within it.
+    #[arg(long, env = "TICKETD_HANDSHAKE_TIMEOUT_MS", default_value_t = 10_000)]
+    pub handshake_timeout_ms: u64,
+
     /// Concurrent HTTP/2 streams (calls) per client connection.
     #[arg(
         long,
@@ -253,6 +282,10 @@ impl std::fmt::Debug for Config {
             .field("rate_limit_rps", &self.rate_limit_rps)
             .field("rate_limit_burst", &self.rate_limit_burst)
             .field("max_in_flight", &self.max_in_flight)
+            .field(
+                "max_in_flight_per_credential",
+                &self.max_in_flight_per_credential(),
+            )
             .field("request_timeout_ms", &self.request_timeout_ms)
             .field("tls_cert", &self.tls_cert)
             .field("tls_key", &self.tls_key.as_ref().map(|_| "<set>"))
@@ -266,6 +299,12 @@ impl std::fmt::Debug for Config {
             .field("max_watch_streams", &self.max_watch_streams)
             .field("watch_snapshot_limit", &self.watch_snapshot_limit)
             .field("max_message_bytes", &self.max_message_bytes)
+            .field("max_connections", &self.connection_limits().total)
+            .field(
+                "max_connections_per_peer",
+                &self.connection_limits().per_peer,
+            )
+            .field("handshake_timeout_ms", &self.handshake_timeout_ms)
             .field(
                 "http2_max_concurrent_streams",
                 &self.http2_max_concurrent_streams,
@@ -300,6 +339,7 @@ impl Config {
             rate_limit_rps: 1_000,
             rate_limit_burst: 2_000,
             max_in_flight: 512,
+            max_in_flight_per_credential: None,
             request_timeout_ms: 30_000,
             tls_cert: None,
             tls_key: None,
@@ -313,6 +353,9 @@ impl Config {
             max_watch_streams: 20_000,
             watch_snapshot_limit: 10_000,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            max_connections: None,
+            max_connections_per_peer: None,
+            handshake_timeout_ms: 10_000,
             http2_max_concurrent_streams: 1_000,
             http2_keepalive_secs: 30,
         }
@@ -348,10 +391,14 @@ impl Config {
             std::fs::read(path)
                 .with_context(|| format!("reading the TLS {what} {}", path.display()))
         };
-        let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(
-            read(cert, "certificate")?,
-            read(key, "key")?,
-        ));
+        let mut tls = ServerTlsConfig::new()
+            .identity(Identity::from_pem(
+                read(cert, "certificate")?,
+                read(key, "key")?,
+            ))
+            // A client that sends its first bytes and then stalls would
+            // otherwise hold its connection for as long as it likes.
+            .timeout(Duration::from_millis(self.handshake_timeout_ms.max(1)));
         if let Some(ca) = &self.tls_client_ca {
             tls = tls.client_ca_root(Certificate::from_pem(read(ca, "client CA")?));
         }
@@ -397,6 +444,40 @@ impl Config {
             let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
             u32::try_from(cores * 2 + 2).unwrap_or(8)
         })
+    }
+
+    /// The per-credential share of --max-in-flight.
+    pub fn max_in_flight_per_credential(&self) -> usize {
+        self.max_in_flight_per_credential
+            .map_or(self.max_in_flight / 4, |n| n as usize)
+            .clamp(1, self.max_in_flight.max(1))
+    }
+
+    /// Connections held at once, in total and per peer address, and how
+    /// long a new one may take to start talking.
+    pub fn connection_limits(&self) -> crate::net::ConnectionLimits {
+        let total = self.max_connections.map_or_else(
+            || {
+                // Descriptors the server needs besides client connections:
+                // the pool, the listener, SQLite's files, the runtime's own,
+                // logs; generous, as running out refuses every new client.
+                let reserve = u64::from(self.pool_size()) + 128;
+                crate::net::open_file_limit()
+                    .map_or(4_096, |limit| limit.saturating_sub(reserve).max(16))
+                    .try_into()
+                    .unwrap_or(usize::MAX)
+            },
+            |n| n as usize,
+        );
+        let per_peer = self
+            .max_connections_per_peer
+            .map_or((total / 8).max(16), |n| n as usize)
+            .min(total);
+        crate::net::ConnectionLimits {
+            total,
+            per_peer,
+            handshake_timeout: Duration::from_millis(self.handshake_timeout_ms.max(1)),
+        }
     }
 
     pub fn drain_timeout(&self) -> Duration {
@@ -466,6 +547,41 @@ mod tests {
         assert_eq!(config.intake_batch().writers, 6);
         config.intake_writers = Some(2);
         assert_eq!(config.intake_batch().writers, 2);
+    }
+
+    #[test]
+    fn each_credential_gets_a_quarter_of_the_in_flight_limit_unless_told() {
+        let mut config = Config::for_database("sqlite://t.db");
+        config.max_in_flight = 512;
+        assert_eq!(config.max_in_flight_per_credential(), 128);
+        config.max_in_flight = 2;
+        assert_eq!(config.max_in_flight_per_credential(), 1);
+        config.max_in_flight_per_credential = Some(1_000);
+        assert_eq!(
+            config.max_in_flight_per_credential(),
+            2,
+            "never above the total"
+        );
+    }
+
+    #[test]
+    fn connection_limits_leave_descriptors_for_the_pool_and_files() {
+        let mut config = Config::for_database("sqlite://t.db");
+        let limits = config.connection_limits();
+        if let Some(open_files) = crate::net::open_file_limit() {
+            assert!(
+                (limits.total as u64) < open_files,
+                "{limits:?} {open_files}"
+            );
+        }
+        assert!(
+            limits.per_peer <= limits.total && limits.per_peer >= 1,
+            "{limits:?}"
+        );
+        config.max_connections = Some(5);
+        config.max_connections_per_peer = Some(100);
+        let limits = config.connection_limits();
+        assert_eq!((limits.total, limits.per_peer), (5, 5));
     }
 
     #[test]

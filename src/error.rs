@@ -108,6 +108,30 @@ pub enum Error {
     #[error("server overloaded")]
     Overloaded,
 
+    /// One credential has as many calls in flight as it may, so that it
+    /// cannot take every slot of `Overloaded` from the others.
+    #[error("the credential has its maximum of {limit} calls in flight")]
+    CredentialBusy { limit: usize },
+
+    /// The call's deadline (the client's `grpc-timeout` or the server's
+    /// request timeout, whichever is shorter) passed before it was answered.
+    /// Work already handed to the store may still complete.
+    #[error("deadline of {timeout:?} exceeded")]
+    DeadlineExceeded { timeout: std::time::Duration },
+
+    /// The request body is not exactly one well-formed gRPC message frame.
+    #[error("malformed request: {0}")]
+    MalformedRequest(&'static str),
+
+    /// The request's message is larger than the server decodes; refused from
+    /// its length prefix, before it is read.
+    #[error("request message of {size} bytes is over the {limit}-byte limit")]
+    MessageTooLarge { size: usize, limit: usize },
+
+    /// The request is not gRPC with protobuf messages.
+    #[error("unsupported content-type {content_type:?}")]
+    UnsupportedContentType { content_type: String },
+
     /// The database could not be reached or timed out; worth retrying.
     #[error("storage unavailable: {0}")]
     Unavailable(String),

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod net;
 pub mod proto;
 pub mod service;
 pub mod sla_sweeper;

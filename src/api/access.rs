@@ -13,6 +13,20 @@ const REFLECTION_SERVICES: [&str; 2] = [
     "grpc.reflection.v1alpha.ServerReflection",
 ];
 
+/// Every health method's path starts so.
+pub const HEALTH_PREFIX: &str = "/grpc.health.v1.Health/";
+
+/// Whether a call to `path` sends exactly one request message: every method
+/// of ours and of the health service (streaming ones stream responses only).
+/// Reflection streams requests; unknown paths are refused by the router.
+pub fn takes_one_message(path: &str) -> bool {
+    let service = path
+        .trim_start_matches('/')
+        .split_once('/')
+        .map_or("", |(service, _)| service);
+    [TICKET_SERVICE, POLICY_SERVICE, HEALTH_SERVICE].contains(&service)
+}
+
 /// What a call must present.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Requirement {
@@ -133,6 +147,20 @@ mod tests {
         let reflection = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo";
         assert_eq!(requirement(reflection, false), Requirement::Authenticated);
         assert_eq!(requirement(reflection, true), Requirement::Open);
+    }
+
+    #[test]
+    fn every_method_but_reflection_takes_one_request_message() {
+        assert!(takes_one_message(
+            "/support.v1.TicketService/WatchSlaStatus"
+        ));
+        assert!(takes_one_message("/support.v1.PolicyService/GetPolicy"));
+        assert!(takes_one_message("/grpc.health.v1.Health/Watch"));
+        assert!(HEALTH_PREFIX.starts_with(&format!("/{HEALTH_SERVICE}/")));
+        assert!(!takes_one_message(
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
+        ));
+        assert!(!takes_one_message("/other.Service/Call"));
     }
 
     #[test]

@@ -73,13 +73,19 @@ impl<U: Message + Default> Decoder for MessageDecoder<U> {
 /// `XRequest` and its output an `XResponse`.
 pub fn decode_error_status<U>(err: &prost::DecodeError) -> Status {
     if std::any::type_name::<U>().ends_with("Request") {
-        Status::from(Error::InvalidArgument(vec![FieldViolation::new(
-            field_path(err),
-            format!("could not be decoded: {}", description(err)),
-        )]))
+        Status::from(request_decode_error(err))
     } else {
         Status::internal(err.to_string())
     }
+}
+
+/// The error for a request message that did not decode: a violation naming
+/// the field.
+pub fn request_decode_error(err: &prost::DecodeError) -> Error {
+    Error::InvalidArgument(vec![FieldViolation::new(
+        field_path(err),
+        format!("could not be decoded: {}", description(err)),
+    )])
 }
 
 /// prost's error text is `failed to decode Protobuf message: ` then one

@@ -38,6 +38,11 @@ pub mod reason {
     pub const MISSING_SCOPE: &str = "MISSING_SCOPE";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const OVERLOADED: &str = "OVERLOADED";
+    pub const CREDENTIAL_IN_FLIGHT_LIMIT: &str = "CREDENTIAL_IN_FLIGHT_LIMIT";
+    pub const DEADLINE_EXCEEDED: &str = "DEADLINE_EXCEEDED";
+    pub const MALFORMED_REQUEST: &str = "MALFORMED_REQUEST";
+    pub const MESSAGE_TOO_LARGE: &str = "MESSAGE_TOO_LARGE";
+    pub const UNSUPPORTED_CONTENT_TYPE: &str = "UNSUPPORTED_CONTENT_TYPE";
 }
 
 fn info<const N: usize>(reason: &str, metadata: [(&str, String); N]) -> ErrorDetails {
@@ -282,6 +287,59 @@ impl From<Error> for Status {
                     details,
                 )
             }
+            Error::CredentialBusy { limit } => {
+                let mut details = info(
+                    reason::CREDENTIAL_IN_FLIGHT_LIMIT,
+                    [("limit", limit.to_string())],
+                );
+                details.set_retry_info(Some(std::time::Duration::from_millis(100)));
+                Status::with_error_details(
+                    Code::ResourceExhausted,
+                    format!(
+                        "this credential already has its maximum of {limit} calls in flight; \
+                         retry with backoff once some have finished"
+                    ),
+                    details,
+                )
+            }
+            Error::DeadlineExceeded { timeout } => Status::with_error_details(
+                Code::DeadlineExceeded,
+                format!(
+                    "the call was not answered within its deadline of {} ms; its outcome is \
+                     unknown (retry a CreateTicket with the same request_id to learn it)",
+                    timeout.as_millis()
+                ),
+                info(
+                    reason::DEADLINE_EXCEEDED,
+                    [("timeout_ms", timeout.as_millis().to_string())],
+                ),
+            ),
+            Error::MalformedRequest(why) => Status::with_error_details(
+                Code::InvalidArgument,
+                format!("malformed request: {why}"),
+                info(reason::MALFORMED_REQUEST, []),
+            ),
+            Error::MessageTooLarge { size, limit } => Status::with_error_details(
+                Code::OutOfRange,
+                format!(
+                    "the request message of {size} bytes is too large; the limit is {limit} bytes"
+                ),
+                info(
+                    reason::MESSAGE_TOO_LARGE,
+                    [("size", size.to_string()), ("limit", limit.to_string())],
+                ),
+            ),
+            Error::UnsupportedContentType { content_type } => Status::with_error_details(
+                Code::InvalidArgument,
+                format!(
+                    "content-type {content_type:?} is not supported; send application/grpc \
+                     (protobuf messages) or gRPC-Web"
+                ),
+                info(
+                    reason::UNSUPPORTED_CONTENT_TYPE,
+                    [("content_type", content_type)],
+                ),
+            ),
             Error::Unavailable(detail) => {
                 tracing::warn!(%detail, "storage unavailable");
                 let mut details = info(reason::STORAGE_UNAVAILABLE, []);

@@ -28,7 +28,9 @@ if _version_not_supported:
 class PolicyServiceStub:
     """Answers questions about the support policy without creating anything.
     A request that does not decode is INVALID_ARGUMENT naming the field; one
-    larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE.
+    larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE
+    with reason MESSAGE_TOO_LARGE. Malformed calls, load and deadlines are
+    answered as TicketService describes.
     """
 
     def __init__(self, channel):
@@ -62,7 +64,9 @@ class PolicyServiceStub:
 class PolicyServiceServicer:
     """Answers questions about the support policy without creating anything.
     A request that does not decode is INVALID_ARGUMENT naming the field; one
-    larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE.
+    larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE
+    with reason MESSAGE_TOO_LARGE. Malformed calls, load and deadlines are
+    answered as TicketService describes.
     """
 
     def GetPolicy(self, request, context):
@@ -136,7 +140,9 @@ def add_PolicyServiceServicer_to_server(servicer, server):
 class PolicyService:
     """Answers questions about the support policy without creating anything.
     A request that does not decode is INVALID_ARGUMENT naming the field; one
-    larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE.
+    larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE
+    with reason MESSAGE_TOO_LARGE. Malformed calls, load and deadlines are
+    answered as TicketService describes.
     """
 
     @staticmethod

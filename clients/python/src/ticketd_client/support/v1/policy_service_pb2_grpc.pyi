@@ -29,7 +29,9 @@ GRPC_VERSION: str
 class PolicyServiceStub:
     """Answers questions about the support policy without creating anything.
     A request that does not decode is INVALID_ARGUMENT naming the field; one
-    larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE.
+    larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE
+    with reason MESSAGE_TOO_LARGE. Malformed calls, load and deadlines are
+    answered as TicketService describes.
     """
 
     @_typing.overload
@@ -62,7 +64,9 @@ class PolicyServiceStub:
 class PolicyServiceAsyncStub(PolicyServiceStub):
     """Answers questions about the support policy without creating anything.
     A request that does not decode is INVALID_ARGUMENT naming the field; one
-    larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE.
+    larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE
+    with reason MESSAGE_TOO_LARGE. Malformed calls, load and deadlines are
+    answered as TicketService describes.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -91,7 +95,9 @@ class PolicyServiceAsyncStub(PolicyServiceStub):
 class PolicyServiceServicer(metaclass=_abc_1.ABCMeta):
     """Answers questions about the support policy without creating anything.
     A request that does not decode is INVALID_ARGUMENT naming the field; one
-    larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE.
+    larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE
+    with reason MESSAGE_TOO_LARGE. Malformed calls, load and deadlines are
+    answered as TicketService describes.
     """
 
     @_abc_1.abstractmethod

@@ -38,7 +38,16 @@ class TicketServiceStub:
     Strings may not hold control characters other than tab and line breaks.
     A request that does not decode (e.g. invalid UTF-8 in a string) is
     INVALID_ARGUMENT naming the field; one larger than the server's limit
-    (`--max-message-bytes`, 256 KiB by default) is OUT_OF_RANGE.
+    (`--max-message-bytes`, 256 KiB by default) is OUT_OF_RANGE with reason
+    MESSAGE_TOO_LARGE. A call that is not exactly one whole message is
+    INVALID_ARGUMENT with reason MALFORMED_REQUEST; one that is not
+    `application/grpc` (protobuf) or gRPC-Web is refused with reason
+    UNSUPPORTED_CONTENT_TYPE (HTTP 415 when it is not gRPC at all). Under load
+    a call may get UNAVAILABLE with reason OVERLOADED, or RESOURCE_EXHAUSTED
+    with reason RATE_LIMITED or CREDENTIAL_IN_FLIGHT_LIMIT (retry with
+    backoff). A call not answered within its deadline (the client's, or the
+    server's `--request-timeout-ms`) is DEADLINE_EXCEEDED with reason
+    DEADLINE_EXCEEDED.
     """
 
     def __init__(self, channel):
@@ -177,7 +186,16 @@ class TicketServiceServicer:
     Strings may not hold control characters other than tab and line breaks.
     A request that does not decode (e.g. invalid UTF-8 in a string) is
     INVALID_ARGUMENT naming the field; one larger than the server's limit
-    (`--max-message-bytes`, 256 KiB by default) is OUT_OF_RANGE.
+    (`--max-message-bytes`, 256 KiB by default) is OUT_OF_RANGE with reason
+    MESSAGE_TOO_LARGE. A call that is not exactly one whole message is
+    INVALID_ARGUMENT with reason MALFORMED_REQUEST; one that is not
+    `application/grpc` (protobuf) or gRPC-Web is refused with reason
+    UNSUPPORTED_CONTENT_TYPE (HTTP 415 when it is not gRPC at all). Under load
+    a call may get UNAVAILABLE with reason OVERLOADED, or RESOURCE_EXHAUSTED
+    with reason RATE_LIMITED or CREDENTIAL_IN_FLIGHT_LIMIT (retry with
+    backoff). A call not answered within its deadline (the client's, or the
+    server's `--request-timeout-ms`) is DEADLINE_EXCEEDED with reason
+    DEADLINE_EXCEEDED.
     """
 
     def CreateAccount(self, request, context):
@@ -223,6 +241,10 @@ class TicketServiceServicer:
         CHANNEL_NOT_IN_PLAN (metadata `allowed_channels`) when the plan excludes the
         channel; ALREADY_EXISTS with reason REQUEST_ID_REUSED when `request_id` was
         used for a different ticket.
+        A call that ends with DEADLINE_EXCEEDED (or is cancelled) has an unknown
+        outcome: the ticket may have been written after the caller stopped
+        waiting. Retrying with the same `request_id` returns the ticket if it was
+        written and creates it, once, if it was not.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -555,7 +577,16 @@ class TicketService:
     Strings may not hold control characters other than tab and line breaks.
     A request that does not decode (e.g. invalid UTF-8 in a string) is
     INVALID_ARGUMENT naming the field; one larger than the server's limit
-    (`--max-message-bytes`, 256 KiB by default) is OUT_OF_RANGE.
+    (`--max-message-bytes`, 256 KiB by default) is OUT_OF_RANGE with reason
+    MESSAGE_TOO_LARGE. A call that is not exactly one whole message is
+    INVALID_ARGUMENT with reason MALFORMED_REQUEST; one that is not
+    `application/grpc` (protobuf) or gRPC-Web is refused with reason
+    UNSUPPORTED_CONTENT_TYPE (HTTP 415 when it is not gRPC at all). Under load
+    a call may get UNAVAILABLE with reason OVERLOADED, or RESOURCE_EXHAUSTED
+    with reason RATE_LIMITED or CREDENTIAL_IN_FLIGHT_LIMIT (retry with
+    backoff). A call not answered within its deadline (the client's, or the
+    server's `--request-timeout-ms`) is DEADLINE_EXCEEDED with reason
+    DEADLINE_EXCEEDED.
     """
 
     @staticmethod

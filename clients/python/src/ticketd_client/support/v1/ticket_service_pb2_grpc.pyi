@@ -39,7 +39,16 @@ class TicketServiceStub:
     Strings may not hold control characters other than tab and line breaks.
     A request that does not decode (e.g. invalid UTF-8 in a string) is
     INVALID_ARGUMENT naming the field; one larger than the server's limit
-    (`--max-message-bytes`, 256 KiB by default) is OUT_OF_RANGE.
+    (`--max-message-bytes`, 256 KiB by default) is OUT_OF_RANGE with reason
+    MESSAGE_TOO_LARGE. A call that is not exactly one whole message is
+    INVALID_ARGUMENT with reason MALFORMED_REQUEST; one that is not
+    `application/grpc` (protobuf) or gRPC-Web is refused with reason
+    UNSUPPORTED_CONTENT_TYPE (HTTP 415 when it is not gRPC at all). Under load
+    a call may get UNAVAILABLE with reason OVERLOADED, or RESOURCE_EXHAUSTED
+    with reason RATE_LIMITED or CREDENTIAL_IN_FLIGHT_LIMIT (retry with
+    backoff). A call not answered within its deadline (the client's, or the
+    server's `--request-timeout-ms`) is DEADLINE_EXCEEDED with reason
+    DEADLINE_EXCEEDED.
     """
 
     @_typing.overload
@@ -73,6 +82,10 @@ class TicketServiceStub:
     CHANNEL_NOT_IN_PLAN (metadata `allowed_channels`) when the plan excludes the
     channel; ALREADY_EXISTS with reason REQUEST_ID_REUSED when `request_id` was
     used for a different ticket.
+    A call that ends with DEADLINE_EXCEEDED (or is cancelled) has an unknown
+    outcome: the ticket may have been written after the caller stopped
+    waiting. Retrying with the same `request_id` returns the ticket if it was
+    written and creates it, once, if it was not.
     """
     GetTicket: _grpc.UnaryUnaryMultiCallable[_ticket_service_pb2.GetTicketRequest, _ticket_service_pb2.GetTicketResponse]
     """Returns one ticket by `tickets/{uuid}` or by number, `tickets/{number}`.
@@ -205,7 +218,16 @@ class TicketServiceAsyncStub(TicketServiceStub):
     Strings may not hold control characters other than tab and line breaks.
     A request that does not decode (e.g. invalid UTF-8 in a string) is
     INVALID_ARGUMENT naming the field; one larger than the server's limit
-    (`--max-message-bytes`, 256 KiB by default) is OUT_OF_RANGE.
+    (`--max-message-bytes`, 256 KiB by default) is OUT_OF_RANGE with reason
+    MESSAGE_TOO_LARGE. A call that is not exactly one whole message is
+    INVALID_ARGUMENT with reason MALFORMED_REQUEST; one that is not
+    `application/grpc` (protobuf) or gRPC-Web is refused with reason
+    UNSUPPORTED_CONTENT_TYPE (HTTP 415 when it is not gRPC at all). Under load
+    a call may get UNAVAILABLE with reason OVERLOADED, or RESOURCE_EXHAUSTED
+    with reason RATE_LIMITED or CREDENTIAL_IN_FLIGHT_LIMIT (retry with
+    backoff). A call not answered within its deadline (the client's, or the
+    server's `--request-timeout-ms`) is DEADLINE_EXCEEDED with reason
+    DEADLINE_EXCEEDED.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -236,6 +258,10 @@ class TicketServiceAsyncStub(TicketServiceStub):
     CHANNEL_NOT_IN_PLAN (metadata `allowed_channels`) when the plan excludes the
     channel; ALREADY_EXISTS with reason REQUEST_ID_REUSED when `request_id` was
     used for a different ticket.
+    A call that ends with DEADLINE_EXCEEDED (or is cancelled) has an unknown
+    outcome: the ticket may have been written after the caller stopped
+    waiting. Retrying with the same `request_id` returns the ticket if it was
+    written and creates it, once, if it was not.
     """
     GetTicket: _aio.UnaryUnaryMultiCallable[_ticket_service_pb2.GetTicketRequest, _ticket_service_pb2.GetTicketResponse]  # type: ignore[assignment]
     """Returns one ticket by `tickets/{uuid}` or by number, `tickets/{number}`.
@@ -367,7 +393,16 @@ class TicketServiceServicer(metaclass=_abc_1.ABCMeta):
     Strings may not hold control characters other than tab and line breaks.
     A request that does not decode (e.g. invalid UTF-8 in a string) is
     INVALID_ARGUMENT naming the field; one larger than the server's limit
-    (`--max-message-bytes`, 256 KiB by default) is OUT_OF_RANGE.
+    (`--max-message-bytes`, 256 KiB by default) is OUT_OF_RANGE with reason
+    MESSAGE_TOO_LARGE. A call that is not exactly one whole message is
+    INVALID_ARGUMENT with reason MALFORMED_REQUEST; one that is not
+    `application/grpc` (protobuf) or gRPC-Web is refused with reason
+    UNSUPPORTED_CONTENT_TYPE (HTTP 415 when it is not gRPC at all). Under load
+    a call may get UNAVAILABLE with reason OVERLOADED, or RESOURCE_EXHAUSTED
+    with reason RATE_LIMITED or CREDENTIAL_IN_FLIGHT_LIMIT (retry with
+    backoff). A call not answered within its deadline (the client's, or the
+    server's `--request-timeout-ms`) is DEADLINE_EXCEEDED with reason
+    DEADLINE_EXCEEDED.
     """
 
     @_abc_1.abstractmethod
@@ -426,6 +461,10 @@ class TicketServiceServicer(metaclass=_abc_1.ABCMeta):
         CHANNEL_NOT_IN_PLAN (metadata `allowed_channels`) when the plan excludes the
         channel; ALREADY_EXISTS with reason REQUEST_ID_REUSED when `request_id` was
         used for a different ticket.
+        A call that ends with DEADLINE_EXCEEDED (or is cancelled) has an unknown
+        outcome: the ticket may have been written after the caller stopped
+        waiting. Retrying with the same `request_id` returns the ticket if it was
+        written and creates it, once, if it was not.
         """
 
     @_abc_1.abstractmethod

@@ -230,7 +230,9 @@ export const ComputeDeadlineResponseSchema: GenMessage<ComputeDeadlineResponse> 
 /**
  * Answers questions about the support policy without creating anything.
  * A request that does not decode is INVALID_ARGUMENT naming the field; one
- * larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE.
+ * larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE
+ * with reason MESSAGE_TOO_LARGE. Malformed calls, load and deadlines are
+ * answered as TicketService describes.
  *
  * @generated from service support.v1.PolicyService
  */
