@@ -61,6 +61,16 @@ export const ErrorReason = {
   RATE_LIMITED: "RATE_LIMITED",
   /** UNAVAILABLE: the server has as many calls in flight as it takes; retry after `retryDelayMs`. */
   OVERLOADED: "OVERLOADED",
+  /** RESOURCE_EXHAUSTED: this credential has its share of the server's calls in flight (metadata `limit`); retry after `retryDelayMs`. */
+  CREDENTIAL_IN_FLIGHT_LIMIT: "CREDENTIAL_IN_FLIGHT_LIMIT",
+  /** DEADLINE_EXCEEDED: the deadline passed first (metadata `timeout_ms`); a CreateTicket may still have been written, so retry with the same `requestId`. */
+  DEADLINE_EXCEEDED: "DEADLINE_EXCEEDED",
+  /** INVALID_ARGUMENT: the body is not exactly one gRPC message. */
+  MALFORMED_REQUEST: "MALFORMED_REQUEST",
+  /** OUT_OF_RANGE: the message is over the server's size limit. */
+  MESSAGE_TOO_LARGE: "MESSAGE_TOO_LARGE",
+  /** INVALID_ARGUMENT (HTTP 415 for content types that are not gRPC): the request is not protobuf. */
+  UNSUPPORTED_CONTENT_TYPE: "UNSUPPORTED_CONTENT_TYPE",
 } as const;
 export type ErrorReason = (typeof ErrorReason)[keyof typeof ErrorReason];
 

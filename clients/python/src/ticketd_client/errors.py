@@ -66,6 +66,20 @@ MISSING_SCOPE = "MISSING_SCOPE"
 RATE_LIMITED = "RATE_LIMITED"
 # UNAVAILABLE: the server has as many calls in flight as it takes; retry with backoff.
 OVERLOADED = "OVERLOADED"
+# RESOURCE_EXHAUSTED: this credential has its share of the server's calls in
+# flight (metadata `limit`); retry after the RetryInfo. Nothing was applied.
+CREDENTIAL_IN_FLIGHT_LIMIT = "CREDENTIAL_IN_FLIGHT_LIMIT"
+# DEADLINE_EXCEEDED: the call's deadline (or the server's request timeout) passed
+# first (metadata `timeout_ms`). A CreateTicket may still have been written: retry
+# with the same request_id, which returns the ticket if it was.
+DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
+# The request itself is not one gRPC call ticketd reads: INVALID_ARGUMENT for a
+# body that is not exactly one message; OUT_OF_RANGE for a message over the
+# server's size limit; INVALID_ARGUMENT (HTTP 415 for non-gRPC types) for a
+# content type other than protobuf.
+MALFORMED_REQUEST = "MALFORMED_REQUEST"
+MESSAGE_TOO_LARGE = "MESSAGE_TOO_LARGE"
+UNSUPPORTED_CONTENT_TYPE = "UNSUPPORTED_CONTENT_TYPE"
 
 REASONS: frozenset[str] = frozenset(
     {
@@ -88,6 +102,11 @@ REASONS: frozenset[str] = frozenset(
         MISSING_SCOPE,
         RATE_LIMITED,
         OVERLOADED,
+        CREDENTIAL_IN_FLIGHT_LIMIT,
+        DEADLINE_EXCEEDED,
+        MALFORMED_REQUEST,
+        MESSAGE_TOO_LARGE,
+        UNSUPPORTED_CONTENT_TYPE,
     }
 )
 """Every `ErrorInfo.reason` ticketd sends (domain `ERROR_DOMAIN`)."""
