@@ -18,8 +18,8 @@ use tonic_health::pb::health_client::HealthClient;
 use tonic_types::StatusExt;
 
 use crate::helpers::{
-    Backend, TestApp, account, chat_ticket, error_info, phone_ticket, spawn_app_with,
-    wait_until_waiting_on_lock, web_ticket,
+    Backend, TestApp, account, chat_ticket, error_info, lock_account_row, phone_ticket,
+    spawn_app_with, wait_until_waiting_on_lock, web_ticket,
 };
 
 /// Each RPC the contract has (CreateTicket once per channel), with the
@@ -578,11 +578,7 @@ async fn a_rate_limit_refusal_gives_one_wait_in_retry_after_retry_info_and_error
 async fn calls_beyond_the_in_flight_limit_are_shed_at_once(app: TestApp) {
     app.create_account("acme", pb::Plan::Pro).await;
     // Hold the one in-flight slot with a call waiting on a row lock.
-    let mut blocker = app.pg().begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM accounts WHERE id = 'acme' FOR UPDATE")
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
+    let blocker = lock_account_row(&app, "acme").await;
     let mut client = app.tickets.clone();
     let held = tokio::spawn(async move {
         client
@@ -632,11 +628,7 @@ async fn calls_beyond_the_in_flight_limit_are_shed_at_once(app: TestApp) {
 async fn one_credentials_flood_leaves_room_for_the_others(app: TestApp) {
     app.create_account("acme", pb::Plan::Pro).await;
     let dashboard = app.issue("wall", Role::Dashboard, &[]).await;
-    let mut blocker = app.pg().begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM accounts WHERE id = 'acme' FOR UPDATE")
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
+    let blocker = lock_account_row(&app, "acme").await;
     // The administrator floods with calls that wait on the row lock.
     const FLOOD: usize = 10;
     let (done_tx, mut done) = tokio::sync::mpsc::unbounded_channel();
@@ -690,11 +682,7 @@ async fn one_credentials_flood_leaves_room_for_the_others(app: TestApp) {
 
 async fn a_call_past_the_server_timeout_ends_and_leaves_no_open_transaction(app: TestApp) {
     app.create_account("acme", pb::Plan::Pro).await;
-    let mut blocker = app.pg().begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM accounts WHERE id = 'acme' FOR UPDATE")
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
+    let blocker = lock_account_row(&app, "acme").await;
     let started = tokio::time::Instant::now();
     let status = app
         .tickets

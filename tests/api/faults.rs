@@ -946,7 +946,6 @@ impl Drop for Ticketd {
 /// Starts the real `ticketd serve` on `database_url` and a port it picks,
 /// and waits until it logs the address it serves on.
 async fn spawn_ticketd(database_url: &str) -> Ticketd {
-    use std::io::BufRead;
     let name = format!("durability-{}", uuid::Uuid::new_v4().simple());
     let token = ticketd::client::issue_admin_token(database_url, &name)
         .await
@@ -958,27 +957,7 @@ async fn spawn_ticketd(database_url: &str) -> Ticketd {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("start ticketd");
-    let stdout = child.stdout.take().unwrap();
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    // Reads the log to the end, so the server never blocks on a full pipe.
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { return };
-            if std::env::var_os("TEST_LOG").is_some() {
-                eprintln!("ticketd: {line}");
-            }
-            if line.contains(r#""message":"ticketd serving""#)
-                && let Some((_, rest)) = line.split_once(r#""addr":""#)
-                && let Some((addr, _)) = rest.split_once('"')
-            {
-                let _ = addr_tx.send(addr.parse::<SocketAddr>().unwrap());
-            }
-        }
-    });
-    let addr = tokio::task::spawn_blocking(move || addr_rx.recv_timeout(Duration::from_secs(30)))
-        .await
-        .unwrap()
-        .expect("ticketd logs `ticketd serving addr=…` within 30 s");
+    let addr = serving_addr(&mut child).await;
     Ticketd { child, addr, token }
 }
 

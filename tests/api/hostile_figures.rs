@@ -40,7 +40,6 @@ impl Drop for Server {
 
 /// `ticketd serve` on `database_url`, with at most `open_files` descriptors.
 async fn start(database_url: &str, open_files: Option<u32>) -> Server {
-    use std::io::BufRead;
     let limit = open_files.map_or(String::new(), |n| format!("ulimit -n {n} && "));
     let mut child = Command::new("sh")
         .arg("-c")
@@ -53,23 +52,7 @@ async fn start(database_url: &str, open_files: Option<u32>) -> Server {
         .stdout(Stdio::piped())
         .spawn()
         .expect("start ticketd");
-    let stdout = child.stdout.take().unwrap();
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { return };
-            if line.contains(r#""message":"ticketd serving""#)
-                && let Some((_, rest)) = line.split_once(r#""addr":""#)
-                && let Some((addr, _)) = rest.split_once('"')
-            {
-                let _ = addr_tx.send(addr.parse::<SocketAddr>().unwrap());
-            }
-        }
-    });
-    let addr = tokio::task::spawn_blocking(move || addr_rx.recv_timeout(Duration::from_secs(30)))
-        .await
-        .unwrap()
-        .expect("ticketd serving within 30 s");
+    let addr = serving_addr(&mut child).await;
     Server { child, addr }
 }
 

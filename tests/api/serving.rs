@@ -259,11 +259,7 @@ async fn call_held_on_a_row_lock(
     new_name: &str,
 ) -> (sqlx::Transaction<'static, sqlx::Postgres>, InFlight) {
     app.create_account("acme", pb::Plan::Pro).await;
-    let mut blocker = app.pg().begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM accounts WHERE id = 'acme' FOR UPDATE")
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
+    let blocker = lock_account_row(app, "acme").await;
     let mut client = app.tickets.clone();
     let request = pb::UpdateAccountRequest {
         account: Some(pb::Account {

@@ -54,11 +54,7 @@ async fn a_create_past_the_server_timeout_may_still_land_and_its_retry_returns_i
     app: TestApp,
 ) {
     app.create_account("acme", pb::Plan::Pro).await;
-    let mut blocker = app.pg().begin().await.unwrap();
-    sqlx::query("SELECT 1 FROM accounts WHERE id = 'acme' FOR UPDATE")
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
+    let blocker = lock_account_row(&app, "acme").await;
     let ticket = with_id(chat_ticket("acme"), "held-1");
     let started = tokio::time::Instant::now();
     let status = app
