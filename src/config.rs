@@ -316,49 +316,39 @@ impl std::fmt::Debug for Config {
 
 impl Config {
     /// Defaults for everything but the database; used by tests and tools.
+    /// The server listens on 127.0.0.1 on a port the system picks (0), not
+    /// on `--listen`'s default, so that tests can run side by side.
+    ///
+    /// Every other value is the flag's own default, read from the clap
+    /// definitions above, so a new flag needs no edit here.
     pub fn for_database(database_url: impl Into<String>) -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database_url: database_url.into(),
-            db_pool_size: None,
-            db_acquire_timeout_ms: 2_000,
-            intake_batch_max: 8,
-            intake_writers: None,
-            account_cache_size: 10_000,
-            worker_threads: None,
-            log_format: LogFormat::Text,
-            drain_timeout_secs: 10,
-            shutdown_grace_ms: 0,
-            health_interval_ms: 2_000,
-            cors_allowed_origins: Vec::new(),
-            reflection: true,
-            reflection_open: false,
-            auth_cache_ms: 5_000,
-            auth_stale_if_error_ms: 300_000,
-            credential_use_flush_ms: 5_000,
-            rate_limit_rps: 1_000,
-            rate_limit_burst: 2_000,
-            max_in_flight: 512,
-            max_in_flight_per_credential: None,
-            request_timeout_ms: 30_000,
-            tls_cert: None,
-            tls_key: None,
-            tls_client_ca: None,
-            watch_poll_ms: 250,
-            watch_heartbeat_ms: 10_000,
-            watch_buffer: 256,
-            watch_buffer_bytes: 64 * 1024,
-            watch_read_concurrency: None,
-            watch_slow_consumer_ms: 15_000,
-            max_watch_streams: 20_000,
-            watch_snapshot_limit: 10_000,
-            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
-            max_connections: None,
-            max_connections_per_peer: None,
-            handshake_timeout_ms: 10_000,
-            http2_max_concurrent_streams: 1_000,
-            http2_keepalive_secs: 30,
-        }
+        static DEFAULTS: std::sync::OnceLock<Config> = std::sync::OnceLock::new();
+        let mut config = DEFAULTS.get_or_init(Self::flag_defaults).clone();
+        config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.database_url = database_url.into();
+        config
+    }
+
+    /// What an empty `serve` command line gives, whatever the environment.
+    ///
+    /// `Parser::try_parse_from` would also read the flags' variables
+    /// (`env = …`) from this process's environment, so a `TICKETD_*` or
+    /// `DATABASE_URL` left set in a developer's shell would change what
+    /// tests run with. clap cannot be told to skip the environment for one
+    /// parse, so the arguments are built as for `serve` and then each has
+    /// its variable removed (`Arg::env(None)`) before parsing.
+    fn flag_defaults() -> Config {
+        use clap::FromArgMatches;
+        let matches = Self::command_without_env()
+            .try_get_matches_from(["ticketd"])
+            .expect("every serve flag has a default or is optional");
+        Config::from_arg_matches(&matches).expect("defaults parse into a Config")
+    }
+
+    /// The `serve` flags with no environment variables attached.
+    fn command_without_env() -> clap::Command {
+        Config::augment_args(clap::Command::new("ticketd"))
+            .mut_args(|arg| arg.env(None::<&'static str>))
     }
 
     pub fn watch(&self) -> crate::watch::HubConfig {
@@ -516,6 +506,70 @@ mod tests {
         let printed = format!("{config:?}");
         assert!(!printed.contains("s3cret"), "{printed}");
         assert!(printed.contains("db.internal:5433/tickets"), "{printed}");
+    }
+
+    #[test]
+    fn for_database_gives_the_flags_defaults() {
+        let config = Config::for_database("postgres://db/tickets");
+        assert_eq!(config.database_url, "postgres://db/tickets");
+        assert_eq!(config.listen, SocketAddr::from(([127, 0, 0, 1], 0)));
+        assert_eq!(config.db_pool_size, None);
+        assert_eq!(config.db_acquire_timeout_ms, 2_000);
+        assert_eq!(config.intake_batch_max, 8);
+        assert_eq!(config.intake_writers, None);
+        assert_eq!(config.account_cache_size, 10_000);
+        assert_eq!(config.worker_threads, None);
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(config.drain_timeout_secs, 10);
+        assert_eq!(config.shutdown_grace_ms, 0);
+        assert_eq!(config.health_interval_ms, 2_000);
+        assert!(config.cors_allowed_origins.is_empty());
+        assert!(config.reflection);
+        assert!(!config.reflection_open);
+        assert_eq!(config.auth_cache_ms, 5_000);
+        assert_eq!(config.auth_stale_if_error_ms, 300_000);
+        assert_eq!(config.credential_use_flush_ms, 5_000);
+        assert_eq!(config.rate_limit_rps, 1_000);
+        assert_eq!(config.rate_limit_burst, 2_000);
+        assert_eq!(config.max_in_flight, 512);
+        assert_eq!(config.max_in_flight_per_credential, None);
+        assert_eq!(config.request_timeout_ms, 30_000);
+        assert_eq!(config.tls_cert, None);
+        assert!(config.tls_key.is_none());
+        assert_eq!(config.tls_client_ca, None);
+        assert_eq!(config.watch_poll_ms, 250);
+        assert_eq!(config.watch_heartbeat_ms, 10_000);
+        assert_eq!(config.watch_buffer, 256);
+        assert_eq!(config.watch_buffer_bytes, 64 * 1024);
+        assert_eq!(config.watch_read_concurrency, None);
+        assert_eq!(config.watch_slow_consumer_ms, 15_000);
+        assert_eq!(config.max_watch_streams, 20_000);
+        assert_eq!(config.watch_snapshot_limit, 10_000);
+        assert_eq!(config.max_message_bytes, DEFAULT_MAX_MESSAGE_BYTES);
+        assert_eq!(config.max_connections, None);
+        assert_eq!(config.max_connections_per_peer, None);
+        assert_eq!(config.handshake_timeout_ms, 10_000);
+        assert_eq!(config.http2_max_concurrent_streams, 1_000);
+        assert_eq!(config.http2_keepalive_secs, 30);
+    }
+
+    #[test]
+    fn defaults_for_tests_are_read_without_the_environment() {
+        use clap::Args;
+        let with_env = Config::augment_args(clap::Command::new("ticketd"));
+        let variables = with_env
+            .get_arguments()
+            .filter(|arg| arg.get_env().is_some())
+            .count();
+        assert!(variables > 30, "the serve flags have their variables");
+        let without = Config::command_without_env();
+        assert_eq!(
+            without.get_arguments().count(),
+            with_env.get_arguments().count()
+        );
+        for arg in without.get_arguments() {
+            assert_eq!(arg.get_env(), None, "{}", arg.get_id());
+        }
     }
 
     #[test]
