@@ -1,5 +1,10 @@
-//! Server configuration from flags and environment. Secrets (the database
-//! password) are never printed: use [`Config::database_for_logs`].
+//! Server configuration from flags and environment. Secrets are never
+//! printed: the database URL and the TLS key path are held in types whose
+//! `Debug` hides them ([`DatabaseUrl`], [`TlsKeyPath`]), so `Config`'s own
+//! `Debug` is derived.
+//!
+//! Adding a flag is one edit: its field in [`Config`], with `env` and its
+//! default. [`Config::for_database`] and `Debug` follow on their own.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -20,7 +25,7 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Clone, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct Config {
     /// Address to serve gRPC, gRPC-Web, health and reflection on.
     #[arg(long, env = "TICKETD_LISTEN", default_value = "127.0.0.1:50051")]
@@ -37,7 +42,7 @@ pub struct Config {
         // `--help` would otherwise print the URL, password included.
         hide_env_values = true
     )]
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
 
     /// Database connections in the pool. Default: 2 × CPU cores + 2 on
     /// PostgreSQL, 1 on SQLite.
@@ -166,7 +171,7 @@ pub struct Config {
 
     /// PEM private key for --tls-cert.
     #[arg(long, env = "TICKETD_TLS_KEY", requires = "tls_cert")]
-    pub tls_key: Option<std::path::PathBuf>,
+    pub tls_key: Option<TlsKeyPath>,
 
     /// PEM CA certificate(s): when set, clients must present a certificate
     /// signed by one of them (mutual TLS), on top of their bearer token.
@@ -258,62 +263,6 @@ pub struct Config {
     pub http2_keepalive_secs: u64,
 }
 
-impl std::fmt::Debug for Config {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("listen", &self.listen)
-            .field("database", &self.database_for_logs())
-            .field("db_pool_size", &self.pool_size())
-            .field("db_acquire_timeout_ms", &self.db_acquire_timeout_ms)
-            .field("intake_batch_max", &self.intake_batch_max)
-            .field("intake_writers", &self.intake_writers)
-            .field("account_cache_size", &self.account_cache_size)
-            .field("worker_threads", &self.worker_threads)
-            .field("log_format", &self.log_format)
-            .field("drain_timeout_secs", &self.drain_timeout_secs)
-            .field("shutdown_grace_ms", &self.shutdown_grace_ms)
-            .field("health_interval_ms", &self.health_interval_ms)
-            .field("cors_allowed_origins", &self.cors_allowed_origins)
-            .field("reflection", &self.reflection)
-            .field("reflection_open", &self.reflection_open)
-            .field("auth_cache_ms", &self.auth_cache_ms)
-            .field("auth_stale_if_error_ms", &self.auth_stale_if_error_ms)
-            .field("credential_use_flush_ms", &self.credential_use_flush_ms)
-            .field("rate_limit_rps", &self.rate_limit_rps)
-            .field("rate_limit_burst", &self.rate_limit_burst)
-            .field("max_in_flight", &self.max_in_flight)
-            .field(
-                "max_in_flight_per_credential",
-                &self.max_in_flight_per_credential(),
-            )
-            .field("request_timeout_ms", &self.request_timeout_ms)
-            .field("tls_cert", &self.tls_cert)
-            .field("tls_key", &self.tls_key.as_ref().map(|_| "<set>"))
-            .field("tls_client_ca", &self.tls_client_ca)
-            .field("watch_poll_ms", &self.watch_poll_ms)
-            .field("watch_heartbeat_ms", &self.watch_heartbeat_ms)
-            .field("watch_buffer", &self.watch_buffer)
-            .field("watch_buffer_bytes", &self.watch_buffer_bytes)
-            .field("watch_read_concurrency", &self.watch_read_concurrency())
-            .field("watch_slow_consumer_ms", &self.watch_slow_consumer_ms)
-            .field("max_watch_streams", &self.max_watch_streams)
-            .field("watch_snapshot_limit", &self.watch_snapshot_limit)
-            .field("max_message_bytes", &self.max_message_bytes)
-            .field("max_connections", &self.connection_limits().total)
-            .field(
-                "max_connections_per_peer",
-                &self.connection_limits().per_peer,
-            )
-            .field("handshake_timeout_ms", &self.handshake_timeout_ms)
-            .field(
-                "http2_max_concurrent_streams",
-                &self.http2_max_concurrent_streams,
-            )
-            .field("http2_keepalive_secs", &self.http2_keepalive_secs)
-            .finish()
-    }
-}
-
 impl Config {
     /// Defaults for everything but the database; used by tests and tools.
     /// The server listens on 127.0.0.1 on a port the system picks (0), not
@@ -325,7 +274,7 @@ impl Config {
         static DEFAULTS: std::sync::OnceLock<Config> = std::sync::OnceLock::new();
         let mut config = DEFAULTS.get_or_init(Self::flag_defaults).clone();
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
-        config.database_url = database_url.into();
+        config.database_url = DatabaseUrl::from(database_url.into());
         config
     }
 
@@ -377,7 +326,7 @@ impl Config {
         let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
             return Ok(None);
         };
-        let read = |path: &std::path::PathBuf, what: &str| {
+        let read = |path: &std::path::Path, what: &str| {
             std::fs::read(path)
                 .with_context(|| format!("reading the TLS {what} {}", path.display()))
         };
@@ -476,15 +425,28 @@ impl Config {
 
     /// `postgres host:port/database` without user or password, or `sqlite PATH`.
     pub fn database_for_logs(&self) -> String {
-        if let Some(path) = self.database_url.strip_prefix("sqlite:") {
+        self.database_url.for_logs()
+    }
+}
+
+/// A database URL, which may hold a password: `Debug` prints
+/// [`DatabaseUrl::for_logs`]; the URL itself is the `str` it derefs to.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `postgres host:port/database` without user or password, or `sqlite PATH`.
+    pub fn for_logs(&self) -> String {
+        if let Some(path) = self.0.strip_prefix("sqlite:") {
             let path = path.trim_start_matches("//");
             let path = path.split('?').next().unwrap_or(path);
             return format!("sqlite {path}");
         }
-        match self
-            .database_url
-            .parse::<sqlx::postgres::PgConnectOptions>()
-        {
+        match self.0.parse::<sqlx::postgres::PgConnectOptions>() {
             Ok(options) => format!(
                 "postgres {}:{}/{}",
                 options.get_host(),
@@ -493,6 +455,86 @@ impl Config {
             ),
             Err(_) => "<unparseable DATABASE_URL>".to_owned(),
         }
+    }
+}
+
+impl std::ops::Deref for DatabaseUrl {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.for_logs(), f)
+    }
+}
+
+impl From<String> for DatabaseUrl {
+    fn from(url: String) -> Self {
+        Self(url)
+    }
+}
+
+impl From<&str> for DatabaseUrl {
+    fn from(url: &str) -> Self {
+        Self(url.to_owned())
+    }
+}
+
+impl PartialEq<&str> for DatabaseUrl {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+/// Parsed as a `String` is, so the flag accepts exactly what it did.
+impl clap::builder::ValueParserFactory for DatabaseUrl {
+    type Parser =
+        clap::builder::MapValueParser<clap::builder::StringValueParser, fn(String) -> Self>;
+
+    fn value_parser() -> Self::Parser {
+        use clap::builder::TypedValueParser;
+        clap::builder::StringValueParser::new().map(Self as fn(String) -> Self)
+    }
+}
+
+/// The path of the TLS private key: `Debug` prints `"<set>"` only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TlsKeyPath(std::path::PathBuf);
+
+impl std::ops::Deref for TlsKeyPath {
+    type Target = std::path::Path;
+
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for TlsKeyPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt("<set>", f)
+    }
+}
+
+impl From<std::path::PathBuf> for TlsKeyPath {
+    fn from(path: std::path::PathBuf) -> Self {
+        Self(path)
+    }
+}
+
+/// Parsed as a `PathBuf` is (an empty value is refused), as before.
+impl clap::builder::ValueParserFactory for TlsKeyPath {
+    type Parser = clap::builder::MapValueParser<
+        clap::builder::PathBufValueParser,
+        fn(std::path::PathBuf) -> Self,
+    >;
+
+    fn value_parser() -> Self::Parser {
+        use clap::builder::TypedValueParser;
+        clap::builder::PathBufValueParser::new().map(Self as fn(std::path::PathBuf) -> Self)
     }
 }
 
@@ -506,6 +548,43 @@ mod tests {
         let printed = format!("{config:?}");
         assert!(!printed.contains("s3cret"), "{printed}");
         assert!(printed.contains("db.internal:5433/tickets"), "{printed}");
+        let printed = format!("{config:#?}");
+        assert!(!printed.contains("s3cret"), "{printed}");
+    }
+
+    #[test]
+    fn debug_output_never_contains_the_tls_key_path() {
+        let mut config = Config::for_database("sqlite://t.db");
+        config.tls_cert = Some("/etc/ticketd/server.crt".into());
+        config.tls_key = Some(std::path::PathBuf::from("/etc/ticketd/private-key.pem").into());
+        for printed in [format!("{config:?}"), format!("{config:#?}")] {
+            assert!(!printed.contains("private-key"), "{printed}");
+            assert!(printed.contains("<set>"), "{printed}");
+            assert!(printed.contains("server.crt"), "{printed}");
+        }
+        let key = config.tls_key.as_deref().map(std::path::Path::to_path_buf);
+        assert_eq!(key, Some("/etc/ticketd/private-key.pem".into()));
+    }
+
+    #[test]
+    fn the_secret_flags_parse_as_before() {
+        use clap::FromArgMatches;
+        let parse = |args: &[&str]| {
+            let matches = Config::command_without_env()
+                .try_get_matches_from([&["ticketd"], args].concat())?;
+            Config::from_arg_matches(&matches)
+        };
+        let config = parse(&["--database-url", "postgres://u:p@h/d"]).unwrap();
+        assert_eq!(config.database_url, "postgres://u:p@h/d");
+        assert_eq!(config.database_url.as_str(), "postgres://u:p@h/d");
+        assert_eq!(parse(&[]).unwrap().database_url, DEFAULT_DATABASE);
+        let config = parse(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]).unwrap();
+        assert_eq!(
+            config.tls_key.as_deref(),
+            Some(std::path::Path::new("k.pem"))
+        );
+        assert!(parse(&["--tls-cert", "c.pem", "--tls-key", ""]).is_err());
+        assert!(parse(&["--tls-key", "k.pem"]).is_err(), "needs --tls-cert");
     }
 
     #[test]

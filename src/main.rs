@@ -109,7 +109,14 @@ fn main() -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     ticketd::telemetry::init(config.log_format);
-    tracing::info!(?config, "starting");
+    // `config` shows the flags as given; these are what unset ones became.
+    tracing::info!(
+        ?config,
+        db_pool_size = config.pool_size(),
+        max_in_flight_per_credential = config.max_in_flight_per_credential(),
+        watch_read_concurrency = config.watch_read_concurrency(),
+        "starting"
+    );
     let app = Application::build(config, Arc::new(SystemClock)).await?;
     app.run_until_stopped(shutdown_signal()).await
 }

@@ -888,7 +888,7 @@ mod small_limits {
     async fn with_tls_the_server_speaks_only_tls() {
         let app = spawn_app_with(Backend::Sqlite, |c| {
             c.tls_cert = Some(tls_file("server.pem"));
-            c.tls_key = Some(tls_file("server.key"));
+            c.tls_key = Some(tls_file("server.key").into());
         })
         .await;
         super::with_tls_the_server_speaks_only_tls(app).await;
@@ -898,7 +898,7 @@ mod small_limits {
     async fn with_a_client_ca_only_clients_with_certificates_get_in() {
         let app = spawn_app_with(Backend::Sqlite, |c| {
             c.tls_cert = Some(tls_file("server.pem"));
-            c.tls_key = Some(tls_file("server.key"));
+            c.tls_key = Some(tls_file("server.key").into());
             c.tls_client_ca = Some(tls_file("ca.pem"));
         })
         .await;

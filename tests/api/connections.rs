@@ -132,7 +132,7 @@ async fn a_tls_handshake_that_stalls_after_its_first_bytes_is_closed_after_the_t
     };
     let app = spawn_app_with(Backend::Sqlite, |c| {
         c.tls_cert = Some(tls("server.pem"));
-        c.tls_key = Some(tls("server.key"));
+        c.tls_key = Some(tls("server.key").into());
         c.handshake_timeout_ms = 300;
     })
     .await;

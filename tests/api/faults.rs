@@ -612,7 +612,7 @@ async fn store_calls(
 async fn database_outage(link: Link) {
     let proxy = DbProxy::start(postgres_addr().await).await;
     let app = spawn_app_with(Backend::Postgres, |config| {
-        config.database_url = proxy.url_for(&config.database_url);
+        config.database_url = proxy.url_for(&config.database_url).into();
         config.health_interval_ms = 1_000;
     })
     .await;
@@ -742,7 +742,7 @@ fn percentile(times: &mut [Duration], p: usize) -> Duration {
 async fn calls_during_an_outage_fail_fast_and_the_policy_keeps_answering(link: Link) {
     let proxy = DbProxy::start(postgres_addr().await).await;
     let app = spawn_app_with(Backend::Postgres, |config| {
-        config.database_url = proxy.url_for(&config.database_url);
+        config.database_url = proxy.url_for(&config.database_url).into();
         // The default: fast failure must not wait for a health check.
         config.health_interval_ms = 2_000;
         config.auth_cache_ms = 200;
@@ -827,7 +827,7 @@ async fn calls_during_an_outage_fail_fast_and_the_policy_keeps_answering(link: L
 async fn a_credential_verified_before_an_outage_is_accepted_for_the_configured_staleness_only() {
     let proxy = DbProxy::start(postgres_addr().await).await;
     let app = spawn_app_with(Backend::Postgres, |config| {
-        config.database_url = proxy.url_for(&config.database_url);
+        config.database_url = proxy.url_for(&config.database_url).into();
         // Every call asks the store, so only the outage rule decides.
         config.auth_cache_ms = 0;
         config.auth_stale_if_error_ms = 60_000;
