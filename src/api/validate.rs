@@ -9,17 +9,19 @@ use super::convert::{
     rating_from_proto, region_from_proto, scope_from_proto, service_kind_from_proto,
     service_status_from_proto, sla_state_from_proto, status_from_proto, workaround_from_proto,
 };
+use crate::domain::lifecycle::Action;
+use crate::domain::listing::{DeadlineFilter, ServiceRequestFilter, TicketFilter};
 use crate::domain::policy::Policy;
 use crate::domain::priority::{Impact, MissingImpactField};
 use crate::domain::service_request::{NewServiceRequest, ServiceRequestStatus};
 use crate::domain::sla::SlaState;
 use crate::domain::survey::Rating;
-use crate::domain::ticket::{AccountUpdate, Origin, TicketRequest, TicketStatus};
-use crate::domain::watch::WatchFilter;
+use crate::domain::ticket::{
+    AccountUpdate, NewAccount, Origin, TicketKey, TicketRequest, TicketStatus,
+};
+use crate::domain::watch::{LogPosition, WatchFilter};
 use crate::error::{Error, FieldViolation, Result};
 use crate::proto::pb;
-use crate::service::{Action, NewAccount};
-use crate::store::{DeadlineFilter, LogPosition, ServiceRequestFilter, TicketFilter, TicketKey};
 
 pub const MAX_SUBJECT_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 20_000;
