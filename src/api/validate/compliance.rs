@@ -1,6 +1,7 @@
 //! GetComplianceReport's period.
 
 use super::Violations;
+use super::limits::MAX_PERIOD_DAYS;
 use super::timestamps::timestamp_field;
 use crate::error::{Error, Result};
 use crate::proto::pb;
@@ -14,8 +15,11 @@ pub fn compliance_period(
     if let (Some(start), Some(end)) = (start, end) {
         if end <= start {
             v.add("end_time", "must be after start_time");
-        } else if end - start > chrono::Duration::days(366) {
-            v.add("end_time", "the period may be at most 366 days");
+        } else if end - start > chrono::Duration::days(MAX_PERIOD_DAYS) {
+            v.add(
+                "end_time",
+                format!("the period may be at most {MAX_PERIOD_DAYS} days"),
+            );
         }
     }
     v.into_result()?;

@@ -25,4 +25,15 @@ pub const MAX_VIOLATIONS: usize = 16;
 pub(super) const MAX_ECHO_CHARS: usize = 64;
 pub(super) const MAX_ECHO_BYTES: usize = 128;
 
+/// An agent's note or reason, or a customer's survey comment.
 pub(super) const MAX_NOTE_CHARS: usize = 2_000;
+/// The longest address SMTP can carry (RFC 5321's path limit).
+pub(super) const MAX_EMAIL_CHARS: usize = 254;
+/// `+` and E.164's 15 digits.
+pub(super) const MAX_PHONE_NUMBER_CHARS: usize = 16;
+/// Survey tokens the server issues are shorter; anything longer is not one.
+pub(super) const MAX_SURVEY_TOKEN_CHARS: usize = 64;
+/// Every number of this many digits fits an i64, so parsing cannot overflow.
+pub(super) const MAX_NUMBER_DIGITS: usize = 18;
+/// The longest span a request may ask about: a year, leap years included.
+pub(super) const MAX_PERIOD_DAYS: i64 = 366;

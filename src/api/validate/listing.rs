@@ -1,7 +1,7 @@
 //! ListTickets, ListTicketsByDeadline and ListTicketEvents: their filters
 //! and page sizes.
 
-use super::limits::MAX_LIST_VALUES;
+use super::limits::{MAX_LIST_VALUES, MAX_PERIOD_DAYS};
 use super::names::{account_from_name, ticket_key};
 use super::{Violations, page_size};
 use crate::api::convert::{
@@ -65,8 +65,13 @@ pub fn list_tickets_by_deadline(
     let mut v = Violations::default();
     let page_size = page_size(&mut v, request.page_size);
     let due_within = request.due_within.and_then(|d| {
-        if !(0..=366 * 24 * 3600).contains(&d.seconds) || !(0..1_000_000_000).contains(&d.nanos) {
-            v.add("due_within", "must be a duration between 0 and 366 days");
+        if !(0..=MAX_PERIOD_DAYS * 24 * 3600).contains(&d.seconds)
+            || !(0..1_000_000_000).contains(&d.nanos)
+        {
+            v.add(
+                "due_within",
+                format!("must be a duration between 0 and {MAX_PERIOD_DAYS} days"),
+            );
             None
         } else {
             Some(

@@ -42,7 +42,7 @@ pub use timestamps::is_timestamp_in_range;
 pub use watch::watch_sla_status;
 
 use crate::error::{Error, FieldViolation, Result};
-use limits::{MAX_ECHO_BYTES, MAX_ECHO_CHARS};
+use limits::{MAX_ECHO_BYTES, MAX_ECHO_CHARS, MAX_EMAIL_CHARS};
 
 /// Collects violations so a caller learns about every bad field at once:
 /// the first problem of each field, up to [`MAX_VIOLATIONS`] fields.
@@ -156,7 +156,7 @@ fn is_email(value: &str) -> bool {
     let Some((local, domain)) = value.split_once('@') else {
         return false;
     };
-    value.len() <= 254
+    value.len() <= MAX_EMAIL_CHARS
         && !local.is_empty()
         && !domain.contains('@')
         && domain.contains('.')

@@ -3,6 +3,7 @@
 
 use uuid::Uuid;
 
+use super::limits::MAX_NUMBER_DIGITS;
 use super::{Violations, quoted};
 use crate::domain::ticket::TicketKey;
 use crate::error::{Error, Result};
@@ -42,7 +43,7 @@ pub fn ticket_name(name: &str) -> Result<TicketKey> {
         if let Ok(uuid) = Uuid::parse_str(id) {
             Some(TicketKey::Id(uuid))
         } else if !id.is_empty()
-            && id.len() <= 18
+            && id.len() <= MAX_NUMBER_DIGITS
             && id.bytes().all(|b| b.is_ascii_digit())
             // One name per ticket: tickets/0042 is not tickets/42.
             && (id == "0" || !id.starts_with('0'))

@@ -1,7 +1,10 @@
 //! Professional-services requests: creating, naming, listing and moving
 //! them.
 
-use super::limits::{MAX_DESCRIPTION_CHARS, MAX_REQUEST_ID_CHARS, MAX_SUBJECT_CHARS};
+use super::limits::{
+    MAX_DESCRIPTION_CHARS, MAX_EMAIL_CHARS, MAX_NUMBER_DIGITS, MAX_REQUEST_ID_CHARS,
+    MAX_SUBJECT_CHARS,
+};
 use super::names::account_from_name;
 use super::{Violations, is_email, is_request_id, page_size, quoted};
 use crate::api::convert::{service_kind_from_proto, service_status_from_proto};
@@ -20,7 +23,7 @@ pub fn create_service_request(
     let details = v
         .optional("details", request.details, MAX_DESCRIPTION_CHARS)
         .unwrap_or_default();
-    let contact_email = v.required("contact_email", request.contact_email, 254);
+    let contact_email = v.required("contact_email", request.contact_email, MAX_EMAIL_CHARS);
     if !contact_email.is_empty() && !is_email(&contact_email) {
         v.add("contact_email", "is not an e-mail address");
     }
@@ -43,7 +46,9 @@ pub fn create_service_request(
 /// `serviceRequests/{number}` → number.
 pub fn service_request_name(field: &str, name: &str) -> Result<i64> {
     name.strip_prefix("serviceRequests/")
-        .filter(|n| !n.is_empty() && n.len() <= 18 && n.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|n| {
+            !n.is_empty() && n.len() <= MAX_NUMBER_DIGITS && n.bytes().all(|b| b.is_ascii_digit())
+        })
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| {
             Error::invalid(

@@ -1,6 +1,6 @@
 //! AnswerSurvey and ListSurveys.
 
-use super::limits::MAX_NOTE_CHARS;
+use super::limits::{MAX_NOTE_CHARS, MAX_SURVEY_TOKEN_CHARS};
 use super::names::ticket_name;
 use super::{Violations, page_size};
 use crate::api::convert::rating_from_proto;
@@ -17,7 +17,7 @@ pub struct SurveyAnswerRequest {
 
 pub fn answer_survey(request: pb::AnswerSurveyRequest) -> Result<SurveyAnswerRequest> {
     let mut v = Violations::default();
-    let token = v.required("token", request.token, 64);
+    let token = v.required("token", request.token, MAX_SURVEY_TOKEN_CHARS);
     let rating = v.required_enum("rating", request.rating, rating_from_proto);
     let comment = v.optional("comment", request.comment, MAX_NOTE_CHARS);
     v.into_result()?;

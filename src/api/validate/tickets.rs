@@ -2,8 +2,8 @@
 //! a priority is classified from.
 
 use super::limits::{
-    MAX_DESCRIPTION_CHARS, MAX_ID_CHARS, MAX_NAME_CHARS, MAX_REQUEST_ID_CHARS, MAX_SUBJECT_CHARS,
-    MAX_URI_CHARS,
+    MAX_DESCRIPTION_CHARS, MAX_EMAIL_CHARS, MAX_ID_CHARS, MAX_NAME_CHARS, MAX_PHONE_NUMBER_CHARS,
+    MAX_REQUEST_ID_CHARS, MAX_SUBJECT_CHARS, MAX_URI_CHARS,
 };
 use super::names::account_from_name;
 use super::{Violations, is_email, is_request_id, quoted};
@@ -49,7 +49,11 @@ pub fn create_ticket(request: pb::CreateTicketRequest, policy: &Policy) -> Resul
             None
         }
         Some(PbOrigin::WebForm(form)) => {
-            let contact_email = v.required("web_form.contact_email", form.contact_email, 254);
+            let contact_email = v.required(
+                "web_form.contact_email",
+                form.contact_email,
+                MAX_EMAIL_CHARS,
+            );
             if !contact_email.is_empty() && !is_email(&contact_email) {
                 v.add("web_form.contact_email", "is not an e-mail address");
             }
@@ -89,7 +93,11 @@ pub fn create_ticket(request: pb::CreateTicketRequest, policy: &Policy) -> Resul
         }
         Some(PbOrigin::PhoneCall(call)) => {
             let call_id = v.required("phone_call.call_id", call.call_id, MAX_ID_CHARS);
-            let caller_number = v.required("phone_call.caller_number", call.caller_number, 16);
+            let caller_number = v.required(
+                "phone_call.caller_number",
+                call.caller_number,
+                MAX_PHONE_NUMBER_CHARS,
+            );
             if !caller_number.is_empty() && !is_e164(&caller_number) {
                 v.add(
                     "phone_call.caller_number",
@@ -97,7 +105,11 @@ pub fn create_ticket(request: pb::CreateTicketRequest, policy: &Policy) -> Resul
                 );
             }
             let region = v.required_enum("phone_call.region", call.region, region_from_proto);
-            let dialed_number = v.required("phone_call.dialed_number", call.dialed_number, 16);
+            let dialed_number = v.required(
+                "phone_call.dialed_number",
+                call.dialed_number,
+                MAX_PHONE_NUMBER_CHARS,
+            );
             if let Some(region) = region
                 && !dialed_number.is_empty()
                 && !policy.is_support_line(region, &dialed_number)
