@@ -2,7 +2,7 @@
 //! and page sizes.
 
 use super::limits::{MAX_LIST_VALUES, MAX_PERIOD_DAYS};
-use super::names::{account_from_name, ticket_key};
+use super::names::{optional_account, ticket_key};
 use super::{Violations, page_size};
 use crate::api::convert::{
     channel_from_proto, plan_from_proto, priority_from_proto, sla_state_from_proto,
@@ -22,11 +22,7 @@ pub struct TicketListing {
 pub fn list_tickets(request: &pb::ListTicketsRequest) -> Result<TicketListing> {
     let mut v = Violations::default();
     let page_size = page_size(&mut v, request.page_size);
-    let account_id = if request.account.is_empty() {
-        None
-    } else {
-        Some(account_from_name(&mut v, "account", &request.account))
-    };
+    let account_id = optional_account(&mut v, "account", &request.account);
     let filter = TicketFilter {
         account_id,
         channel: v.filter_enum("channel", request.channel, channel_from_proto),

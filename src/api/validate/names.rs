@@ -26,6 +26,11 @@ pub(super) fn account_from_name(v: &mut Violations, field: &str, name: &str) -> 
     }
 }
 
+/// An account filter: empty means every account.
+pub(super) fn optional_account(v: &mut Violations, field: &str, name: &str) -> Option<String> {
+    (!name.is_empty()).then(|| account_from_name(v, field, name))
+}
+
 /// 3–63 lower-case letters, digits and hyphens, starting with a letter and
 /// not ending with a hyphen (AIP-122 style ids).
 pub fn is_account_id(id: &str) -> bool {

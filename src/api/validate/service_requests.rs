@@ -5,7 +5,7 @@ use super::limits::{
     MAX_DESCRIPTION_CHARS, MAX_EMAIL_CHARS, MAX_NUMBER_DIGITS, MAX_REQUEST_ID_CHARS,
     MAX_SUBJECT_CHARS,
 };
-use super::names::account_from_name;
+use super::names::{account_from_name, optional_account};
 use super::{Violations, is_email, is_request_id, page_size, quoted};
 use crate::api::convert::{service_kind_from_proto, service_status_from_proto};
 use crate::domain::listing::ServiceRequestFilter;
@@ -68,11 +68,7 @@ pub fn list_service_requests(
 ) -> Result<ServiceRequestListing> {
     let mut v = Violations::default();
     let page_size = page_size(&mut v, request.page_size);
-    let account_id = if request.account.is_empty() {
-        None
-    } else {
-        Some(account_from_name(&mut v, "account", &request.account))
-    };
+    let account_id = optional_account(&mut v, "account", &request.account);
     let filter = ServiceRequestFilter {
         account_id,
         kind: v.filter_enum("kind", request.kind, service_kind_from_proto),

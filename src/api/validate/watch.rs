@@ -2,7 +2,7 @@
 
 use super::Violations;
 use super::limits::MAX_LIST_VALUES;
-use super::names::account_from_name;
+use super::names::optional_account;
 use crate::api::convert::{
     channel_from_proto, plan_from_proto, priority_from_proto, sla_state_from_proto,
 };
@@ -47,8 +47,7 @@ pub fn watch_sla_status(
             &request.priorities,
             priority_from_proto,
         ),
-        account_id: (!request.account.is_empty())
-            .then(|| account_from_name(&mut v, "account", &request.account)),
+        account_id: optional_account(&mut v, "account", &request.account),
         states: each(
             &mut v,
             "sla_states",
