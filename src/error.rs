@@ -4,6 +4,11 @@
 
 use crate::domain::policy::{Channel, ChannelNotInPlan, Plan};
 
+/// A reused request id's message, so the log and the client read the same words.
+pub fn request_id_reused(request_id: &str) -> String {
+    format!("request_id {request_id:?} was already used for a different ticket")
+}
+
 /// One bad field in a request, named by its path in the request message
 /// (e.g. `phone_call.caller_number`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +50,7 @@ pub enum Error {
         allowed: Vec<Channel>,
     },
 
-    #[error("request_id {request_id} was already used for a different ticket")]
+    #[error("{}", request_id_reused(.request_id))]
     RequestIdReused { request_id: String },
 
     #[error("cannot {action} a ticket that is {from}")]

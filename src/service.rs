@@ -14,14 +14,16 @@ use crate::domain::clock::Clock;
 use crate::domain::compliance::{self, ComplianceRow};
 use crate::domain::intake;
 use crate::domain::lifecycle::{self, Change};
-use crate::domain::policy::{Policy, Priority};
+use crate::domain::policy::Policy;
 use crate::domain::service_request::{NewServiceRequest, ServiceRequest, ServiceRequestStatus};
 use crate::domain::survey::{Rating, Survey};
 use crate::domain::ticket::{
-    Account, AccountUpdate, EventKind, NotificationMethod, Ticket, TicketEvent, TicketRequest,
-    TicketStatus,
+    Account, AccountUpdate, EventKind, Ticket, TicketEvent, TicketRequest,
 };
 use crate::error::{Error, Result};
+// Callers name these by their old path; they are domain values.
+pub use crate::domain::lifecycle::Action;
+pub use crate::domain::ticket::NewAccount;
 use crate::store::{
     DeadlineCursor, DeadlineFilter, Inserted, ServiceRequestFilter, Store, TicketFilter, TicketKey,
 };
@@ -84,46 +86,8 @@ impl SweeperAlarm {
     }
 }
 
-/// What an agent does to a ticket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    Acknowledge {
-        responder: String,
-        method: NotificationMethod,
-    },
-    SetStatus {
-        to: TicketStatus,
-        actor: String,
-        note: Option<String>,
-    },
-    Resolve {
-        actor: String,
-        note: Option<String>,
-    },
-    Reopen {
-        actor: String,
-        reason: Option<String>,
-    },
-    Close {
-        actor: String,
-    },
-    Reprioritize {
-        priority: Priority,
-        actor: String,
-        reason: String,
-    },
-}
-
 /// Attempts at an optimistic update before answering ABORTED.
 const MAX_ATTEMPTS: usize = 5;
-
-/// What an account needs on creation; timestamps come from the clock.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewAccount {
-    pub id: String,
-    pub display_name: String,
-    pub plan: crate::domain::Plan,
-}
 
 impl Service {
     pub fn new(store: Arc<dyn Store>, policy: Arc<Policy>, clock: Arc<dyn Clock>) -> Self {

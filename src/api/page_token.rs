@@ -21,12 +21,17 @@ pub fn encode(last_key: &str, filters: u64) -> String {
         .collect()
 }
 
+/// A token that does not decode, or whose key could not have come from
+/// this server.
+pub fn not_issued() -> Error {
+    Error::invalid("page_token", "is not a token this server issued")
+}
+
 /// The last key of the previous page; `None` for an empty token (first page).
 pub fn decode(token: &str, filters: u64) -> Result<Option<String>> {
     if token.is_empty() {
         return Ok(None);
     }
-    let invalid = || Error::invalid("page_token", "is not a token this server issued");
     let bytes = (0..token.len())
         .step_by(2)
         .map(|i| {
@@ -35,11 +40,11 @@ pub fn decode(token: &str, filters: u64) -> Result<Option<String>> {
                 .and_then(|pair| u8::from_str_radix(pair, 16).ok())
         })
         .collect::<Option<Vec<u8>>>()
-        .ok_or_else(invalid)?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+        .ok_or_else(not_issued)?;
+    let text = String::from_utf8(bytes).map_err(|_| not_issued())?;
     let mut parts = text.splitn(3, '|');
     let (Some(VERSION), Some(hash), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(invalid());
+        return Err(not_issued());
     };
     if u64::from_str_radix(hash, 16).ok() != Some(filters) {
         return Err(Error::invalid(

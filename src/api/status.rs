@@ -12,7 +12,7 @@ use super::convert::{
     channel_to_proto, plan_to_proto, service_kind_to_proto, service_status_to_proto,
     status_to_proto,
 };
-use crate::error::Error;
+use crate::error::{Error, request_id_reused};
 
 /// The `ErrorInfo.domain` of every error this service defines.
 pub const ERROR_DOMAIN: &str = "ticketd.support.v1";
@@ -137,7 +137,7 @@ impl From<Error> for Status {
             }
             Error::RequestIdReused { request_id } => Status::with_error_details(
                 Code::AlreadyExists,
-                format!("request_id {request_id:?} was already used for a different ticket"),
+                request_id_reused(&request_id),
                 info(reason::REQUEST_ID_REUSED, [("request_id", request_id)]),
             ),
             Error::IllegalTransition { action, from } => {

@@ -7,7 +7,7 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
 use super::convert::timestamp;
-use super::page_token;
+use super::paging::Page;
 use super::validate;
 use crate::error::Error;
 use crate::proto::pb;
@@ -92,21 +92,14 @@ impl TicketService for TicketApi {
     ) -> Result<Response<pb::ListAccountsResponse>, Status> {
         let request = request.into_inner();
         let page_size = validate::list_accounts_page_size(request.page_size)?;
-        let filters = page_token::fingerprint("accounts");
-        // The key goes to the database: anything but an account id is forged.
-        let after = page_token::decode(&request.page_token, filters)?
-            .map(|id| {
-                validate::is_account_id(&id).then_some(id).ok_or_else(|| {
-                    Error::invalid("page_token", "is not a token this server issued")
-                })
-            })
-            .transpose()?;
-        // One extra row tells whether another page exists without a count query.
+        let page = Page::open(&request.page_token, "accounts", page_size, |id| {
+            validate::is_account_id(id).then(|| id.to_owned())
+        })?;
         let mut accounts = self
             .service
-            .list_accounts(after.as_deref(), page_size + 1)
+            .list_accounts(page.after.as_deref(), page.limit())
             .await?;
-        let next_page_token = next_token(&mut accounts, page_size, filters, |a| a.id.clone());
+        let next_page_token = page.next_token(&mut accounts, |a| a.id.clone());
         Ok(Response::new(pb::ListAccountsResponse {
             accounts: accounts.into_iter().map(Into::into).collect(),
             next_page_token,
@@ -142,20 +135,17 @@ impl TicketService for TicketApi {
     ) -> Result<Response<pb::ListTicketsResponse>, Status> {
         let request = request.into_inner();
         let listing = validate::list_tickets(&request)?;
-        let filters = page_token::fingerprint(&format!("tickets {:?}", listing.filter));
-        let before = page_token::decode(&request.page_token, filters)?
-            .map(|key| key.parse::<i64>())
-            .transpose()
-            .map_err(|_| {
-                crate::error::Error::invalid("page_token", "is not a token this server issued")
-            })?;
+        let page = Page::open(
+            &request.page_token,
+            &format!("tickets {:?}", listing.filter),
+            listing.page_size,
+            |key| key.parse().ok(),
+        )?;
         let mut tickets = self
             .service
-            .list_tickets(&listing.filter, before, listing.page_size + 1)
+            .list_tickets(&listing.filter, page.after, page.limit())
             .await?;
-        let next_page_token = next_token(&mut tickets, listing.page_size, filters, |t| {
-            t.number.to_string()
-        });
+        let next_page_token = page.next_token(&mut tickets, |t| t.number.to_string());
         Ok(Response::new(pb::ListTicketsResponse {
             tickets: tickets.into_iter().map(Into::into).collect(),
             next_page_token,
@@ -218,26 +208,22 @@ impl TicketService for TicketApi {
     ) -> Result<Response<pb::ListSurveysResponse>, Status> {
         let request = request.into_inner();
         let listing = validate::list_surveys(&request)?;
-        let filters = page_token::fingerprint(&format!(
-            "surveys {} {}",
-            request.ticket, request.answered_only
-        ));
-        let after = page_token::decode(&request.page_token, filters)?
-            .map(|key| key.parse::<i64>())
-            .transpose()
-            .map_err(|_| Error::invalid("page_token", "is not a token this server issued"))?;
+        let page = Page::open(
+            &request.page_token,
+            &format!("surveys {} {}", request.ticket, request.answered_only),
+            listing.page_size,
+            |key| key.parse().ok(),
+        )?;
         let mut surveys = self
             .service
             .list_surveys(
                 listing.ticket,
                 request.answered_only,
-                after,
-                listing.page_size + 1,
+                page.after,
+                page.limit(),
             )
             .await?;
-        let next_page_token = next_token(&mut surveys, listing.page_size, filters, |s| {
-            s.id.to_string()
-        });
+        let next_page_token = page.next_token(&mut surveys, |s| s.id.to_string());
         Ok(Response::new(pb::ListSurveysResponse {
             surveys: surveys.into_iter().map(Into::into).collect(),
             next_page_token,
@@ -278,15 +264,17 @@ impl TicketService for TicketApi {
         // Stored times have microsecond precision; compare at the same precision.
         let now = crate::domain::intake::receipt_time(self.service.clock().now());
         let listing = validate::list_tickets_by_deadline(&request, now)?;
-        let filters = page_token::fingerprint(&listing.fingerprint);
-        let after = page_token::decode(&request.page_token, filters)?
-            .map(|key| decode_deadline_cursor(&key))
-            .transpose()?;
+        let page = Page::open(
+            &request.page_token,
+            &listing.fingerprint,
+            listing.page_size,
+            deadline_cursor,
+        )?;
         let mut tickets = self
             .service
-            .list_tickets_by_deadline(&listing.filter, after, listing.page_size + 1)
+            .list_tickets_by_deadline(&listing.filter, page.after, page.limit())
             .await?;
-        let next_page_token = next_token(&mut tickets, listing.page_size, filters, |t| {
+        let next_page_token = page.next_token(&mut tickets, |t| {
             format!("{}:{}", t.response_due_at.timestamp_micros(), t.number)
         });
         Ok(Response::new(pb::ListTicketsByDeadlineResponse {
@@ -323,18 +311,17 @@ impl TicketService for TicketApi {
     ) -> Result<Response<pb::ListServiceRequestsResponse>, Status> {
         let request = request.into_inner();
         let listing = validate::list_service_requests(&request)?;
-        let filters = page_token::fingerprint(&format!("service requests {:?}", listing.filter));
-        let before = page_token::decode(&request.page_token, filters)?
-            .map(|key| key.parse::<i64>())
-            .transpose()
-            .map_err(|_| Error::invalid("page_token", "is not a token this server issued"))?;
+        let page = Page::open(
+            &request.page_token,
+            &format!("service requests {:?}", listing.filter),
+            listing.page_size,
+            |key| key.parse().ok(),
+        )?;
         let mut requests = self
             .service
-            .list_service_requests(&listing.filter, before, listing.page_size + 1)
+            .list_service_requests(&listing.filter, page.after, page.limit())
             .await?;
-        let next_page_token = next_token(&mut requests, listing.page_size, filters, |r| {
-            r.number.to_string()
-        });
+        let next_page_token = page.next_token(&mut requests, |r| r.number.to_string());
         Ok(Response::new(pb::ListServiceRequestsResponse {
             service_requests: requests.into_iter().map(Into::into).collect(),
             next_page_token,
@@ -372,18 +359,17 @@ impl TicketService for TicketApi {
     ) -> Result<Response<pb::ListTicketEventsResponse>, Status> {
         let request = request.into_inner();
         let listing = validate::list_ticket_events(&request)?;
-        let filters = page_token::fingerprint(&format!("events {}", request.name));
-        let after = page_token::decode(&request.page_token, filters)?
-            .map(|key| key.parse::<i64>())
-            .transpose()
-            .map_err(|_| Error::invalid("page_token", "is not a token this server issued"))?;
+        let page = Page::open(
+            &request.page_token,
+            &format!("events {}", request.name),
+            listing.page_size,
+            |key| key.parse().ok(),
+        )?;
         let (_, mut events) = self
             .service
-            .list_ticket_events(listing.key, after, listing.page_size + 1)
+            .list_ticket_events(listing.key, page.after, page.limit())
             .await?;
-        let next_page_token = next_token(&mut events, listing.page_size, filters, |e| {
-            e.id.to_string()
-        });
+        let next_page_token = page.next_token(&mut events, |e| e.id.to_string());
         Ok(Response::new(pb::ListTicketEventsResponse {
             events: events.into_iter().map(Into::into).collect(),
             next_page_token,
@@ -418,32 +404,14 @@ macro_rules! agent_action {
 }
 use agent_action;
 
-fn decode_deadline_cursor(key: &str) -> Result<crate::store::DeadlineCursor, Error> {
-    let invalid = || Error::invalid("page_token", "is not a token this server issued");
-    let (micros, number) = key.split_once(':').ok_or_else(invalid)?;
+/// The key of a deadline-ordered page: the last ticket's deadline in
+/// microseconds and its number.
+fn deadline_cursor(key: &str) -> Option<crate::domain::listing::DeadlineCursor> {
+    let (micros, number) = key.split_once(':')?;
     let due = micros
         .parse::<i64>()
         .ok()
         .and_then(chrono::DateTime::from_timestamp_micros)
-        .filter(validate::is_timestamp_in_range)
-        .ok_or_else(invalid)?;
-    Ok((due, number.parse().map_err(|_| invalid())?))
-}
-
-/// Trims the look-ahead row and returns the token for the next page, or an
-/// empty string on the last page.
-fn next_token<T>(
-    rows: &mut Vec<T>,
-    page_size: i64,
-    filters: u64,
-    key: impl Fn(&T) -> String,
-) -> String {
-    let page_size = usize::try_from(page_size).unwrap_or(usize::MAX);
-    if rows.len() <= page_size {
-        return String::new();
-    }
-    rows.truncate(page_size);
-    rows.last()
-        .map(|last| page_token::encode(&key(last), filters))
-        .unwrap_or_default()
+        .filter(validate::is_timestamp_in_range)?;
+    Some((due, number.parse().ok()?))
 }

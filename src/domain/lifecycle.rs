@@ -13,6 +13,36 @@ use super::ticket::{
     EventKind, FirstResponse, NotificationMethod, SYSTEM_ACTOR, Ticket, TicketEvent, TicketStatus,
 };
 
+/// What an agent does to a ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Acknowledge {
+        responder: String,
+        method: NotificationMethod,
+    },
+    SetStatus {
+        to: TicketStatus,
+        actor: String,
+        note: Option<String>,
+    },
+    Resolve {
+        actor: String,
+        note: Option<String>,
+    },
+    Reopen {
+        actor: String,
+        reason: Option<String>,
+    },
+    Close {
+        actor: String,
+    },
+    Reprioritize {
+        priority: Priority,
+        actor: String,
+        reason: String,
+    },
+}
+
 /// An action the ticket's status does not allow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IllegalTransition {

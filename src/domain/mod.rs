@@ -7,6 +7,7 @@ pub mod clock;
 pub mod compliance;
 pub mod intake;
 pub mod lifecycle;
+pub mod listing;
 pub mod policy;
 pub mod priority;
 pub mod service_request;

@@ -7,6 +7,13 @@ use super::policy::{Channel, Plan, Priority, Region, named_enum};
 use super::priority::{Impact, PriorityDecision};
 use super::sla::{SlaClock, SlaState};
 
+/// How a ticket is looked up: by resource id or by its human-friendly number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketKey {
+    Id(Uuid),
+    Number(i64),
+}
+
 /// A customer account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
@@ -15,6 +22,14 @@ pub struct Account {
     pub plan: Plan,
     pub create_time: DateTime<Utc>,
     pub update_time: DateTime<Utc>,
+}
+
+/// What an account needs on creation; timestamps come from the clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAccount {
+    pub id: String,
+    pub display_name: String,
+    pub plan: Plan,
 }
 
 /// A change to an account; `None` leaves the field as it is.

@@ -7,6 +7,18 @@ use super::policy::{Channel, Plan, Priority};
 use super::sla::SlaState;
 use super::ticket::{EventKind, Ticket, TicketStatus};
 
+/// A position in the ticket event log. The log is read in position order,
+/// and a reader is only handed positions before which nothing can still
+/// commit, so resuming after a position misses nothing and repeats nothing.
+/// On PostgreSQL it is (writing transaction id, event id), read below the
+/// oldest running transaction; on SQLite, whose writers commit one at a time
+/// in id order, it is (0, event id).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LogPosition {
+    pub txid: i64,
+    pub id: i64,
+}
+
 /// What a watcher asked to see. Criteria combine with AND; an empty list
 /// matches everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

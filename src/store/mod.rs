@@ -18,46 +18,19 @@ use uuid::Uuid;
 
 use crate::domain::access::Credential;
 use crate::domain::compliance::{ResponseRecord, SurveyTally};
-use crate::domain::policy::{Channel, Plan, Priority};
-use crate::domain::service_request::{ServiceKind, ServiceRequest, ServiceRequestStatus};
+use crate::domain::service_request::ServiceRequest;
 use crate::domain::sla::SlaState;
 use crate::domain::survey::Survey;
-use crate::domain::ticket::{Account, AccountUpdate, Ticket, TicketEvent, TicketStatus};
+use crate::domain::ticket::{Account, AccountUpdate, Ticket, TicketEvent};
 use crate::domain::watch::{OPEN_STATUSES, WatchFilter};
 use crate::error::{Error, Result};
 pub use intake_batch::BatchConfig;
-
-/// How a ticket is looked up: by resource id or by its human-friendly number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TicketKey {
-    Id(Uuid),
-    Number(i64),
-}
-
-/// ListTickets filters; `None` matches everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct TicketFilter {
-    pub account_id: Option<String>,
-    pub channel: Option<Channel>,
-    pub priority: Option<Priority>,
-    pub status: Option<TicketStatus>,
-}
-
-/// Which unanswered tickets a deadline query wants, as of `now`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct DeadlineFilter {
-    pub now: DateTime<Utc>,
-    /// Deadline in `[now, now + due_within]`.
-    pub due_within: Option<chrono::Duration>,
-    /// Empty: every state an unanswered ticket can be in.
-    pub states: Vec<SlaState>,
-    pub plan: Option<Plan>,
-    pub priority: Option<Priority>,
-    pub channel: Option<Channel>,
-}
-
-/// Where a deadline-ordered page ends: the last ticket's deadline and number.
-pub type DeadlineCursor = (DateTime<Utc>, i64);
+// Callers name these by their old path; they are domain values.
+pub use crate::domain::listing::{
+    DeadlineCursor, DeadlineFilter, ServiceRequestFilter, TicketFilter,
+};
+pub use crate::domain::ticket::TicketKey;
+pub use crate::domain::watch::LogPosition;
 
 /// The result of inserting a record that may carry a request id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,18 +39,6 @@ pub enum Inserted<T = Ticket> {
     New(T),
     /// One with the same request id was already stored; nothing was written.
     Existing(T),
-}
-
-/// A position in the ticket event log. The log is read in position order,
-/// and a reader is only handed positions before which nothing can still
-/// commit, so resuming after a position misses nothing and repeats nothing.
-/// On PostgreSQL it is (writing transaction id, event id), read below the
-/// oldest running transaction; on SQLite, whose writers commit one at a time
-/// in id order, it is (0, event id).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct LogPosition {
-    pub txid: i64,
-    pub id: i64,
 }
 
 /// One event read from the log, with the ticket as it stands at the read.
@@ -106,14 +67,6 @@ pub struct WatchSnapshot {
     pub tickets: Vec<Ticket>,
     pub position: LogPosition,
     pub already_applied: Vec<LogPosition>,
-}
-
-/// ListServiceRequests filters; `None` matches everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct ServiceRequestFilter {
-    pub account_id: Option<String>,
-    pub kind: Option<ServiceKind>,
-    pub status: Option<ServiceRequestStatus>,
 }
 
 #[async_trait]

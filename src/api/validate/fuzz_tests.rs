@@ -15,6 +15,8 @@ use tonic_types::StatusExt;
 use super::*;
 use crate::api::codec::decode_error_status;
 use crate::api::page_token;
+use crate::domain::policy::Policy;
+use crate::proto::pb;
 
 /// What a refusal's message may weigh. It travels in `grpc-message`, again
 /// inside `grpc-status-details-bin` with the violations, and clients cap
