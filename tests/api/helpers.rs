@@ -656,33 +656,6 @@ pub fn frame(message: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Waits until a `ticketd serve --log-format json` child logs the address it
-/// serves on. Reads its log to the end on a thread of its own, so the server
-/// never blocks on a full pipe; with TEST_LOG set, the log is echoed.
-pub async fn serving_addr(child: &mut std::process::Child) -> SocketAddr {
-    use std::io::BufRead;
-    let stdout = child.stdout.take().expect("the child's stdout is piped");
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { return };
-            if std::env::var_os("TEST_LOG").is_some() {
-                eprintln!("ticketd: {line}");
-            }
-            if line.contains(r#""message":"ticketd serving""#)
-                && let Some((_, rest)) = line.split_once(r#""addr":""#)
-                && let Some((addr, _)) = rest.split_once('"')
-            {
-                let _ = addr_tx.send(addr.parse::<SocketAddr>().unwrap());
-            }
-        }
-    });
-    tokio::task::spawn_blocking(move || addr_rx.recv_timeout(std::time::Duration::from_secs(30)))
-        .await
-        .unwrap()
-        .expect("ticketd logs `ticketd serving addr=…` within 30 s")
-}
-
 /// Holds the account's row lock in a transaction, so a call that writes
 /// for the account waits on it until the transaction ends (PostgreSQL).
 pub async fn lock_account_row(

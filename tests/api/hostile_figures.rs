@@ -14,7 +14,6 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,36 +24,7 @@ use tokio::time::Instant;
 use tonic::transport::Channel;
 
 use crate::helpers::*;
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `ticketd serve` on `database_url`, with at most `open_files` descriptors.
-async fn start(database_url: &str, open_files: Option<u32>) -> Server {
-    let limit = open_files.map_or(String::new(), |n| format!("ulimit -n {n} && "));
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            r#"{limit}exec "$0" serve --listen 127.0.0.1:0 --log-format json"#
-        ))
-        .arg(env!("CARGO_BIN_EXE_ticketd"))
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start ticketd");
-    let addr = serving_addr(&mut child).await;
-    Server { child, addr }
-}
+use crate::support::process::Ticketd;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
@@ -76,7 +46,8 @@ async fn idle_connections() {
     const IDLE: usize = 3_000;
     const PROBES: usize = 50;
     let path = std::env::temp_dir().join(format!("ticketd_idle_{}.db", uuid::Uuid::new_v4()));
-    let server = start(&format!("sqlite://{}", path.display()), Some(512)).await;
+    let server =
+        Ticketd::start_with_open_files(&format!("sqlite://{}", path.display()), Some(512)).await;
 
     let opening = Instant::now();
     let mut idle = Vec::with_capacity(IDLE);
@@ -144,7 +115,7 @@ async fn one_credentials_flood() {
     const FLOOD: usize = 30_000;
     const AT_ONCE: usize = 1_000;
     let db = PgDatabase::create().await;
-    let server = start(&db.url, None).await;
+    let server = Ticketd::start(&db.url).await;
     let flooder = ticketd::client::issue_admin_token(&db.url, "flooder")
         .await
         .unwrap();
