@@ -60,6 +60,41 @@ enum Call {
     Raw(&'static str, Vec<u8>),
 }
 
+impl Call {
+    /// The method the call goes to, as the contract names it.
+    fn method(&self) -> &'static str {
+        match self {
+            Call::CreateAccount(_) => "CreateAccount",
+            Call::GetAccount(_) => "GetAccount",
+            Call::UpdateAccount(_) => "UpdateAccount",
+            Call::ListAccounts(_) => "ListAccounts",
+            Call::CreateTicket(_) => "CreateTicket",
+            Call::GetTicket(_) => "GetTicket",
+            Call::ListTickets(_) => "ListTickets",
+            Call::Acknowledge(_) => "AcknowledgeTicket",
+            Call::UpdateStatus(_) => "UpdateTicketStatus",
+            Call::Resolve(_) => "ResolveTicket",
+            Call::Reopen(_) => "ReopenTicket",
+            Call::Close(_) => "CloseTicket",
+            Call::Reprioritize(_) => "ReprioritizeTicket",
+            Call::ListEvents(_) => "ListTicketEvents",
+            Call::AnswerSurvey(_) => "AnswerSurvey",
+            Call::ListSurveys(_) => "ListSurveys",
+            Call::CreateServiceRequest(_) => "CreateServiceRequest",
+            Call::GetServiceRequest(_) => "GetServiceRequest",
+            Call::ListServiceRequests(_) => "ListServiceRequests",
+            Call::UpdateServiceRequestStatus(_) => "UpdateServiceRequestStatus",
+            Call::ListByDeadline(_) => "ListTicketsByDeadline",
+            Call::ComplianceReport(_) => "GetComplianceReport",
+            Call::Watch(_) => "WatchSlaStatus",
+            Call::CheckChannel(_) => "CheckChannel",
+            Call::ClassifyPriority(_) => "ClassifyPriority",
+            Call::ComputeDeadline(_) => "ComputeDeadline",
+            Call::Raw(path, _) => path.rsplit('/').next().unwrap_or(path),
+        }
+    }
+}
+
 struct Case {
     what: &'static str,
     call: Call,
@@ -265,6 +300,28 @@ fn cases(fx: &Fixtures) -> Vec<Case> {
 
 fn long(n: usize) -> String {
     "x".repeat(n)
+}
+
+/// The methods whose requests have no field to get wrong.
+const NOTHING_TO_REFUSE: &[&str] = &["GetPolicy"];
+
+/// Every method of the contract has a bad input here, or is listed as
+/// having nothing to refuse, so a new RPC cannot arrive without its cases.
+#[test]
+fn every_method_of_the_contract_has_bad_input_cases() {
+    let fx = Fixtures {
+        open_ticket: "tickets/1".into(),
+        resolved_ticket: "tickets/2".into(),
+        survey_token: "token".into(),
+        service_request: "serviceRequests/1".into(),
+    };
+    let covered: std::collections::BTreeSet<String> = cases(&fx)
+        .iter()
+        .map(|case| case.call.method())
+        .chain(NOTHING_TO_REFUSE.iter().copied())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(crate::support::contract::methods(), covered);
 }
 
 /// Error messages travel in HTTP/2 trailers, which clients cap (8 KiB in
