@@ -17,6 +17,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
 use crate::helpers::*;
+use crate::support::figures::percentile;
 use crate::support::process::Ticketd;
 use crate::support::proxy::{DbProxy, Link, postgres_addr};
 
@@ -607,13 +608,6 @@ mod database_down {
 /// Clients calling at once through an outage, and how long it lasts.
 const OUTAGE_CLIENTS: usize = 8;
 const OUTAGE_LENGTH: Duration = Duration::from_secs(3);
-
-/// The `p`th percentile (0 to 100) of `times`, nearest rank.
-fn percentile(times: &mut [Duration], p: usize) -> Duration {
-    times.sort_unstable();
-    let rank = (times.len() * p).div_ceil(100).max(1);
-    times[rank - 1]
-}
 
 /// Time to fail during an outage: clients call CreateTicket (which needs
 /// the database) and GetPolicy (which needs only a credential the server

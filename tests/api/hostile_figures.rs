@@ -24,15 +24,8 @@ use tokio::time::Instant;
 use tonic::transport::Channel;
 
 use crate::helpers::*;
+use crate::support::figures::percentile;
 use crate::support::process::Ticketd;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
 
 async fn connect_from(source: [u8; 4], addr: SocketAddr) -> std::io::Result<TcpStream> {
     let socket = TcpSocket::new_v4()?;
@@ -99,8 +92,8 @@ async fn idle_connections() {
          p50 {:?}, p99 {:?}, max {:?}, over {:?}",
         idle.len(),
         latencies.len(),
-        percentile(&latencies, 0.50),
-        percentile(&latencies, 0.99),
+        percentile(&mut latencies, 50),
+        percentile(&mut latencies, 99),
         latencies.last().copied().unwrap_or_default(),
         probing.elapsed(),
     );
