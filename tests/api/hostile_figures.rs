@@ -26,6 +26,7 @@ use tonic::transport::Channel;
 use crate::helpers::*;
 use crate::support::figures::percentile;
 use crate::support::process::Ticketd;
+use crate::support::raw::{RawConnection, frame};
 
 async fn connect_from(source: [u8; 4], addr: SocketAddr) -> std::io::Result<TcpStream> {
     let socket = TcpSocket::new_v4()?;
