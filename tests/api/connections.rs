@@ -11,6 +11,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tonic::Code;
 
 use crate::helpers::*;
+use crate::support::raw::{RawConnection, frame};
 
 const HEALTH_CHECK: &str = "/grpc.health.v1.Health/Check";
 

@@ -5,14 +5,10 @@
 //! sessions and its network.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, PgPool};
+use sqlx::PgPool;
 use ticketd::proto::pb;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
 use tokio::time::Instant;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
@@ -21,6 +17,9 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
 use crate::helpers::*;
+use crate::support::figures::percentile;
+use crate::support::process::Ticketd;
+use crate::support::proxy::{DbProxy, Link, postgres_addr};
 
 /// Polls `check` every 20 ms until it returns `Some`, or panics with
 /// `what` once `within` has passed.
@@ -376,123 +375,6 @@ async fn calls_cancelled_mid_flight_leave_no_transaction_open_and_nothing_half_w
 // 2. Database down
 // ---------------------------------------------------------------------------
 
-/// How the proxy fails the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Link {
-    Up,
-    /// Live connections cut; the port is closed, so connecting is refused
-    /// at once (the database's host is up, its server is not).
-    Refused,
-    /// Live connections cut; new ones are accepted and then hear nothing
-    /// (a database that hangs, or a network that drops its answers).
-    Blackhole,
-}
-
-/// A TCP proxy in front of PostgreSQL with a switch.
-struct DbProxy {
-    addr: SocketAddr,
-    link: watch::Sender<Link>,
-    accept_loop: tokio::task::JoinHandle<()>,
-}
-
-impl DbProxy {
-    async fn start(upstream: SocketAddr) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (link, watching) = watch::channel(Link::Up);
-        let accept_loop = tokio::spawn(accept_loop(listener, upstream, watching));
-        Self {
-            addr,
-            link,
-            accept_loop,
-        }
-    }
-
-    fn set(&self, link: Link) {
-        self.link.send_replace(link);
-    }
-
-    /// `database_url` with its host and port replaced by the proxy's.
-    fn url_for(&self, database_url: &str) -> String {
-        let options: PgConnectOptions = database_url.parse().unwrap();
-        let mut url = options.to_url_lossy();
-        url.set_host(Some(&self.addr.ip().to_string())).unwrap();
-        url.set_port(Some(self.addr.port())).unwrap();
-        url.to_string()
-    }
-}
-
-impl Drop for DbProxy {
-    fn drop(&mut self) {
-        // Dropping the sender ends every connection's task too.
-        self.accept_loop.abort();
-    }
-}
-
-async fn accept_loop(listener: TcpListener, upstream: SocketAddr, mut link: watch::Receiver<Link>) {
-    let addr = listener.local_addr().unwrap();
-    let mut listener = Some(listener);
-    loop {
-        let state = *link.borrow_and_update();
-        if state == Link::Refused {
-            // A closed port: the kernel refuses connections.
-            listener = None;
-        } else if listener.is_none() {
-            listener = Some(
-                TcpListener::bind(addr)
-                    .await
-                    .expect("bind the proxy's port again"),
-            );
-        }
-        let accepted = async {
-            match &listener {
-                Some(listener) => listener.accept().await.ok(),
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            accepted = accepted => {
-                if let Some((socket, _)) = accepted {
-                    tokio::spawn(forward(socket, upstream, link.clone()));
-                }
-            }
-            changed = link.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// Forwards one connection while the link is up; in a blackhole, holds it
-/// and forwards nothing. Either way the connection is cut when the link
-/// changes.
-async fn forward(mut client: TcpStream, upstream: SocketAddr, mut link: watch::Receiver<Link>) {
-    let state = *link.borrow_and_update();
-    if state != Link::Up {
-        let _ = link.changed().await;
-        return;
-    }
-    let Ok(mut server) = TcpStream::connect(upstream).await else {
-        return;
-    };
-    tokio::select! {
-        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-        _ = link.wait_for(|state| *state != Link::Up) => {}
-    }
-}
-
-/// Where the tests' PostgreSQL listens.
-async fn postgres_addr() -> SocketAddr {
-    let options: PgConnectOptions = admin_url().parse().unwrap();
-    tokio::net::lookup_host((options.get_host(), options.get_port()))
-        .await
-        .unwrap()
-        .next()
-        .expect("the PostgreSQL host resolves")
-}
-
 async fn health(channel: &Channel) -> ServingStatus {
     let status = HealthClient::new(channel.clone())
         .check(HealthCheckRequest {
@@ -727,13 +609,6 @@ mod database_down {
 const OUTAGE_CLIENTS: usize = 8;
 const OUTAGE_LENGTH: Duration = Duration::from_secs(3);
 
-/// The `p`th percentile (0 to 100) of `times`, nearest rank.
-fn percentile(times: &mut [Duration], p: usize) -> Duration {
-    times.sort_unstable();
-    let rank = (times.len() * p).div_ceil(100).max(1);
-    times[rank - 1]
-}
-
 /// Time to fail during an outage: clients call CreateTicket (which needs
 /// the database) and GetPolicy (which needs only a credential the server
 /// has already verified) one after another for [`OUTAGE_LENGTH`] from the
@@ -920,60 +795,26 @@ mod time_to_fail {
 // 3. Acknowledged means durable
 // ---------------------------------------------------------------------------
 
-/// A `ticketd serve` child process, killed (SIGKILL) when dropped.
-struct Ticketd {
-    child: std::process::Child,
-    addr: SocketAddr,
-    /// An administrator's token, issued on the database before the start.
-    token: String,
-}
-
-impl Ticketd {
-    /// SIGKILL: no shutdown, no draining, nothing flushed.
-    fn kill(mut self) {
-        self.child.kill().expect("kill ticketd");
-        self.child.wait().expect("reap ticketd");
-    }
-}
-
-impl Drop for Ticketd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the real `ticketd serve` on `database_url` and a port it picks,
-/// and waits until it logs the address it serves on.
-async fn spawn_ticketd(database_url: &str) -> Ticketd {
+/// Starts the real `ticketd serve` on `database_url` with an
+/// administrator's token issued on the database before the start.
+async fn spawn_ticketd(database_url: &str) -> (Ticketd, String) {
     let name = format!("durability-{}", uuid::Uuid::new_v4().simple());
     let token = ticketd::client::issue_admin_token(database_url, &name)
         .await
         .expect("issue a credential");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ticketd"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "info")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("start ticketd");
-    let addr = serving_addr(&mut child).await;
-    Ticketd { child, addr, token }
+    (Ticketd::start(database_url).await, token)
 }
 
 /// The client the durability test calls with.
 type Client = pb::ticket_service_client::TicketServiceClient<ticketd::client::AuthedChannel>;
 
-async fn connect(server: &Ticketd) -> Client {
+async fn connect(server: &Ticketd, token: &str) -> Client {
     let channel = Channel::from_shared(format!("http://{}", server.addr))
         .unwrap()
         .connect()
         .await
         .expect("connect to ticketd");
-    ticketd::client::ticket_client(
-        channel,
-        ticketd::client::Bearer::new(&server.token).unwrap(),
-    )
+    ticketd::client::ticket_client(channel, ticketd::client::Bearer::new(token).unwrap())
 }
 
 fn durable_ticket(request_id: &str) -> pb::CreateTicketRequest {
@@ -990,8 +831,8 @@ const ACKNOWLEDGED_BEFORE_KILL: usize = 80;
 #[tokio::test]
 async fn every_acknowledged_ticket_survives_a_kill_and_retries_write_each_request_once() {
     let db = PgDatabase::create().await;
-    let server = spawn_ticketd(&db.url).await;
-    connect(&server)
+    let (server, token) = spawn_ticketd(&db.url).await;
+    connect(&server, &token)
         .await
         .create_account(pb::CreateAccountRequest {
             account_id: "acme".into(),
@@ -1009,7 +850,7 @@ async fn every_acknowledged_ticket_survives_a_kill_and_retries_write_each_reques
         std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, pb::Ticket)>::new()));
     let mut clients = tokio::task::JoinSet::new();
     for c in 0..DURABILITY_CLIENTS {
-        let mut client = connect(&server).await;
+        let mut client = connect(&server, &token).await;
         let acknowledged = acknowledged.clone();
         clients.spawn(async move {
             let mut attempted = Vec::new();
@@ -1044,8 +885,8 @@ async fn every_acknowledged_ticket_survives_a_kill_and_retries_write_each_reques
         .filter(|id| !acknowledged_ids.contains(id))
         .collect();
 
-    let server = spawn_ticketd(&db.url).await;
-    let mut client = connect(&server).await;
+    let (server, token) = spawn_ticketd(&db.url).await;
+    let mut client = connect(&server, &token).await;
     let pool = PgPool::connect(&db.url).await.unwrap();
     // Every acknowledged ticket is there once, as acknowledged, with its
     // RECEIVED event.

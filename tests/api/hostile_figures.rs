@@ -14,7 +14,6 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,44 +24,9 @@ use tokio::time::Instant;
 use tonic::transport::Channel;
 
 use crate::helpers::*;
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `ticketd serve` on `database_url`, with at most `open_files` descriptors.
-async fn start(database_url: &str, open_files: Option<u32>) -> Server {
-    let limit = open_files.map_or(String::new(), |n| format!("ulimit -n {n} && "));
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            r#"{limit}exec "$0" serve --listen 127.0.0.1:0 --log-format json"#
-        ))
-        .arg(env!("CARGO_BIN_EXE_ticketd"))
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start ticketd");
-    let addr = serving_addr(&mut child).await;
-    Server { child, addr }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
+use crate::support::figures::percentile;
+use crate::support::process::Ticketd;
+use crate::support::raw::{RawConnection, frame};
 
 async fn connect_from(source: [u8; 4], addr: SocketAddr) -> std::io::Result<TcpStream> {
     let socket = TcpSocket::new_v4()?;
@@ -76,7 +40,8 @@ async fn idle_connections() {
     const IDLE: usize = 3_000;
     const PROBES: usize = 50;
     let path = std::env::temp_dir().join(format!("ticketd_idle_{}.db", uuid::Uuid::new_v4()));
-    let server = start(&format!("sqlite://{}", path.display()), Some(512)).await;
+    let server =
+        Ticketd::start_with_open_files(&format!("sqlite://{}", path.display()), Some(512)).await;
 
     let opening = Instant::now();
     let mut idle = Vec::with_capacity(IDLE);
@@ -128,8 +93,8 @@ async fn idle_connections() {
          p50 {:?}, p99 {:?}, max {:?}, over {:?}",
         idle.len(),
         latencies.len(),
-        percentile(&latencies, 0.50),
-        percentile(&latencies, 0.99),
+        percentile(&mut latencies, 50),
+        percentile(&mut latencies, 99),
         latencies.last().copied().unwrap_or_default(),
         probing.elapsed(),
     );
@@ -144,7 +109,7 @@ async fn one_credentials_flood() {
     const FLOOD: usize = 30_000;
     const AT_ONCE: usize = 1_000;
     let db = PgDatabase::create().await;
-    let server = start(&db.url, None).await;
+    let server = Ticketd::start(&db.url).await;
     let flooder = ticketd::client::issue_admin_token(&db.url, "flooder")
         .await
         .unwrap();

@@ -41,6 +41,7 @@ macro_rules! on_postgres {
 }
 
 mod helpers;
+mod support;
 
 mod accounts;
 mod admin_cli;

@@ -11,6 +11,7 @@ use ticketd::proto::pb;
 use tonic::Code;
 
 use crate::helpers::*;
+use crate::support::raw::{RawConnection, frame};
 
 fn with_id(mut request: pb::CreateTicketRequest, id: &str) -> pb::CreateTicketRequest {
     request.request_id = id.to_owned();

@@ -8,6 +8,7 @@ use ticketd::proto::pb;
 use tonic::Code;
 
 use crate::helpers::*;
+use crate::support::raw::{RawAnswer, RawConnection, frame};
 
 const CREATE_TICKET: &str = "/support.v1.TicketService/CreateTicket";
 const HEALTH_CHECK: &str = "/grpc.health.v1.Health/Check";

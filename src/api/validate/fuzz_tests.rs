@@ -90,6 +90,9 @@ macro_rules! validators {
         fn decode_and_validate_all(bytes: &[u8]) {
             $(decode_and_validate::<pb::$ty>(bytes);)+
         }
+
+        /// The request types listed, checked against the contract.
+        const VALIDATED: &[&str] = &[$(stringify!($ty)),+];
     };
 }
 
@@ -540,6 +543,29 @@ fn validate_every_request(s: &Soup) {
         received_at: s.times[0],
     }
     .validate();
+}
+
+/// Every request of TicketService and PolicyService is in the list above,
+/// so a new RPC cannot arrive without its request being fuzzed.
+#[test]
+fn every_request_of_the_contract_is_decoded_and_validated() {
+    let set = prost_types::FileDescriptorSet::decode(crate::proto::FILE_DESCRIPTOR_SET)
+        .expect("descriptor set decodes");
+    let requests: Vec<String> = set
+        .file
+        .iter()
+        .filter(|f| f.package() == "support.v1")
+        .flat_map(|f| f.service.iter())
+        .filter(|s| ["TicketService", "PolicyService"].contains(&s.name()))
+        .flat_map(|s| s.method.iter())
+        .map(|m| m.input_type().trim_start_matches(".support.v1.").to_owned())
+        .collect();
+    assert!(requests.len() > 25, "{requests:?}");
+    let missing: Vec<&String> = requests
+        .iter()
+        .filter(|r| !VALIDATED.contains(&r.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "not fuzzed: {missing:?}");
 }
 
 proptest! {

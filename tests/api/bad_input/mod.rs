@@ -1,0 +1,456 @@
+//! Hostile and malformed input, RPC by RPC. Each bad request is refused with
+//! INVALID_ARGUMENT, its BadRequest names the bad field, and no table of the
+//! database gains or loses a row. Requests over the message size limit are
+//! refused before they are read.
+//!
+//! The cases are listed area by area, one file each; the one test per store
+//! runs them all.
+
+use prost::Message;
+use prost::bytes::{Buf, BufMut};
+use ticketd::proto::pb;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codegen::http::uri::PathAndQuery;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+
+use crate::helpers::*;
+
+mod accounts;
+mod actions;
+mod compliance;
+mod deadlines;
+mod intake;
+mod policy;
+mod surveys;
+mod tickets;
+mod watch;
+
+/// One RPC and its request.
+enum Call {
+    CreateAccount(pb::CreateAccountRequest),
+    GetAccount(pb::GetAccountRequest),
+    UpdateAccount(pb::UpdateAccountRequest),
+    ListAccounts(pb::ListAccountsRequest),
+    CreateTicket(pb::CreateTicketRequest),
+    GetTicket(pb::GetTicketRequest),
+    ListTickets(pb::ListTicketsRequest),
+    Acknowledge(pb::AcknowledgeTicketRequest),
+    UpdateStatus(pb::UpdateTicketStatusRequest),
+    Resolve(pb::ResolveTicketRequest),
+    Reopen(pb::ReopenTicketRequest),
+    Close(pb::CloseTicketRequest),
+    Reprioritize(pb::ReprioritizeTicketRequest),
+    ListEvents(pb::ListTicketEventsRequest),
+    AnswerSurvey(pb::AnswerSurveyRequest),
+    ListSurveys(pb::ListSurveysRequest),
+    CreateServiceRequest(pb::CreateServiceRequestRequest),
+    GetServiceRequest(pb::GetServiceRequestRequest),
+    ListServiceRequests(pb::ListServiceRequestsRequest),
+    UpdateServiceRequestStatus(pb::UpdateServiceRequestStatusRequest),
+    ListByDeadline(pb::ListTicketsByDeadlineRequest),
+    ComplianceReport(pb::GetComplianceReportRequest),
+    Watch(pb::WatchSlaStatusRequest),
+    CheckChannel(pb::CheckChannelRequest),
+    ClassifyPriority(pb::ClassifyPriorityRequest),
+    ComputeDeadline(pb::ComputeDeadlineRequest),
+    /// Bytes no generated client sends (invalid UTF-8, a cut-off field), to
+    /// a method path.
+    Raw(&'static str, Vec<u8>),
+}
+
+impl Call {
+    /// The method the call goes to, as the contract names it.
+    fn method(&self) -> &'static str {
+        match self {
+            Call::CreateAccount(_) => "CreateAccount",
+            Call::GetAccount(_) => "GetAccount",
+            Call::UpdateAccount(_) => "UpdateAccount",
+            Call::ListAccounts(_) => "ListAccounts",
+            Call::CreateTicket(_) => "CreateTicket",
+            Call::GetTicket(_) => "GetTicket",
+            Call::ListTickets(_) => "ListTickets",
+            Call::Acknowledge(_) => "AcknowledgeTicket",
+            Call::UpdateStatus(_) => "UpdateTicketStatus",
+            Call::Resolve(_) => "ResolveTicket",
+            Call::Reopen(_) => "ReopenTicket",
+            Call::Close(_) => "CloseTicket",
+            Call::Reprioritize(_) => "ReprioritizeTicket",
+            Call::ListEvents(_) => "ListTicketEvents",
+            Call::AnswerSurvey(_) => "AnswerSurvey",
+            Call::ListSurveys(_) => "ListSurveys",
+            Call::CreateServiceRequest(_) => "CreateServiceRequest",
+            Call::GetServiceRequest(_) => "GetServiceRequest",
+            Call::ListServiceRequests(_) => "ListServiceRequests",
+            Call::UpdateServiceRequestStatus(_) => "UpdateServiceRequestStatus",
+            Call::ListByDeadline(_) => "ListTicketsByDeadline",
+            Call::ComplianceReport(_) => "GetComplianceReport",
+            Call::Watch(_) => "WatchSlaStatus",
+            Call::CheckChannel(_) => "CheckChannel",
+            Call::ClassifyPriority(_) => "ClassifyPriority",
+            Call::ComputeDeadline(_) => "ComputeDeadline",
+            Call::Raw(path, _) => path.rsplit('/').next().unwrap_or(path),
+        }
+    }
+}
+
+struct Case {
+    what: &'static str,
+    call: Call,
+    /// The fields the BadRequest must name, in order.
+    fields: &'static [&'static str],
+}
+
+async fn send(app: &TestApp, call: Call) -> Result<(), Status> {
+    let mut tickets = app.tickets.clone();
+    let mut policy = app.policy.clone();
+    match call {
+        Call::CreateAccount(r) => tickets.create_account(r).await.map(drop),
+        Call::GetAccount(r) => tickets.get_account(r).await.map(drop),
+        Call::UpdateAccount(r) => tickets.update_account(r).await.map(drop),
+        Call::ListAccounts(r) => tickets.list_accounts(r).await.map(drop),
+        Call::CreateTicket(r) => tickets.create_ticket(r).await.map(drop),
+        Call::GetTicket(r) => tickets.get_ticket(r).await.map(drop),
+        Call::ListTickets(r) => tickets.list_tickets(r).await.map(drop),
+        Call::Acknowledge(r) => tickets.acknowledge_ticket(r).await.map(drop),
+        Call::UpdateStatus(r) => tickets.update_ticket_status(r).await.map(drop),
+        Call::Resolve(r) => tickets.resolve_ticket(r).await.map(drop),
+        Call::Reopen(r) => tickets.reopen_ticket(r).await.map(drop),
+        Call::Close(r) => tickets.close_ticket(r).await.map(drop),
+        Call::Reprioritize(r) => tickets.reprioritize_ticket(r).await.map(drop),
+        Call::ListEvents(r) => tickets.list_ticket_events(r).await.map(drop),
+        Call::AnswerSurvey(r) => tickets.answer_survey(r).await.map(drop),
+        Call::ListSurveys(r) => tickets.list_surveys(r).await.map(drop),
+        Call::CreateServiceRequest(r) => tickets.create_service_request(r).await.map(drop),
+        Call::GetServiceRequest(r) => tickets.get_service_request(r).await.map(drop),
+        Call::ListServiceRequests(r) => tickets.list_service_requests(r).await.map(drop),
+        Call::UpdateServiceRequestStatus(r) => {
+            tickets.update_service_request_status(r).await.map(drop)
+        }
+        Call::ListByDeadline(r) => tickets.list_tickets_by_deadline(r).await.map(drop),
+        Call::ComplianceReport(r) => tickets.get_compliance_report(r).await.map(drop),
+        Call::Watch(r) => tickets.watch_sla_status(r).await.map(drop),
+        Call::CheckChannel(r) => policy.check_channel(r).await.map(drop),
+        Call::ClassifyPriority(r) => policy.classify_priority(r).await.map(drop),
+        Call::ComputeDeadline(r) => policy.compute_deadline(r).await.map(drop),
+        Call::Raw(path, body) => send_raw(app, path, body).await,
+    }
+}
+
+/// Sends `body` as the message of a unary call to `path`, on a connection of
+/// its own (the generated clients only send what their types can hold).
+async fn send_raw(app: &TestApp, path: &'static str, body: Vec<u8>) -> Result<(), Status> {
+    let channel = Channel::from_shared(format!("http://{}", app.addr))
+        .unwrap()
+        .connect()
+        .await
+        .expect("connect to test server");
+    let mut grpc = tonic::client::Grpc::new(InterceptedService::new(channel, app.bearer()));
+    grpc.ready().await.expect("channel ready");
+    grpc.unary(
+        tonic::Request::new(body),
+        PathAndQuery::from_static(path),
+        RawCodec,
+    )
+    .await
+    .map(drop)
+}
+
+/// Passes bytes through unchanged, both ways.
+struct RawCodec;
+struct RawBytes;
+
+impl Codec for RawCodec {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = RawBytes;
+    type Decoder = RawBytes;
+
+    fn encoder(&mut self) -> RawBytes {
+        RawBytes
+    }
+
+    fn decoder(&mut self) -> RawBytes {
+        RawBytes
+    }
+}
+
+impl Encoder for RawBytes {
+    type Item = Vec<u8>;
+    type Error = Status;
+
+    fn encode(&mut self, item: Vec<u8>, buf: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        buf.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl Decoder for RawBytes {
+    type Item = Vec<u8>;
+    type Error = Status;
+
+    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, Status> {
+        Ok(Some(buf.copy_to_bytes(buf.remaining()).to_vec()))
+    }
+}
+
+/// A length-delimited field: key, length, bytes.
+fn delimited(tag: u32, bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    prost::encoding::encode_key(tag, prost::encoding::WireType::LengthDelimited, &mut out);
+    prost::encoding::encode_varint(bytes.len() as u64, &mut out);
+    out.extend_from_slice(bytes);
+    out
+}
+
+/// `message` encoded, then `extra` fields appended (a later occurrence of a
+/// field overrides or merges into the earlier one).
+fn encoded_with(message: &impl Message, extra: Vec<u8>) -> Vec<u8> {
+    let mut body = message.encode_to_vec();
+    body.extend(extra);
+    body
+}
+
+fn with<T>(mut value: T, change: impl FnOnce(&mut T)) -> T {
+    change(&mut value);
+    value
+}
+
+/// What the bad requests aim at: had validation let one through, it would
+/// have changed these.
+struct Fixtures {
+    /// NEW: acknowledging or reprioritising it writes.
+    open_ticket: String,
+    /// RESOLVED: reopening or closing it writes.
+    resolved_ticket: String,
+    /// Of the resolved ticket, unanswered.
+    survey_token: String,
+    /// SUBMITTED.
+    service_request: String,
+}
+
+async fn fixtures(app: &TestApp) -> Fixtures {
+    app.create_account("acme", pb::Plan::Business).await;
+    let open_ticket = app.create_ticket(chat_ticket("acme")).await.unwrap().name;
+    let resolved = app.create_ticket(web_ticket("acme")).await.unwrap().name;
+    let mut tickets = app.tickets.clone();
+    tickets
+        .acknowledge_ticket(pb::AcknowledgeTicketRequest {
+            name: resolved.clone(),
+            responder: "ana".into(),
+            method: pb::NotificationMethod::Email.into(),
+        })
+        .await
+        .unwrap();
+    let survey_token = tickets
+        .resolve_ticket(pb::ResolveTicketRequest {
+            name: resolved.clone(),
+            actor: "ana".into(),
+            note: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .survey_token;
+    let service_request = tickets
+        .create_service_request(service_request("acme"))
+        .await
+        .unwrap()
+        .into_inner()
+        .service_request
+        .unwrap()
+        .name;
+    Fixtures {
+        open_ticket,
+        resolved_ticket: resolved,
+        survey_token,
+        service_request,
+    }
+}
+
+fn service_request(account_id: &str) -> pb::CreateServiceRequestRequest {
+    pb::CreateServiceRequestRequest {
+        account: account(account_id),
+        kind: pb::ServiceKind::Training.into(),
+        summary: "Webinar training for 40 hosts".into(),
+        details: "Two sessions in January".into(),
+        contact_email: "ana@example.com".into(),
+        request_id: String::new(),
+    }
+}
+
+/// Every case, area by area.
+fn cases(fx: &Fixtures) -> Vec<Case> {
+    [
+        accounts::cases(),
+        intake::cases(),
+        tickets::cases(),
+        actions::cases(fx),
+        surveys::cases(fx),
+        deadlines::cases(),
+        compliance::cases(),
+        watch::cases(),
+        policy::cases(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn long(n: usize) -> String {
+    "x".repeat(n)
+}
+
+/// The methods whose requests have no field to get wrong.
+const NOTHING_TO_REFUSE: &[&str] = &["GetPolicy"];
+
+/// Every method of the contract has a bad input here, or is listed as
+/// having nothing to refuse, so a new RPC cannot arrive without its cases.
+#[test]
+fn every_method_of_the_contract_has_bad_input_cases() {
+    let fx = Fixtures {
+        open_ticket: "tickets/1".into(),
+        resolved_ticket: "tickets/2".into(),
+        survey_token: "token".into(),
+        service_request: "serviceRequests/1".into(),
+    };
+    let covered: std::collections::BTreeSet<String> = cases(&fx)
+        .iter()
+        .map(|case| case.call.method())
+        .chain(NOTHING_TO_REFUSE.iter().copied())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(crate::support::contract::methods(), covered);
+}
+
+/// Error messages travel in HTTP/2 trailers, which clients cap (8 KiB in
+/// gRPC's C core); a refusal must stay well within that.
+const MAX_ERROR_MESSAGE_BYTES: usize = 2_048;
+
+async fn every_bad_input_is_refused_naming_its_field_and_nothing_is_written(app: TestApp) {
+    let fx = fixtures(&app).await;
+    let cases = cases(&fx);
+    assert!(cases.len() >= 40, "{} cases", cases.len());
+    let total = cases.len();
+    let mut failures = Vec::new();
+    for case in cases {
+        let before = app.row_counts().await;
+        let outcome = send(&app, case.call).await;
+        let after = app.row_counts().await;
+        match outcome {
+            Ok(()) => failures.push(format!("{}: accepted", case.what)),
+            Err(status) if status.code() != Code::InvalidArgument => {
+                failures.push(format!("{}: {status:?}", case.what))
+            }
+            Err(status) => {
+                let fields = violated_fields(&status);
+                if fields != case.fields {
+                    failures.push(format!(
+                        "{}: named {fields:?}, expected {:?} ({})",
+                        case.what,
+                        case.fields,
+                        status.message()
+                    ));
+                }
+                if status.message().len() > MAX_ERROR_MESSAGE_BYTES {
+                    failures.push(format!(
+                        "{}: a message of {} bytes",
+                        case.what,
+                        status.message().len()
+                    ));
+                }
+            }
+        }
+        if after != before {
+            failures.push(format!("{}: wrote {before:?} -> {after:?}", case.what));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {total} bad inputs were not refused as they should be:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+async fn a_request_over_the_message_limit_is_refused_out_of_range_and_nothing_is_written(
+    app: TestApp,
+) {
+    app.create_account("acme", pb::Plan::Business).await;
+    let before = app.row_counts().await;
+    let mut ticket = chat_ticket("acme");
+    ticket.description = "x".repeat(ticketd::config::DEFAULT_MAX_MESSAGE_BYTES + 1);
+    let status = app.create_ticket(ticket).await.expect_err("too large");
+    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
+    assert!(
+        status.message().contains("too large"),
+        "says why: {status:?}"
+    );
+
+    // PolicyService has the same limit.
+    let status = app
+        .policy
+        .clone()
+        .check_channel(pb::CheckChannelRequest {
+            account: account(&"a".repeat(ticketd::config::DEFAULT_MAX_MESSAGE_BYTES)),
+            plan: 0,
+            channel: pb::Channel::Chat.into(),
+        })
+        .await
+        .expect_err("too large");
+    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
+
+    assert_eq!(app.row_counts().await, before, "nothing written");
+    // The connection is still good for requests within the limit.
+    app.create_ticket(chat_ticket("acme")).await.unwrap();
+}
+
+async fn the_largest_valid_ticket_fits_within_the_default_message_limit(app: TestApp) {
+    app.create_account("acme", pb::Plan::Business).await;
+    let mut ticket = chat_ticket("acme");
+    // Every text field at its limit, in 4-byte characters where allowed.
+    ticket.subject = "🎥".repeat(200);
+    ticket.description = "🎥".repeat(20_000);
+    chat(&mut ticket).chat_session_id = "🎥".repeat(128);
+    chat(&mut ticket).transcript_uri = format!("https://{}", "🎥".repeat(2_040));
+    chat(&mut ticket).first_message = "🎥".repeat(20_000);
+    ticket.request_id = "r".repeat(64);
+    assert!(ticket.encoded_len() > 160_000, "{}", ticket.encoded_len());
+    let stored = app.create_ticket(ticket).await.unwrap();
+    assert_eq!(stored.description.chars().count(), 20_000);
+}
+
+on_every_store!(
+    every_bad_input_is_refused_naming_its_field_and_nothing_is_written,
+    a_request_over_the_message_limit_is_refused_out_of_range_and_nothing_is_written,
+    the_largest_valid_ticket_fits_within_the_default_message_limit,
+);
+
+/// The limit is not the store's business: one store will do.
+#[tokio::test]
+async fn a_configured_message_limit_replaces_the_default_on_both_services() {
+    let app = spawn_app_with(Backend::Sqlite, |config| config.max_message_bytes = 4_096).await;
+    app.create_account("acme", pb::Plan::Business).await;
+    let before = app.row_counts().await;
+    let mut ticket = chat_ticket("acme");
+    ticket.description = "x".repeat(5_000);
+    let status = app.create_ticket(ticket).await.expect_err("too large");
+    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
+    assert!(
+        status.message().contains("4096"),
+        "names the limit: {status:?}"
+    );
+    let status = app
+        .policy
+        .clone()
+        .check_channel(pb::CheckChannelRequest {
+            account: account(&"a".repeat(5_000)),
+            plan: 0,
+            channel: pb::Channel::Chat.into(),
+        })
+        .await
+        .expect_err("too large");
+    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
+    assert_eq!(app.row_counts().await, before, "nothing written");
+}

@@ -1,0 +1,89 @@
+//! Bad input to PolicyService.
+
+use ticketd::proto::pb;
+
+use super::{Call, Case, delimited, encoded_with, with};
+use crate::helpers::*;
+
+pub(super) fn cases() -> Vec<Case> {
+    use pb::{ImpactScope as S, RequestKind as K, Workaround as W};
+    vec![
+        Case {
+            what: "a channel check with neither account nor plan",
+            call: Call::CheckChannel(pb::CheckChannelRequest {
+                account: String::new(),
+                plan: 0,
+                channel: pb::Channel::Phone.into(),
+            }),
+            fields: &["account"],
+        },
+        Case {
+            what: "a channel check with both account and plan",
+            call: Call::CheckChannel(pb::CheckChannelRequest {
+                account: account("acme"),
+                plan: pb::Plan::Free.into(),
+                channel: pb::Channel::Phone.into(),
+            }),
+            fields: &["plan"],
+        },
+        Case {
+            what: "a channel check of CHANNEL_UNSPECIFIED",
+            call: Call::CheckChannel(pb::CheckChannelRequest {
+                account: String::new(),
+                plan: pb::Plan::Free.into(),
+                channel: 0,
+            }),
+            fields: &["channel"],
+        },
+        Case {
+            what: "a channel check whose account is not UTF-8",
+            call: Call::Raw(
+                "/support.v1.PolicyService/CheckChannel",
+                encoded_with(
+                    &pb::CheckChannelRequest {
+                        account: account("acme"),
+                        plan: 0,
+                        channel: pb::Channel::Phone.into(),
+                    },
+                    delimited(1, b"accounts/acme\xc0"),
+                ),
+            ),
+            fields: &["account"],
+        },
+        Case {
+            what: "a classification of a problem without a scope",
+            call: Call::ClassifyPriority(pb::ClassifyPriorityRequest {
+                impact: impact(K::Problem, S::Unspecified, W::None),
+            }),
+            fields: &["impact.scope"],
+        },
+        Case {
+            what: "a classification without an impact",
+            call: Call::ClassifyPriority(pb::ClassifyPriorityRequest { impact: None }),
+            fields: &["impact"],
+        },
+        Case {
+            what: "a deadline question whose deadline falls after 9999",
+            call: Call::ComputeDeadline(with(deadline_question(), |r| {
+                r.received_at = Some(prost_types::Timestamp {
+                    seconds: 253_402_300_000,
+                    nanos: 0,
+                })
+            })),
+            fields: &["received_at"],
+        },
+        Case {
+            what: "a deadline question with PLAN_UNSPECIFIED",
+            call: Call::ComputeDeadline(with(deadline_question(), |r| r.plan = 0)),
+            fields: &["plan"],
+        },
+    ]
+}
+
+fn deadline_question() -> pb::ComputeDeadlineRequest {
+    pb::ComputeDeadlineRequest {
+        plan: pb::Plan::Pro.into(),
+        priority: pb::Priority::P1Urgent.into(),
+        received_at: Some(ts(start_time())),
+    }
+}
