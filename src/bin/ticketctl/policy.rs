@@ -1,0 +1,190 @@
+//! `ticketctl policy …`: the support policy in force.
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Subcommand};
+use ticketd::client::AuthedChannel;
+use ticketd::proto::pb;
+use ticketd::proto::pb::policy_service_client::PolicyServiceClient;
+
+use crate::output::{channel_name, plan_name, priority_name, time};
+use crate::values::{ChannelArg, KindArg, Plan, PriorityArg, ScopeArg, WorkaroundArg};
+use crate::{account_name, timestamp};
+
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Print the whole policy.
+    Show,
+    /// Does a plan (or an account's plan) include a channel?
+    Check {
+        #[arg(long, value_enum)]
+        channel: ChannelArg,
+        #[arg(long, value_enum, conflicts_with = "account")]
+        plan: Option<Plan>,
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Which priority would this impact get?
+    Classify(ImpactArgs),
+    /// When is the first response due?
+    Deadline {
+        #[arg(long, value_enum)]
+        plan: Plan,
+        #[arg(long, value_enum)]
+        priority: PriorityArg,
+        /// RFC 3339; default now.
+        #[arg(long)]
+        received_at: Option<DateTime<Utc>>,
+    },
+}
+
+#[derive(Args)]
+pub struct ImpactArgs {
+    /// What the customer asks for.
+    #[arg(long, value_enum)]
+    kind: KindArg,
+    /// For problems: how much of the service is affected.
+    #[arg(long, value_enum)]
+    scope: Option<ScopeArg>,
+    /// For outages and degradations: whether a workaround exists.
+    #[arg(long, value_enum)]
+    workaround: Option<WorkaroundArg>,
+}
+
+impl From<&ImpactArgs> for pb::Impact {
+    fn from(args: &ImpactArgs) -> Self {
+        Self {
+            kind: args.kind.into(),
+            scope: args.scope.map_or(0, Into::into),
+            workaround: args.workaround.map_or(0, Into::into),
+        }
+    }
+}
+
+pub async fn run(
+    client: &mut PolicyServiceClient<AuthedChannel>,
+    command: PolicyCommand,
+) -> anyhow::Result<()> {
+    match command {
+        PolicyCommand::Show => {
+            let policy = client
+                .get_policy(pb::GetPolicyRequest {})
+                .await?
+                .into_inner()
+                .policy
+                .unwrap_or_default();
+            println!("policy {}", policy.version);
+            println!("\nchannels by plan:");
+            for row in &policy.plan_channels {
+                let channels: Vec<&str> = row.channels.iter().map(|c| channel_name(*c)).collect();
+                println!("  {:<16} {}", plan_name(row.plan), channels.join(", "));
+            }
+            println!("\nresponse targets:");
+            for target in &policy.response_targets {
+                println!(
+                    "  {:<16} {:<10} {} h",
+                    plan_name(target.plan),
+                    priority_name(target.priority),
+                    target.target.as_ref().map_or(0, |d| d.seconds / 3600)
+                );
+            }
+            println!("\nphone lines (support: extension 2):");
+            for line in &policy.phone_lines {
+                println!(
+                    "  {:<4} {:<18} ext {}",
+                    pb::Region::try_from(line.region)
+                        .map_or("?", |r| r.as_str_name())
+                        .trim_start_matches("REGION_"),
+                    line.display_number,
+                    line.support_extension
+                );
+            }
+            println!("\npriorities:");
+            for p in &policy.priorities {
+                println!(
+                    "  {} {}: {} (workaround: {})",
+                    priority_name(p.priority),
+                    p.name,
+                    p.meaning,
+                    p.workaround
+                );
+            }
+            println!("\npriority rules, first match wins:");
+            for rule in &policy.priority_rules {
+                println!("  {:<34} {}", rule.rule_id, rule.description);
+            }
+            if let Some(hours) = policy.support_hours {
+                println!(
+                    "\nsupport hours: {} Response clock: {}.",
+                    hours.description, hours.response_clock
+                );
+            }
+        }
+        PolicyCommand::Check {
+            channel,
+            plan,
+            account,
+        } => {
+            let answer = client
+                .check_channel(pb::CheckChannelRequest {
+                    account: account.as_deref().map(account_name).unwrap_or_default(),
+                    plan: plan.map_or(0, Into::into),
+                    channel: channel.into(),
+                })
+                .await?
+                .into_inner();
+            let allowed: Vec<&str> = answer
+                .allowed_channels
+                .iter()
+                .map(|c| channel_name(*c))
+                .collect();
+            println!(
+                "{} {} {}; allowed: {}",
+                plan_name(answer.plan),
+                if answer.allowed {
+                    "includes"
+                } else {
+                    "does not include"
+                },
+                channel_name(channel.into()),
+                allowed.join(", ")
+            );
+        }
+        PolicyCommand::Classify(impact) => {
+            let decision = client
+                .classify_priority(pb::ClassifyPriorityRequest {
+                    impact: Some((&impact).into()),
+                })
+                .await?
+                .into_inner()
+                .decision
+                .unwrap_or_default();
+            println!(
+                "{} by rule {}: {}",
+                priority_name(decision.priority),
+                decision.rule_id,
+                decision.rule_description
+            );
+        }
+        PolicyCommand::Deadline {
+            plan,
+            priority,
+            received_at,
+        } => {
+            let received_at = received_at.unwrap_or_else(Utc::now);
+            let answer = client
+                .compute_deadline(pb::ComputeDeadlineRequest {
+                    plan: plan.into(),
+                    priority: priority.into(),
+                    received_at: Some(timestamp(received_at)),
+                })
+                .await?
+                .into_inner();
+            println!(
+                "target {} h; due {}",
+                answer.response_target.map_or(0, |d| d.seconds / 3600),
+                time(answer.response_due_at.as_ref())
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,327 @@
+//! `ticketctl ticket …`: submitting tickets and the agent actions on them.
+
+use clap::{Args, Subcommand};
+use ticketd::client::AuthedChannel;
+use ticketd::proto::pb;
+use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
+
+use crate::output::{channel_name, print_ticket, priority_name, time};
+use crate::policy::ImpactArgs;
+use crate::values::{ChannelArg, MethodArg, PriorityArg, RegionArg, WorkStatusArg};
+use crate::{account_name, ticket_name};
+
+#[derive(Subcommand)]
+pub enum TicketCommand {
+    /// Submit a ticket from one channel: give --chat-session, --email or --call-id.
+    Create(Box<CreateTicket>),
+    /// Show a ticket by number or by name (tickets/{uuid}).
+    Get { ticket: String },
+    /// Record the first response: the customer was told the ticket is registered.
+    Ack {
+        ticket: String,
+        #[arg(long)]
+        responder: String,
+        #[arg(long, value_enum)]
+        method: MethodArg,
+    },
+    /// Set IN_PROGRESS or WAITING_ON_CUSTOMER.
+    Status {
+        ticket: String,
+        #[arg(value_enum)]
+        status: WorkStatusArg,
+        #[arg(long)]
+        actor: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Mark resolved.
+    Resolve {
+        ticket: String,
+        #[arg(long)]
+        actor: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Reopen a resolved ticket.
+    Reopen {
+        ticket: String,
+        #[arg(long)]
+        actor: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Close a resolved ticket.
+    Close {
+        ticket: String,
+        #[arg(long)]
+        actor: String,
+    },
+    /// Change the priority, with a reason.
+    Reprioritize {
+        ticket: String,
+        #[arg(long, value_enum)]
+        priority: PriorityArg,
+        #[arg(long)]
+        actor: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Show a ticket's history.
+    Events { ticket: String },
+    /// List tickets, newest first.
+    List {
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long, value_enum)]
+        channel: Option<ChannelArg>,
+        #[arg(long, value_enum)]
+        priority: Option<PriorityArg>,
+        #[arg(long, default_value_t = 20)]
+        page_size: i32,
+        /// Follow next_page_token to the last page.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct CreateTicket {
+    #[arg(long)]
+    account: String,
+    #[arg(long)]
+    subject: String,
+    #[arg(long, default_value = "")]
+    description: String,
+    #[command(flatten)]
+    impact: ImpactArgs,
+    /// Idempotency key: repeating the command with it never makes a second ticket.
+    #[arg(long, default_value = "")]
+    request_id: String,
+
+    /// Chat: the chat platform's session id.
+    #[arg(long, group = "origin", help_heading = "Chat")]
+    chat_session: Option<String>,
+    #[arg(long, default_value = "", help_heading = "Chat")]
+    transcript_uri: String,
+    #[arg(long, default_value = "", help_heading = "Chat")]
+    first_message: String,
+
+    /// Web form: the contact's e-mail address.
+    #[arg(long, group = "origin", help_heading = "Web form")]
+    email: Option<String>,
+    #[arg(long, default_value = "", help_heading = "Web form")]
+    contact_name: String,
+
+    /// Phone: the IVR's call id.
+    #[arg(long, group = "origin", help_heading = "Phone (IVR)")]
+    call_id: Option<String>,
+    /// Caller's number, E.164.
+    #[arg(long, default_value = "", help_heading = "Phone (IVR)")]
+    caller: String,
+    /// Support line dialed, E.164.
+    #[arg(long, default_value = "", help_heading = "Phone (IVR)")]
+    dialed: String,
+    #[arg(long, value_enum, help_heading = "Phone (IVR)")]
+    region: Option<RegionArg>,
+}
+
+pub async fn run(
+    client: &mut TicketServiceClient<AuthedChannel>,
+    command: TicketCommand,
+) -> anyhow::Result<()> {
+    match command {
+        TicketCommand::Create(args) => {
+            let args = *args;
+            use pb::create_ticket_request::Origin;
+            let origin = if let Some(session) = args.chat_session {
+                Some(Origin::Chat(pb::ChatSession {
+                    chat_session_id: session,
+                    transcript_uri: args.transcript_uri,
+                    first_message: args.first_message,
+                }))
+            } else if let Some(email) = args.email {
+                Some(Origin::WebForm(pb::WebFormSubmission {
+                    contact_email: email,
+                    contact_name: args.contact_name,
+                }))
+            } else {
+                args.call_id.map(|call_id| {
+                    Origin::PhoneCall(pb::PhoneCall {
+                        call_id,
+                        caller_number: args.caller,
+                        dialed_number: args.dialed,
+                        region: args.region.map_or(0, Into::into),
+                    })
+                })
+            };
+            let response = client
+                .create_ticket(pb::CreateTicketRequest {
+                    account: account_name(&args.account),
+                    origin,
+                    subject: args.subject,
+                    description: args.description,
+                    impact: Some((&args.impact).into()),
+                    request_id: args.request_id,
+                })
+                .await?;
+            print_ticket(&response.into_inner().ticket.unwrap_or_default());
+        }
+        TicketCommand::Get { ticket } => {
+            let name = ticket_name(&ticket);
+            let response = client.get_ticket(pb::GetTicketRequest { name }).await?;
+            print_ticket(&response.into_inner().ticket.unwrap_or_default());
+        }
+        TicketCommand::Ack {
+            ticket,
+            responder,
+            method,
+        } => {
+            let request = pb::AcknowledgeTicketRequest {
+                name: ticket_name(&ticket),
+                responder,
+                method: method.into(),
+            };
+            let response = client.acknowledge_ticket(request).await?.into_inner();
+            print_ticket(&response.ticket.unwrap_or_default());
+        }
+        TicketCommand::Status {
+            ticket,
+            status,
+            actor,
+            note,
+        } => {
+            let request = pb::UpdateTicketStatusRequest {
+                name: ticket_name(&ticket),
+                status: status.into(),
+                actor,
+                note,
+            };
+            let response = client.update_ticket_status(request).await?.into_inner();
+            print_ticket(&response.ticket.unwrap_or_default());
+        }
+        TicketCommand::Resolve {
+            ticket,
+            actor,
+            note,
+        } => {
+            let request = pb::ResolveTicketRequest {
+                name: ticket_name(&ticket),
+                actor,
+                note,
+            };
+            let response = client.resolve_ticket(request).await?.into_inner();
+            print_ticket(&response.ticket.unwrap_or_default());
+        }
+        TicketCommand::Reopen {
+            ticket,
+            actor,
+            reason,
+        } => {
+            let request = pb::ReopenTicketRequest {
+                name: ticket_name(&ticket),
+                actor,
+                reason,
+            };
+            let response = client.reopen_ticket(request).await?.into_inner();
+            print_ticket(&response.ticket.unwrap_or_default());
+        }
+        TicketCommand::Close { ticket, actor } => {
+            let request = pb::CloseTicketRequest {
+                name: ticket_name(&ticket),
+                actor,
+            };
+            let response = client.close_ticket(request).await?.into_inner();
+            print_ticket(&response.ticket.unwrap_or_default());
+        }
+        TicketCommand::Reprioritize {
+            ticket,
+            priority,
+            actor,
+            reason,
+        } => {
+            let request = pb::ReprioritizeTicketRequest {
+                name: ticket_name(&ticket),
+                priority: priority.into(),
+                actor,
+                reason,
+            };
+            let response = client.reprioritize_ticket(request).await?.into_inner();
+            print_ticket(&response.ticket.unwrap_or_default());
+        }
+        TicketCommand::Events { ticket } => {
+            let mut token = String::new();
+            loop {
+                let page = client
+                    .list_ticket_events(pb::ListTicketEventsRequest {
+                        name: ticket_name(&ticket),
+                        page_size: 100,
+                        page_token: token,
+                    })
+                    .await?
+                    .into_inner();
+                for event in &page.events {
+                    let kind = pb::TicketEventKind::try_from(event.kind)
+                        .map_or("?", |k| k.as_str_name())
+                        .trim_start_matches("TICKET_EVENT_KIND_");
+                    let sla = pb::SlaState::try_from(event.sla_state)
+                        .map_or("?", |s| s.as_str_name())
+                        .trim_start_matches("SLA_STATE_");
+                    println!(
+                        "{}  {:<22} sla {:<9} by {:<16} {}",
+                        time(event.occur_time.as_ref()),
+                        kind,
+                        sla,
+                        event.actor,
+                        event.note
+                    );
+                }
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                token = page.next_page_token;
+            }
+        }
+        TicketCommand::List {
+            account,
+            channel,
+            priority,
+            page_size,
+            all,
+        } => {
+            let mut token = String::new();
+            loop {
+                let page = client
+                    .list_tickets(pb::ListTicketsRequest {
+                        page_size,
+                        page_token: token,
+                        account: account.as_deref().map(account_name).unwrap_or_default(),
+                        channel: channel.map_or(0, Into::into),
+                        priority: priority.map_or(0, Into::into),
+                        status: 0,
+                    })
+                    .await?
+                    .into_inner();
+                for t in &page.tickets {
+                    println!(
+                        "#{:<6} {:<10} {:<16} {:<18} due {}  {}",
+                        t.number,
+                        priority_name(t.priority_decision.as_ref().map_or(0, |d| d.priority)),
+                        channel_name(t.channel),
+                        t.account,
+                        time(t.response_due_at.as_ref()),
+                        t.subject
+                    );
+                }
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                if !all {
+                    println!("(more: repeat with --all)");
+                    break;
+                }
+                token = page.next_page_token;
+            }
+        }
+    }
+    Ok(())
+}
