@@ -7,7 +7,7 @@ use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
 
 use crate::account_name;
 use crate::output::{plan_name, print_account};
-use crate::values::Plan;
+use crate::values::every;
 
 #[derive(Subcommand)]
 pub enum AccountCommand {
@@ -17,8 +17,8 @@ pub enum AccountCommand {
         id: String,
         #[arg(long)]
         name: String,
-        #[arg(long, value_enum)]
-        plan: Plan,
+        #[arg(long, value_parser = every::<pb::Plan>())]
+        plan: pb::Plan,
     },
     /// Show an account.
     Get { id: String },
@@ -27,8 +27,8 @@ pub enum AccountCommand {
         id: String,
         #[arg(long)]
         name: Option<String>,
-        #[arg(long, value_enum)]
-        plan: Option<Plan>,
+        #[arg(long, value_parser = every::<pb::Plan>())]
+        plan: Option<pb::Plan>,
     },
     /// List accounts.
     List {

@@ -4,14 +4,14 @@ use chrono::DateTime;
 use ticketd::proto::pb;
 use tonic_types::StatusExt;
 
+use crate::values::short_name;
+
 /// One ticket on an SLA wall: number, state, priority, deadline, subject.
 pub fn wall_line(t: &pb::TicketSlaStatus) -> String {
-    let state = pb::SlaState::try_from(t.sla_state)
-        .map_or("?", |s| s.as_str_name().trim_start_matches("SLA_STATE_"));
     format!(
         "#{:<5} {:<9} {:<10} due {}  {}",
         t.number,
-        state,
+        short_name::<pb::SlaState>(t.sla_state),
         priority_name(t.priority),
         time(t.response_due_at.as_ref()),
         t.subject

@@ -7,7 +7,7 @@ use ticketd::proto::pb;
 use ticketd::proto::pb::policy_service_client::PolicyServiceClient;
 
 use crate::output::{channel_name, plan_name, priority_name, time};
-use crate::values::{ChannelArg, KindArg, Plan, PriorityArg, ScopeArg, WorkaroundArg};
+use crate::values::{every, short_name};
 use crate::{account_name, timestamp};
 
 #[derive(Subcommand)]
@@ -16,10 +16,10 @@ pub enum PolicyCommand {
     Show,
     /// Does a plan (or an account's plan) include a channel?
     Check {
-        #[arg(long, value_enum)]
-        channel: ChannelArg,
-        #[arg(long, value_enum, conflicts_with = "account")]
-        plan: Option<Plan>,
+        #[arg(long, value_parser = every::<pb::Channel>())]
+        channel: pb::Channel,
+        #[arg(long, value_parser = every::<pb::Plan>(), conflicts_with = "account")]
+        plan: Option<pb::Plan>,
         #[arg(long)]
         account: Option<String>,
     },
@@ -27,10 +27,10 @@ pub enum PolicyCommand {
     Classify(ImpactArgs),
     /// When is the first response due?
     Deadline {
-        #[arg(long, value_enum)]
-        plan: Plan,
-        #[arg(long, value_enum)]
-        priority: PriorityArg,
+        #[arg(long, value_parser = every::<pb::Plan>())]
+        plan: pb::Plan,
+        #[arg(long, value_parser = every::<pb::Priority>())]
+        priority: pb::Priority,
         /// RFC 3339; default now.
         #[arg(long)]
         received_at: Option<DateTime<Utc>>,
@@ -40,14 +40,14 @@ pub enum PolicyCommand {
 #[derive(Args)]
 pub struct ImpactArgs {
     /// What the customer asks for.
-    #[arg(long, value_enum)]
-    kind: KindArg,
+    #[arg(long, value_parser = every::<pb::RequestKind>())]
+    kind: pb::RequestKind,
     /// For problems: how much of the service is affected.
-    #[arg(long, value_enum)]
-    scope: Option<ScopeArg>,
+    #[arg(long, value_parser = every::<pb::ImpactScope>())]
+    scope: Option<pb::ImpactScope>,
     /// For outages and degradations: whether a workaround exists.
-    #[arg(long, value_enum)]
-    workaround: Option<WorkaroundArg>,
+    #[arg(long, value_parser = every::<pb::Workaround>())]
+    workaround: Option<pb::Workaround>,
 }
 
 impl From<&ImpactArgs> for pb::Impact {
@@ -91,9 +91,7 @@ pub async fn run(
             for line in &policy.phone_lines {
                 println!(
                     "  {:<4} {:<18} ext {}",
-                    pb::Region::try_from(line.region)
-                        .map_or("?", |r| r.as_str_name())
-                        .trim_start_matches("REGION_"),
+                    short_name::<pb::Region>(line.region),
                     line.display_number,
                     line.support_extension
                 );

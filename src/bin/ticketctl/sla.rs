@@ -8,6 +8,7 @@ use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
 
 use crate::output::{channel_name, plan_name, priority_name, time, wall_line};
 use crate::timestamp;
+use crate::values::short_name;
 
 #[derive(Subcommand)]
 pub enum SlaCommand {
@@ -206,11 +207,9 @@ async fn watch(
                         }
                         Some(Update::Event(event)) => {
                             let kind = event.event.map_or(0, |e| e.kind);
-                            let kind = pb::TicketEventKind::try_from(kind).map_or("?", |k| {
-                                k.as_str_name().trim_start_matches("TICKET_EVENT_KIND_")
-                            });
                             println!(
-                                "{kind:<16} {}",
+                                "{:<16} {}",
+                                short_name::<pb::TicketEventKind>(kind),
                                 wall_line(&event.ticket.unwrap_or_default())
                             )
                         }

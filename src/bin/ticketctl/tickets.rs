@@ -7,7 +7,7 @@ use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
 
 use crate::output::{channel_name, print_ticket, priority_name, time};
 use crate::policy::ImpactArgs;
-use crate::values::{ChannelArg, MethodArg, PriorityArg, RegionArg, WorkStatusArg};
+use crate::values::{every, one_of, short_name};
 use crate::{account_name, ticket_name};
 
 #[derive(Subcommand)]
@@ -21,14 +21,17 @@ pub enum TicketCommand {
         ticket: String,
         #[arg(long)]
         responder: String,
-        #[arg(long, value_enum)]
-        method: MethodArg,
+        #[arg(long, value_parser = every::<pb::NotificationMethod>())]
+        method: pb::NotificationMethod,
     },
     /// Set IN_PROGRESS or WAITING_ON_CUSTOMER.
     Status {
         ticket: String,
-        #[arg(value_enum)]
-        status: WorkStatusArg,
+        #[arg(value_parser = one_of(vec![
+            pb::TicketStatus::InProgress,
+            pb::TicketStatus::WaitingOnCustomer,
+        ]))]
+        status: pb::TicketStatus,
         #[arg(long)]
         actor: String,
         #[arg(long, default_value = "")]
@@ -59,8 +62,8 @@ pub enum TicketCommand {
     /// Change the priority, with a reason.
     Reprioritize {
         ticket: String,
-        #[arg(long, value_enum)]
-        priority: PriorityArg,
+        #[arg(long, value_parser = every::<pb::Priority>())]
+        priority: pb::Priority,
         #[arg(long)]
         actor: String,
         #[arg(long)]
@@ -72,10 +75,10 @@ pub enum TicketCommand {
     List {
         #[arg(long)]
         account: Option<String>,
-        #[arg(long, value_enum)]
-        channel: Option<ChannelArg>,
-        #[arg(long, value_enum)]
-        priority: Option<PriorityArg>,
+        #[arg(long, value_parser = every::<pb::Channel>())]
+        channel: Option<pb::Channel>,
+        #[arg(long, value_parser = every::<pb::Priority>())]
+        priority: Option<pb::Priority>,
         #[arg(long, default_value_t = 20)]
         page_size: i32,
         /// Follow next_page_token to the last page.
@@ -121,8 +124,8 @@ pub struct CreateTicket {
     /// Support line dialed, E.164.
     #[arg(long, default_value = "", help_heading = "Phone (IVR)")]
     dialed: String,
-    #[arg(long, value_enum, help_heading = "Phone (IVR)")]
-    region: Option<RegionArg>,
+    #[arg(long, value_parser = every::<pb::Region>(), help_heading = "Phone (IVR)")]
+    region: Option<pb::Region>,
 }
 
 pub async fn run(
@@ -260,17 +263,11 @@ pub async fn run(
                     .await?
                     .into_inner();
                 for event in &page.events {
-                    let kind = pb::TicketEventKind::try_from(event.kind)
-                        .map_or("?", |k| k.as_str_name())
-                        .trim_start_matches("TICKET_EVENT_KIND_");
-                    let sla = pb::SlaState::try_from(event.sla_state)
-                        .map_or("?", |s| s.as_str_name())
-                        .trim_start_matches("SLA_STATE_");
                     println!(
                         "{}  {:<22} sla {:<9} by {:<16} {}",
                         time(event.occur_time.as_ref()),
-                        kind,
-                        sla,
+                        short_name::<pb::TicketEventKind>(event.kind),
+                        short_name::<pb::SlaState>(event.sla_state),
                         event.actor,
                         event.note
                     );
