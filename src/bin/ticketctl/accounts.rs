@@ -5,9 +5,9 @@ use ticketd::client::AuthedChannel;
 use ticketd::proto::pb;
 use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
 
-use crate::account_name;
 use crate::output::{plan_name, print_account};
 use crate::values::every;
+use crate::{account_name, each_page};
 
 #[derive(Subcommand)]
 pub enum AccountCommand {
@@ -41,9 +41,9 @@ pub async fn run(
     client: &mut TicketServiceClient<AuthedChannel>,
     command: AccountCommand,
 ) -> anyhow::Result<()> {
-    match command {
+    let account = match command {
         AccountCommand::Create { id, name, plan } => {
-            let response = client
+            client
                 .create_account(pb::CreateAccountRequest {
                     account_id: id,
                     account: Some(pb::Account {
@@ -52,16 +52,18 @@ pub async fn run(
                         ..Default::default()
                     }),
                 })
-                .await?;
-            print_account(&response.into_inner().account.unwrap_or_default());
+                .await?
+                .into_inner()
+                .account
         }
         AccountCommand::Get { id } => {
-            let response = client
+            client
                 .get_account(pb::GetAccountRequest {
                     name: account_name(&id),
                 })
-                .await?;
-            print_account(&response.into_inner().account.unwrap_or_default());
+                .await?
+                .into_inner()
+                .account
         }
         AccountCommand::Update { id, name, plan } => {
             let mut paths = Vec::new();
@@ -71,7 +73,7 @@ pub async fn run(
             if plan.is_some() {
                 paths.push("plan".to_owned());
             }
-            let response = client
+            client
                 .update_account(pb::UpdateAccountRequest {
                     account: Some(pb::Account {
                         name: account_name(&id),
@@ -81,19 +83,17 @@ pub async fn run(
                     }),
                     update_mask: Some(prost_types::FieldMask { paths }),
                 })
-                .await?;
-            print_account(&response.into_inner().account.unwrap_or_default());
+                .await?
+                .into_inner()
+                .account
         }
         AccountCommand::List { page_size } => {
-            let mut token = String::new();
-            loop {
-                let page = client
-                    .list_accounts(pb::ListAccountsRequest {
-                        page_size,
-                        page_token: token,
-                    })
-                    .await?
-                    .into_inner();
+            return each_page(async |page_token| {
+                let request = pb::ListAccountsRequest {
+                    page_size,
+                    page_token,
+                };
+                let page = client.list_accounts(request).await?.into_inner();
                 for account in &page.accounts {
                     println!(
                         "{:<30} {:<16} {}",
@@ -102,12 +102,11 @@ pub async fn run(
                         account.display_name
                     );
                 }
-                if page.next_page_token.is_empty() {
-                    break;
-                }
-                token = page.next_page_token;
-            }
+                Ok(page.next_page_token)
+            })
+            .await;
         }
-    }
+    };
+    print_account(&account.unwrap_or_default());
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! generated Rust client.
 //!
 //! One module per command group (`accounts`, `tickets`, `policy`, `sla`);
-//! `values` holds the command-line values of the proto enums and `output`
+//! `values` turns the proto enums into command-line values and `output`
 //! prints what the server answers.
 
 mod accounts;
@@ -97,6 +97,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ticket(command) => tickets::run(&mut tickets, *command).await,
         Command::Policy(command) => policy::run(&mut policy, command).await,
         Command::Sla(command) => sla::run(&mut tickets, command).await,
+    }
+}
+
+/// Follows `next_page_token`s: `page` fetches and prints the page a token
+/// names and returns the next token, empty after the last page.
+async fn each_page(
+    mut page: impl AsyncFnMut(String) -> anyhow::Result<String>,
+) -> anyhow::Result<()> {
+    let mut token = String::new();
+    loop {
+        token = page(token).await?;
+        if token.is_empty() {
+            return Ok(());
+        }
     }
 }
 

@@ -6,18 +6,6 @@ use tonic_types::StatusExt;
 
 use crate::values::short_name;
 
-/// One ticket on an SLA wall: number, state, priority, deadline, subject.
-pub fn wall_line(t: &pb::TicketSlaStatus) -> String {
-    format!(
-        "#{:<5} {:<9} {:<10} due {}  {}",
-        t.number,
-        short_name::<pb::SlaState>(t.sla_state),
-        priority_name(t.priority),
-        time(t.response_due_at.as_ref()),
-        t.subject
-    )
-}
-
 pub fn plan_name(plan: i32) -> &'static str {
     pb::Plan::try_from(plan).map_or("?", |p| p.as_str_name())
 }
@@ -42,6 +30,11 @@ pub fn time(ts: Option<&prost_types::Timestamp>) -> String {
             || "-".to_owned(),
             |at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         )
+}
+
+/// Whole hours of a response target, 0 when there is none.
+pub fn hours(target: Option<&prost_types::Duration>) -> i64 {
+    target.map_or(0, |d| d.seconds / 3600)
 }
 
 pub fn print_account(account: &pb::Account) {
@@ -77,11 +70,20 @@ pub fn print_ticket(ticket: &pb::Ticket) {
     println!(
         "  due:      {} (target {} h)",
         time(ticket.response_due_at.as_ref()),
-        ticket
-            .response_target
-            .as_ref()
-            .map_or(0, |d| d.seconds / 3600)
+        hours(ticket.response_target.as_ref())
     );
+}
+
+/// One ticket on an SLA wall: number, state, priority, deadline, subject.
+pub fn wall_line(t: &pb::TicketSlaStatus) -> String {
+    format!(
+        "#{:<5} {:<9} {:<10} due {}  {}",
+        t.number,
+        short_name::<pb::SlaState>(t.sla_state),
+        priority_name(t.priority),
+        time(t.response_due_at.as_ref()),
+        t.subject
+    )
 }
 
 /// Prints a status with its machine-readable details, so an operator sees

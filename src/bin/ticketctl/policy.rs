@@ -6,7 +6,7 @@ use ticketd::client::AuthedChannel;
 use ticketd::proto::pb;
 use ticketd::proto::pb::policy_service_client::PolicyServiceClient;
 
-use crate::output::{channel_name, plan_name, priority_name, time};
+use crate::output::{channel_name, hours, plan_name, priority_name, time};
 use crate::values::{every, short_name};
 use crate::{account_name, timestamp};
 
@@ -72,50 +72,7 @@ pub async fn run(
                 .into_inner()
                 .policy
                 .unwrap_or_default();
-            println!("policy {}", policy.version);
-            println!("\nchannels by plan:");
-            for row in &policy.plan_channels {
-                let channels: Vec<&str> = row.channels.iter().map(|c| channel_name(*c)).collect();
-                println!("  {:<16} {}", plan_name(row.plan), channels.join(", "));
-            }
-            println!("\nresponse targets:");
-            for target in &policy.response_targets {
-                println!(
-                    "  {:<16} {:<10} {} h",
-                    plan_name(target.plan),
-                    priority_name(target.priority),
-                    target.target.as_ref().map_or(0, |d| d.seconds / 3600)
-                );
-            }
-            println!("\nphone lines (support: extension 2):");
-            for line in &policy.phone_lines {
-                println!(
-                    "  {:<4} {:<18} ext {}",
-                    short_name::<pb::Region>(line.region),
-                    line.display_number,
-                    line.support_extension
-                );
-            }
-            println!("\npriorities:");
-            for p in &policy.priorities {
-                println!(
-                    "  {} {}: {} (workaround: {})",
-                    priority_name(p.priority),
-                    p.name,
-                    p.meaning,
-                    p.workaround
-                );
-            }
-            println!("\npriority rules, first match wins:");
-            for rule in &policy.priority_rules {
-                println!("  {:<34} {}", rule.rule_id, rule.description);
-            }
-            if let Some(hours) = policy.support_hours {
-                println!(
-                    "\nsupport hours: {} Response clock: {}.",
-                    hours.description, hours.response_clock
-                );
-            }
+            print_policy(&policy);
         }
         PolicyCommand::Check {
             channel,
@@ -179,10 +136,57 @@ pub async fn run(
                 .into_inner();
             println!(
                 "target {} h; due {}",
-                answer.response_target.map_or(0, |d| d.seconds / 3600),
+                hours(answer.response_target.as_ref()),
                 time(answer.response_due_at.as_ref())
             );
         }
     }
     Ok(())
+}
+
+fn print_policy(policy: &pb::Policy) {
+    println!("policy {}", policy.version);
+    println!("\nchannels by plan:");
+    for row in &policy.plan_channels {
+        let channels: Vec<&str> = row.channels.iter().map(|c| channel_name(*c)).collect();
+        println!("  {:<16} {}", plan_name(row.plan), channels.join(", "));
+    }
+    println!("\nresponse targets:");
+    for target in &policy.response_targets {
+        println!(
+            "  {:<16} {:<10} {} h",
+            plan_name(target.plan),
+            priority_name(target.priority),
+            hours(target.target.as_ref())
+        );
+    }
+    println!("\nphone lines (support: extension 2):");
+    for line in &policy.phone_lines {
+        println!(
+            "  {:<4} {:<18} ext {}",
+            short_name::<pb::Region>(line.region),
+            line.display_number,
+            line.support_extension
+        );
+    }
+    println!("\npriorities:");
+    for p in &policy.priorities {
+        println!(
+            "  {} {}: {} (workaround: {})",
+            priority_name(p.priority),
+            p.name,
+            p.meaning,
+            p.workaround
+        );
+    }
+    println!("\npriority rules, first match wins:");
+    for rule in &policy.priority_rules {
+        println!("  {:<34} {}", rule.rule_id, rule.description);
+    }
+    if let Some(hours) = &policy.support_hours {
+        println!(
+            "\nsupport hours: {} Response clock: {}.",
+            hours.description, hours.response_clock
+        );
+    }
 }

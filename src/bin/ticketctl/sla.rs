@@ -125,49 +125,53 @@ pub async fn run(
                 })
                 .await?
                 .into_inner();
-            println!(
-                "{:<16} {:<10} {:<16} {:>8} {:>6} {:>6} {:>8} {:>8} {:>9} {:>9} {:>7}",
-                "plan",
-                "priority",
-                "channel",
-                "received",
-                "met",
-                "missed",
-                "breached",
-                "waiting",
-                "median",
-                "p90",
-                "good %"
-            );
-            let span = |d: Option<&prost_types::Duration>| {
-                d.map_or_else(
-                    || "-".to_owned(),
-                    |d| format!("{}m{:02}s", d.seconds / 60, d.seconds % 60),
-                )
-            };
-            for row in &report.rows {
-                println!(
-                    "{:<16} {:<10} {:<16} {:>8} {:>6} {:>6} {:>8} {:>8} {:>9} {:>9} {:>7}",
-                    plan_name(row.plan),
-                    priority_name(row.priority),
-                    channel_name(row.channel),
-                    row.received,
-                    row.met,
-                    row.missed,
-                    row.breached,
-                    row.awaiting_response,
-                    span(row.median_time_to_first_response.as_ref()),
-                    span(row.p90_time_to_first_response.as_ref()),
-                    if row.surveys_answered > 0 {
-                        format!("{:.0}", row.satisfaction_good_percent)
-                    } else {
-                        "-".to_owned()
-                    }
-                );
-            }
+            print_report(&report);
         }
     }
     Ok(())
+}
+
+fn print_report(report: &pb::GetComplianceReportResponse) {
+    println!(
+        "{:<16} {:<10} {:<16} {:>8} {:>6} {:>6} {:>8} {:>8} {:>9} {:>9} {:>7}",
+        "plan",
+        "priority",
+        "channel",
+        "received",
+        "met",
+        "missed",
+        "breached",
+        "waiting",
+        "median",
+        "p90",
+        "good %"
+    );
+    let span = |d: Option<&prost_types::Duration>| {
+        d.map_or_else(
+            || "-".to_owned(),
+            |d| format!("{}m{:02}s", d.seconds / 60, d.seconds % 60),
+        )
+    };
+    for row in &report.rows {
+        println!(
+            "{:<16} {:<10} {:<16} {:>8} {:>6} {:>6} {:>8} {:>8} {:>9} {:>9} {:>7}",
+            plan_name(row.plan),
+            priority_name(row.priority),
+            channel_name(row.channel),
+            row.received,
+            row.met,
+            row.missed,
+            row.breached,
+            row.awaiting_response,
+            span(row.median_time_to_first_response.as_ref()),
+            span(row.p90_time_to_first_response.as_ref()),
+            if row.surveys_answered > 0 {
+                format!("{:.0}", row.satisfaction_good_percent)
+            } else {
+                "-".to_owned()
+            }
+        );
+    }
 }
 
 /// Prints each update as a line; on a stream that ends with a status that

@@ -8,12 +8,36 @@ use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
 use crate::output::{channel_name, print_ticket, priority_name, time};
 use crate::policy::ImpactArgs;
 use crate::values::{every, one_of, short_name};
-use crate::{account_name, ticket_name};
+use crate::{account_name, each_page, ticket_name};
 
 #[derive(Subcommand)]
 pub enum TicketCommand {
     /// Submit a ticket from one channel: give --chat-session, --email or --call-id.
     Create(Box<CreateTicket>),
+    #[command(flatten)]
+    Action(Action),
+    /// Show a ticket's history.
+    Events { ticket: String },
+    /// List tickets, newest first.
+    List {
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long, value_parser = every::<pb::Channel>())]
+        channel: Option<pb::Channel>,
+        #[arg(long, value_parser = every::<pb::Priority>())]
+        priority: Option<pb::Priority>,
+        #[arg(long, default_value_t = 20)]
+        page_size: i32,
+        /// Follow next_page_token to the last page.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+/// The agent actions: each names one ticket, sends one request about it and
+/// prints the ticket the answer carries.
+#[derive(Subcommand)]
+pub enum Action {
     /// Show a ticket by number or by name (tickets/{uuid}).
     Get { ticket: String },
     /// Record the first response: the customer was told the ticket is registered.
@@ -69,22 +93,6 @@ pub enum TicketCommand {
         #[arg(long)]
         reason: String,
     },
-    /// Show a ticket's history.
-    Events { ticket: String },
-    /// List tickets, newest first.
-    List {
-        #[arg(long)]
-        account: Option<String>,
-        #[arg(long, value_parser = every::<pb::Channel>())]
-        channel: Option<pb::Channel>,
-        #[arg(long, value_parser = every::<pb::Priority>())]
-        priority: Option<pb::Priority>,
-        #[arg(long, default_value_t = 20)]
-        page_size: i32,
-        /// Follow next_page_token to the last page.
-        #[arg(long)]
-        all: bool,
-    },
 }
 
 #[derive(Args)]
@@ -128,156 +136,54 @@ pub struct CreateTicket {
     region: Option<pb::Region>,
 }
 
+impl From<CreateTicket> for pb::CreateTicketRequest {
+    fn from(args: CreateTicket) -> Self {
+        use pb::create_ticket_request::Origin;
+        let origin = if let Some(session) = args.chat_session {
+            Some(Origin::Chat(pb::ChatSession {
+                chat_session_id: session,
+                transcript_uri: args.transcript_uri,
+                first_message: args.first_message,
+            }))
+        } else if let Some(email) = args.email {
+            Some(Origin::WebForm(pb::WebFormSubmission {
+                contact_email: email,
+                contact_name: args.contact_name,
+            }))
+        } else {
+            args.call_id.map(|call_id| {
+                Origin::PhoneCall(pb::PhoneCall {
+                    call_id,
+                    caller_number: args.caller,
+                    dialed_number: args.dialed,
+                    region: args.region.map_or(0, Into::into),
+                })
+            })
+        };
+        Self {
+            account: account_name(&args.account),
+            origin,
+            subject: args.subject,
+            description: args.description,
+            impact: Some((&args.impact).into()),
+            request_id: args.request_id,
+        }
+    }
+}
+
 pub async fn run(
     client: &mut TicketServiceClient<AuthedChannel>,
     command: TicketCommand,
 ) -> anyhow::Result<()> {
     match command {
         TicketCommand::Create(args) => {
-            let args = *args;
-            use pb::create_ticket_request::Origin;
-            let origin = if let Some(session) = args.chat_session {
-                Some(Origin::Chat(pb::ChatSession {
-                    chat_session_id: session,
-                    transcript_uri: args.transcript_uri,
-                    first_message: args.first_message,
-                }))
-            } else if let Some(email) = args.email {
-                Some(Origin::WebForm(pb::WebFormSubmission {
-                    contact_email: email,
-                    contact_name: args.contact_name,
-                }))
-            } else {
-                args.call_id.map(|call_id| {
-                    Origin::PhoneCall(pb::PhoneCall {
-                        call_id,
-                        caller_number: args.caller,
-                        dialed_number: args.dialed,
-                        region: args.region.map_or(0, Into::into),
-                    })
-                })
-            };
-            let response = client
-                .create_ticket(pb::CreateTicketRequest {
-                    account: account_name(&args.account),
-                    origin,
-                    subject: args.subject,
-                    description: args.description,
-                    impact: Some((&args.impact).into()),
-                    request_id: args.request_id,
-                })
-                .await?;
-            print_ticket(&response.into_inner().ticket.unwrap_or_default());
+            let request = pb::CreateTicketRequest::from(*args);
+            let ticket = client.create_ticket(request).await?.into_inner().ticket;
+            print_ticket(&ticket.unwrap_or_default());
+            Ok(())
         }
-        TicketCommand::Get { ticket } => {
-            let name = ticket_name(&ticket);
-            let response = client.get_ticket(pb::GetTicketRequest { name }).await?;
-            print_ticket(&response.into_inner().ticket.unwrap_or_default());
-        }
-        TicketCommand::Ack {
-            ticket,
-            responder,
-            method,
-        } => {
-            let request = pb::AcknowledgeTicketRequest {
-                name: ticket_name(&ticket),
-                responder,
-                method: method.into(),
-            };
-            let response = client.acknowledge_ticket(request).await?.into_inner();
-            print_ticket(&response.ticket.unwrap_or_default());
-        }
-        TicketCommand::Status {
-            ticket,
-            status,
-            actor,
-            note,
-        } => {
-            let request = pb::UpdateTicketStatusRequest {
-                name: ticket_name(&ticket),
-                status: status.into(),
-                actor,
-                note,
-            };
-            let response = client.update_ticket_status(request).await?.into_inner();
-            print_ticket(&response.ticket.unwrap_or_default());
-        }
-        TicketCommand::Resolve {
-            ticket,
-            actor,
-            note,
-        } => {
-            let request = pb::ResolveTicketRequest {
-                name: ticket_name(&ticket),
-                actor,
-                note,
-            };
-            let response = client.resolve_ticket(request).await?.into_inner();
-            print_ticket(&response.ticket.unwrap_or_default());
-        }
-        TicketCommand::Reopen {
-            ticket,
-            actor,
-            reason,
-        } => {
-            let request = pb::ReopenTicketRequest {
-                name: ticket_name(&ticket),
-                actor,
-                reason,
-            };
-            let response = client.reopen_ticket(request).await?.into_inner();
-            print_ticket(&response.ticket.unwrap_or_default());
-        }
-        TicketCommand::Close { ticket, actor } => {
-            let request = pb::CloseTicketRequest {
-                name: ticket_name(&ticket),
-                actor,
-            };
-            let response = client.close_ticket(request).await?.into_inner();
-            print_ticket(&response.ticket.unwrap_or_default());
-        }
-        TicketCommand::Reprioritize {
-            ticket,
-            priority,
-            actor,
-            reason,
-        } => {
-            let request = pb::ReprioritizeTicketRequest {
-                name: ticket_name(&ticket),
-                priority: priority.into(),
-                actor,
-                reason,
-            };
-            let response = client.reprioritize_ticket(request).await?.into_inner();
-            print_ticket(&response.ticket.unwrap_or_default());
-        }
-        TicketCommand::Events { ticket } => {
-            let mut token = String::new();
-            loop {
-                let page = client
-                    .list_ticket_events(pb::ListTicketEventsRequest {
-                        name: ticket_name(&ticket),
-                        page_size: 100,
-                        page_token: token,
-                    })
-                    .await?
-                    .into_inner();
-                for event in &page.events {
-                    println!(
-                        "{}  {:<22} sla {:<9} by {:<16} {}",
-                        time(event.occur_time.as_ref()),
-                        short_name::<pb::TicketEventKind>(event.kind),
-                        short_name::<pb::SlaState>(event.sla_state),
-                        event.actor,
-                        event.note
-                    );
-                }
-                if page.next_page_token.is_empty() {
-                    break;
-                }
-                token = page.next_page_token;
-            }
-        }
+        TicketCommand::Action(action) => act(client, action).await,
+        TicketCommand::Events { ticket } => events(client, &ticket).await,
         TicketCommand::List {
             account,
             channel,
@@ -285,40 +191,110 @@ pub async fn run(
             page_size,
             all,
         } => {
-            let mut token = String::new();
-            loop {
-                let page = client
-                    .list_tickets(pb::ListTicketsRequest {
-                        page_size,
-                        page_token: token,
-                        account: account.as_deref().map(account_name).unwrap_or_default(),
-                        channel: channel.map_or(0, Into::into),
-                        priority: priority.map_or(0, Into::into),
-                        status: 0,
-                    })
-                    .await?
-                    .into_inner();
-                for t in &page.tickets {
-                    println!(
-                        "#{:<6} {:<10} {:<16} {:<18} due {}  {}",
-                        t.number,
-                        priority_name(t.priority_decision.as_ref().map_or(0, |d| d.priority)),
-                        channel_name(t.channel),
-                        t.account,
-                        time(t.response_due_at.as_ref()),
-                        t.subject
-                    );
-                }
-                if page.next_page_token.is_empty() {
-                    break;
-                }
-                if !all {
-                    println!("(more: repeat with --all)");
-                    break;
-                }
-                token = page.next_page_token;
-            }
+            let request = pb::ListTicketsRequest {
+                page_size,
+                page_token: String::new(),
+                account: account.as_deref().map(account_name).unwrap_or_default(),
+                channel: channel.map_or(0, Into::into),
+                priority: priority.map_or(0, Into::into),
+                status: 0,
+            };
+            list(client, request, all).await
         }
     }
+}
+
+/// The action table: for each [`Action`], the RPC and its request's fields
+/// but `name`, which is always the ticket the command names.
+macro_rules! action_table {
+    ($client:ident, $action:expr;
+     $($variant:ident { $($field:ident),* } => $rpc:ident($request:ident { $($set:tt)* }),)+) => {
+        match $action {
+            $(Action::$variant { ticket, $($field),* } => {
+                let request = pb::$request { name: ticket_name(&ticket), $($set)* };
+                $client.$rpc(request).await?.into_inner().ticket
+            })+
+        }
+    };
+}
+
+async fn act(
+    client: &mut TicketServiceClient<AuthedChannel>,
+    action: Action,
+) -> anyhow::Result<()> {
+    let ticket = action_table! { client, action;
+        Get {} => get_ticket(GetTicketRequest {}),
+        Ack { responder, method } =>
+            acknowledge_ticket(AcknowledgeTicketRequest { responder, method: method.into() }),
+        Status { status, actor, note } =>
+            update_ticket_status(UpdateTicketStatusRequest { status: status.into(), actor, note }),
+        Resolve { actor, note } => resolve_ticket(ResolveTicketRequest { actor, note }),
+        Reopen { actor, reason } => reopen_ticket(ReopenTicketRequest { actor, reason }),
+        Close { actor } => close_ticket(CloseTicketRequest { actor }),
+        Reprioritize { priority, actor, reason } => reprioritize_ticket(
+            ReprioritizeTicketRequest { priority: priority.into(), actor, reason }
+        ),
+    };
+    print_ticket(&ticket.unwrap_or_default());
     Ok(())
+}
+
+async fn events(
+    client: &mut TicketServiceClient<AuthedChannel>,
+    ticket: &str,
+) -> anyhow::Result<()> {
+    each_page(async |page_token| {
+        let page = client
+            .list_ticket_events(pb::ListTicketEventsRequest {
+                name: ticket_name(ticket),
+                page_size: 100,
+                page_token,
+            })
+            .await?
+            .into_inner();
+        for event in &page.events {
+            println!(
+                "{}  {:<22} sla {:<9} by {:<16} {}",
+                time(event.occur_time.as_ref()),
+                short_name::<pb::TicketEventKind>(event.kind),
+                short_name::<pb::SlaState>(event.sla_state),
+                event.actor,
+                event.note
+            );
+        }
+        Ok(page.next_page_token)
+    })
+    .await
+}
+
+/// Prints the first page, or with `all` every page.
+async fn list(
+    client: &mut TicketServiceClient<AuthedChannel>,
+    request: pb::ListTicketsRequest,
+    all: bool,
+) -> anyhow::Result<()> {
+    each_page(async |page_token| {
+        let request = pb::ListTicketsRequest {
+            page_token,
+            ..request.clone()
+        };
+        let page = client.list_tickets(request).await?.into_inner();
+        for t in &page.tickets {
+            println!(
+                "#{:<6} {:<10} {:<16} {:<18} due {}  {}",
+                t.number,
+                priority_name(t.priority_decision.as_ref().map_or(0, |d| d.priority)),
+                channel_name(t.channel),
+                t.account,
+                time(t.response_due_at.as_ref()),
+                t.subject
+            );
+        }
+        if !all && !page.next_page_token.is_empty() {
+            println!("(more: repeat with --all)");
+            return Ok(String::new());
+        }
+        Ok(page.next_page_token)
+    })
+    .await
 }
