@@ -72,7 +72,11 @@ pub fn one_of<E: ProtoEnum>(values: Vec<E>) -> impl TypedValueParser<Value = E> 
         .map(|value| &*Box::leak(cli_name(*value).into_boxed_str()))
         .collect();
     PossibleValuesParser::new(names.clone()).map(move |chosen| {
-        let at = names.iter().position(|name| *name == chosen);
+        // It passes on only a name it offers, as typed: on an argument that
+        // ignores case, in any case.
+        let at = names
+            .iter()
+            .position(|name| name.eq_ignore_ascii_case(&chosen));
         values[at.expect("PossibleValuesParser accepts only the names it offers")]
     })
 }
