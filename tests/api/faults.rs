@@ -834,14 +834,7 @@ async fn every_acknowledged_ticket_survives_a_kill_and_retries_write_each_reques
     let (server, token) = spawn_ticketd(&db.url).await;
     connect(&server, &token)
         .await
-        .create_account(pb::CreateAccountRequest {
-            account_id: "acme".into(),
-            account: Some(pb::Account {
-                display_name: "Acme Ltd".into(),
-                plan: pb::Plan::Pro.into(),
-                ..Default::default()
-            }),
-        })
+        .create_account(new_account("acme", pb::Plan::Pro))
         .await
         .unwrap();
 

@@ -260,14 +260,7 @@ impl TestApp {
     pub async fn create_account(&self, id: &str, plan: pb::Plan) -> pb::Account {
         self.tickets
             .clone()
-            .create_account(pb::CreateAccountRequest {
-                account_id: id.to_owned(),
-                account: Some(pb::Account {
-                    display_name: format!("{id} Ltd"),
-                    plan: plan.into(),
-                    ..Default::default()
-                }),
-            })
+            .create_account(new_account(id, plan))
             .await
             .expect("create account")
             .into_inner()
@@ -370,6 +363,18 @@ impl PgDatabase {
 impl Drop for PgDatabase {
     fn drop(&mut self) {
         drop_database(&self.name);
+    }
+}
+
+/// A CreateAccount request for `id` ("{id} Ltd") on `plan`.
+pub fn new_account(id: &str, plan: pb::Plan) -> pb::CreateAccountRequest {
+    pb::CreateAccountRequest {
+        account_id: id.to_owned(),
+        account: Some(pb::Account {
+            display_name: format!("{id} Ltd"),
+            plan: plan.into(),
+            ..Default::default()
+        }),
     }
 }
 

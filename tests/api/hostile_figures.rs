@@ -123,14 +123,7 @@ async fn one_credentials_flood() {
         ticket_client(channel, Bearer::new(token).unwrap())
     };
     client(&other)
-        .create_account(pb::CreateAccountRequest {
-            account_id: "acme".into(),
-            account: Some(pb::Account {
-                display_name: "Acme Ltd".into(),
-                plan: pb::Plan::Pro.into(),
-                ..Default::default()
-            }),
-        })
+        .create_account(new_account("acme", pb::Plan::Pro))
         .await
         .unwrap();
 
