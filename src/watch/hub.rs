@@ -291,7 +291,10 @@ impl Hub {
             let mut lagging = Vec::new();
             {
                 let mut state = self.state();
-                for event in page.events {
+                for mut event in page.events {
+                    // Shared by every stream it is queued on, and weighed
+                    // against each one's buffer: keep only what is sent.
+                    event.ticket = for_watch(event.ticket);
                     let event = Arc::new(event);
                     for_each_subscriber(&mut state.live, &mut lagging, |sub| {
                         sub.deliver(&event, now)
