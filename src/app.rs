@@ -38,6 +38,9 @@ const HEALTH_SERVICES: [&str; 3] = ["support.v1.TicketService", "support.v1.Poli
 
 pub struct Application {
     listener: TcpListener,
+    /// For what reads the store directly: health checks, credentials and
+    /// the watch hub. Ticket writes go through `service`'s writer.
+    store: Arc<dyn Store>,
     service: Service,
     config: Config,
 }
@@ -66,10 +69,11 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(config.listen).await?;
-        let service = Service::new(store, Arc::new(Policy::standard()), clock)
+        let service = Service::new(store.clone(), Arc::new(Policy::standard()), clock)
             .with_account_cache(config.account_cache_size);
         Ok(Self {
             listener,
+            store,
             service,
             config,
         })
@@ -77,7 +81,7 @@ impl Application {
 
     /// The store the server runs on; tests use it to check what was written.
     pub fn store(&self) -> Arc<dyn Store> {
-        self.service.store().clone()
+        self.store.clone()
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -98,7 +102,7 @@ impl Application {
         // database check has passed and set every service.
         set_health(&health, ServingStatus::NotServing).await;
         let health_task = AbortOnDrop(tokio::spawn(watch_database(
-            self.service.store().clone(),
+            self.store.clone(),
             health.clone(),
             Duration::from_millis(self.config.health_interval_ms),
         )));
@@ -140,13 +144,13 @@ impl Application {
             );
 
         let hub = Hub::new(
-            self.service.store().clone(),
+            self.store.clone(),
             self.service.clock().clone(),
-            self.service.log_written().clone(),
+            self.service.writer().log_written(),
             self.config.watch(),
         );
         let auth = Arc::new(Authenticator::new(
-            self.service.store().clone(),
+            self.store.clone(),
             self.service.clock().clone(),
             self.config.auth(),
         ));
@@ -196,7 +200,11 @@ impl Application {
         let addr = self.local_addr();
         // Spawned once setup can no longer fail, and aborted whenever this
         // function returns, so it never outlives the server.
-        let sweeper = AbortOnDrop(tokio::spawn(crate::sla_sweeper::run(self.service.clone())));
+        let sweeper = AbortOnDrop(tokio::spawn(crate::sla_sweeper::run(
+            self.store.clone(),
+            self.service.writer().clone(),
+            self.service.clock().clone(),
+        )));
         let hub_task = AbortOnDrop(tokio::spawn(hub.clone().run()));
         let use_flusher = AbortOnDrop(tokio::spawn(auth.clone().run_use_flusher()));
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();

@@ -4,11 +4,14 @@
 //! many replicas race for it. The sweeper sleeps until the earliest known
 //! threshold, and wakes early when a local write may have brought it forward.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::domain::clock::Clock;
 use crate::domain::lifecycle;
 use crate::error::Error;
-use crate::service::Service;
+use crate::service::TicketWriter;
+use crate::store::Store;
 
 /// Tickets handled per query while catching up.
 const BATCH: i64 = 200;
@@ -18,14 +21,15 @@ const MAX_IDLE: chrono::Duration = chrono::Duration::seconds(30);
 /// Pause after a storage error before trying again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
-pub async fn run(service: Service) {
-    let store = service.store().clone();
-    let clock = service.clock().clone();
+/// Reads due tickets from `store`; records thresholds through `writer`, like
+/// every other ticket write, so the watch hub hears of them.
+pub async fn run(store: Arc<dyn Store>, writer: TicketWriter, clock: Arc<dyn Clock>) {
+    let alarm = writer.sla_changed().clone();
     loop {
-        service.sla_changed().replanning();
+        alarm.replanning();
         // Stored times have microsecond precision; compare at the same precision.
         let now = crate::domain::intake::receipt_time(clock.now());
-        let next = match sweep_due(&service, now).await {
+        let next = match sweep_due(&*store, &writer, now).await {
             Ok(()) => store.next_sla_check_at().await,
             Err(err) => Err(err),
         };
@@ -38,17 +42,20 @@ pub async fn run(service: Service) {
                 continue;
             }
         };
-        service.sla_changed().plan(wake_at);
+        alarm.plan(wake_at);
         tokio::select! {
             () = clock.sleep_until(wake_at) => {}
-            () = service.sla_changed().rung() => {}
+            () = alarm.rung() => {}
         }
     }
 }
 
 /// Records every threshold passed by `now`.
-async fn sweep_due(service: &Service, now: chrono::DateTime<chrono::Utc>) -> Result<(), Error> {
-    let store = service.store();
+async fn sweep_due(
+    store: &dyn Store,
+    writer: &TicketWriter,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Error> {
     loop {
         let due = store.tickets_due_for_sla_check(now, BATCH).await?;
         let mut progressed = false;
@@ -57,13 +64,12 @@ async fn sweep_due(service: &Service, now: chrono::DateTime<chrono::Utc>) -> Res
             if change.is_noop() {
                 continue;
             }
-            match store
-                .update_ticket(&change.ticket, ticket.version, &change.events, None)
+            match writer
+                .update(&change.ticket, ticket.version, &change.events, None)
                 .await
             {
                 Ok(_) => {
                     progressed = true;
-                    service.log_written().notify_one();
                     for event in &change.events {
                         tracing::info!(
                             ticket = ticket.number,

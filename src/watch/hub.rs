@@ -19,6 +19,7 @@ use crate::domain::clock::Clock;
 use crate::domain::ticket::{Origin, Ticket};
 use crate::domain::watch::WatchFilter;
 use crate::error::Error;
+use crate::service::LogWritten;
 use crate::store::{LogPosition, LoggedEvent, Store};
 
 /// Events the hub reads per query; it shares each with every stream.
@@ -87,7 +88,7 @@ pub struct Hub {
     clock: Arc<dyn Clock>,
     config: HubConfig,
     /// Rung by this replica's writes to the log.
-    doorbell: Arc<Notify>,
+    doorbell: LogWritten,
     state: Mutex<State>,
     closing: watch::Sender<bool>,
     streams: Arc<AtomicUsize>,
@@ -198,7 +199,7 @@ impl Hub {
     pub fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
-        doorbell: Arc<Notify>,
+        doorbell: LogWritten,
         config: HubConfig,
     ) -> Arc<Self> {
         Arc::new(Self {

@@ -264,6 +264,45 @@ async fn a_breach_is_delivered_by_time_alone(app: TestApp) {
     }
 }
 
+/// The server's poll is set to ten minutes, so only the doorbell that every
+/// ticket write rings (intake, an agent's action, the sweeper's threshold)
+/// can bring these events within a second.
+async fn this_replicas_writes_reach_its_watchers_without_waiting_for_the_poll(app: TestApp) {
+    app.create_account("acme", pb::Plan::Business).await;
+    let mut stream = watch(&app, pb::WatchSlaStatusRequest::default()).await;
+    snapshot(&mut stream).await;
+    let within = |what: &'static str| {
+        move |_| panic!("{what} was not delivered within 1 s: nothing rang the doorbell")
+    };
+
+    let ticket = business_p2(&app, "acme").await;
+    let (event, _) = tokio::time::timeout(StdDuration::from_secs(1), next_event(&mut stream))
+        .await
+        .unwrap_or_else(within("the received ticket"));
+    assert_eq!(
+        (kind(&event), ticket_of(&event)),
+        (Kind::Received, &*ticket.name)
+    );
+
+    app.clock.advance(Duration::hours(3));
+    let (event, _) = tokio::time::timeout(StdDuration::from_secs(1), next_event(&mut stream))
+        .await
+        .unwrap_or_else(within("the sweeper's AT_RISK"));
+    assert_eq!(
+        (kind(&event), ticket_of(&event)),
+        (Kind::AtRisk, &*ticket.name)
+    );
+
+    acknowledge(&app, &ticket.name).await;
+    let (event, _) = tokio::time::timeout(StdDuration::from_secs(1), next_event(&mut stream))
+        .await
+        .unwrap_or_else(within("the acknowledgement"));
+    assert_eq!(
+        (kind(&event), ticket_of(&event)),
+        (Kind::FirstResponse, &*ticket.name)
+    );
+}
+
 async fn a_quiet_stream_gets_heartbeats_that_carry_a_cursor(app: TestApp) {
     app.create_account("acme", pb::Plan::Business).await;
     let mut stream = watch(
@@ -827,5 +866,29 @@ mod one_stream_limit {
     async fn streams_beyond_the_limit_are_refused_until_one_closes() {
         let app = spawn_app_with(Backend::Sqlite, |config| config.max_watch_streams = 1).await;
         super::streams_beyond_the_limit_are_refused_until_one_closes(app).await
+    }
+}
+
+mod slow_poll {
+    use crate::helpers::{Backend, spawn_app_with};
+
+    async fn app(backend: Backend) -> crate::helpers::TestApp {
+        spawn_app_with(backend, |config| config.watch_poll_ms = 600_000).await
+    }
+
+    #[tokio::test]
+    async fn this_replicas_writes_reach_its_watchers_without_waiting_for_the_poll_postgres() {
+        super::this_replicas_writes_reach_its_watchers_without_waiting_for_the_poll(
+            app(Backend::Postgres).await,
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn this_replicas_writes_reach_its_watchers_without_waiting_for_the_poll_sqlite() {
+        super::this_replicas_writes_reach_its_watchers_without_waiting_for_the_poll(
+            app(Backend::Sqlite).await,
+        )
+        .await
     }
 }

@@ -2,12 +2,15 @@
 //! with the store's reads and writes. Handlers stay thin (validate, call,
 //! convert) and this layer stays free of protobuf.
 
+mod sweeper_alarm;
+mod writes;
+
 use std::sync::Arc;
 
-use std::sync::atomic::{AtomicI64, Ordering};
-
-use tokio::sync::Notify;
 use uuid::Uuid;
+
+pub use sweeper_alarm::SweeperAlarm;
+pub use writes::{LogWritten, TicketWriter};
 
 use crate::account_cache::AccountCache;
 use crate::domain::clock::Clock;
@@ -33,57 +36,10 @@ pub struct Service {
     store: Arc<dyn Store>,
     policy: Arc<Policy>,
     clock: Arc<dyn Clock>,
-    /// Wakes the SLA sweeper when a local write brings the next threshold
-    /// forward of the moment it plans to wake at.
-    sla_changed: Arc<SweeperAlarm>,
-    /// Rung after every local write to the event log, so this replica's
-    /// watch hub reads it at once instead of at its next poll.
-    log_written: Arc<Notify>,
+    /// Every ticket and event write goes through here.
+    writer: TicketWriter,
     /// Accounts CreateTicket has read, so most tickets cost one statement.
     accounts: Arc<AccountCache>,
-}
-
-/// When the sweeper plans to wake (microseconds since the epoch), and how to
-/// wake it earlier. Writes whose next threshold is later than the plan do not
-/// disturb it, so intake does not make the sweeper query on every ticket.
-#[derive(Debug)]
-pub struct SweeperAlarm {
-    wake_at_micros: AtomicI64,
-    notify: Notify,
-}
-
-impl SweeperAlarm {
-    fn new() -> Self {
-        Self {
-            // Until the sweeper has planned, any write may matter.
-            wake_at_micros: AtomicI64::new(i64::MIN),
-            notify: Notify::new(),
-        }
-    }
-
-    /// Called as a sweep starts: until it has planned again, any write with
-    /// a threshold rings, so nothing written mid-sweep is slept through.
-    pub fn replanning(&self) {
-        self.wake_at_micros.store(i64::MIN, Ordering::SeqCst);
-    }
-
-    /// The sweeper's plan for its next wake-up.
-    pub fn plan(&self, wake_at: chrono::DateTime<chrono::Utc>) {
-        self.wake_at_micros
-            .store(wake_at.timestamp_micros(), Ordering::SeqCst);
-    }
-
-    /// Wakes the sweeper if `next` comes before its plan.
-    pub fn ring_if_sooner(&self, next: Option<chrono::DateTime<chrono::Utc>>) {
-        let planned = self.wake_at_micros.load(Ordering::SeqCst);
-        if next.is_some_and(|next| planned == i64::MIN || next.timestamp_micros() < planned) {
-            self.notify.notify_one();
-        }
-    }
-
-    pub async fn rung(&self) {
-        self.notify.notified().await;
-    }
 }
 
 /// Attempts at an optimistic update before answering ABORTED.
@@ -92,11 +48,10 @@ const MAX_ATTEMPTS: usize = 5;
 impl Service {
     pub fn new(store: Arc<dyn Store>, policy: Arc<Policy>, clock: Arc<dyn Clock>) -> Self {
         Self {
+            writer: TicketWriter::new(store.clone()),
             store,
             policy,
             clock,
-            sla_changed: Arc::new(SweeperAlarm::new()),
-            log_written: Arc::new(Notify::new()),
             accounts: Arc::new(AccountCache::new(0)),
         }
     }
@@ -111,20 +66,13 @@ impl Service {
         &self.clock
     }
 
-    pub fn sla_changed(&self) -> &Arc<SweeperAlarm> {
-        &self.sla_changed
-    }
-
-    pub fn log_written(&self) -> &Arc<Notify> {
-        &self.log_written
+    /// The owner of ticket writes, for the SLA sweeper and the watch hub.
+    pub fn writer(&self) -> &TicketWriter {
+        &self.writer
     }
 
     pub fn policy(&self) -> &Policy {
         &self.policy
-    }
-
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
     }
 
     pub async fn create_account(&self, new: NewAccount) -> Result<Account> {
@@ -210,10 +158,8 @@ impl Service {
                     ticket.received_at,
                 )
             };
-            match self.store.insert_ticket(&ticket, &[received]).await {
+            match self.writer.insert(&ticket, &[received]).await {
                 Ok(Inserted::New(stored)) => {
-                    self.log_written.notify_one();
-                    self.sla_changed.ring_if_sooner(stored.next_sla_check_at());
                     tracing::info!(
                         ticket = stored.number,
                         account = %stored.account_id,
@@ -247,8 +193,8 @@ impl Service {
                 return Ok((change.ticket, None));
             }
             match self
-                .store
-                .update_ticket(
+                .writer
+                .update(
                     &change.ticket,
                     ticket.version,
                     &change.events,
@@ -257,8 +203,6 @@ impl Service {
                 .await
             {
                 Ok(stored) => {
-                    self.log_written.notify_one();
-                    self.sla_changed.ring_if_sooner(stored.next_sla_check_at());
                     return Ok((stored, change.survey));
                 }
                 Err(Error::Conflict) => continue,
@@ -444,41 +388,5 @@ fn same_request(existing: Ticket, request: &TicketRequest) -> Result<Ticket> {
         Err(Error::RequestIdReused {
             request_id: request.request_id.clone().unwrap_or_default(),
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration as StdDuration;
-
-    use chrono::{Duration, Utc};
-
-    use super::SweeperAlarm;
-
-    async fn rang(alarm: &SweeperAlarm) -> bool {
-        tokio::time::timeout(StdDuration::from_millis(50), alarm.rung())
-            .await
-            .is_ok()
-    }
-
-    #[tokio::test]
-    async fn the_alarm_rings_only_for_a_threshold_before_the_plan() {
-        let alarm = SweeperAlarm::new();
-        let now = Utc::now();
-        alarm.plan(now + Duration::minutes(10));
-        alarm.ring_if_sooner(Some(now + Duration::hours(1)));
-        alarm.ring_if_sooner(None);
-        assert!(
-            !rang(&alarm).await,
-            "a later threshold leaves the sweeper asleep"
-        );
-        alarm.ring_if_sooner(Some(now + Duration::minutes(5)));
-        assert!(rang(&alarm).await, "a sooner one wakes it");
-        alarm.replanning();
-        alarm.ring_if_sooner(Some(now + Duration::days(3)));
-        assert!(
-            rang(&alarm).await,
-            "while replanning, any threshold wakes it"
-        );
     }
 }
