@@ -385,6 +385,11 @@ pub(crate) mod tests {
         receive(&Policy::standard(), &account, request, t0()).unwrap()
     }
 
+    /// A lead moves `ticket` to `priority` at `at` under the published policy.
+    fn lead_sets(ticket: &Ticket, priority: Priority, reason: &str, at: DateTime<Utc>) -> Change {
+        reprioritize(ticket, &Policy::standard(), priority, "lead", reason, at).unwrap()
+    }
+
     fn kinds(change: &Change) -> Vec<EventKind> {
         change.events.iter().map(|e| e.kind).collect()
     }
@@ -560,15 +565,7 @@ pub(crate) mod tests {
     fn raising_priority_before_the_response_moves_the_deadline_from_the_original_receipt() {
         let t = ticket();
         let now = t0() + Duration::minutes(30);
-        let up = reprioritize(
-            &t,
-            &Policy::standard(),
-            Priority::P1,
-            "lead",
-            "whole org down",
-            now,
-        )
-        .unwrap();
+        let up = lead_sets(&t, Priority::P1, "whole org down", now);
         assert_eq!(up.ticket.received_at, t0(), "receipt never moves");
         assert_eq!(up.ticket.response_due_at, t0() + Duration::hours(1));
         assert_eq!(up.ticket.at_risk_at, t0() + Duration::minutes(45));
@@ -586,27 +583,16 @@ pub(crate) mod tests {
     fn raising_priority_past_the_new_deadline_breaches_at_once_and_lowering_relieves() {
         let t = ticket();
         let late = t0() + Duration::minutes(90);
-        let up = reprioritize(
-            &t,
-            &Policy::standard(),
-            Priority::P1,
-            "lead",
-            "urgent",
-            late,
-        )
-        .unwrap();
+        let up = lead_sets(&t, Priority::P1, "urgent", late);
         assert_eq!(up.ticket.sla_state, SlaState::Breached);
         assert_eq!(kinds(&up).last(), Some(&EventKind::Breached));
         let at_risk = sweep(&t, t0() + Duration::minutes(190)).ticket;
-        let down = reprioritize(
+        let down = lead_sets(
             &at_risk,
-            &Policy::standard(),
             Priority::P4,
-            "lead",
             "how-to",
             t0() + Duration::minutes(195),
-        )
-        .unwrap();
+        );
         assert_eq!(down.ticket.response_due_at, t0() + Duration::hours(24));
         assert_eq!(down.ticket.sla_state, SlaState::OnTrack);
     }
@@ -614,46 +600,19 @@ pub(crate) mod tests {
     #[test]
     fn after_the_first_response_priority_changes_but_the_outcome_stands() {
         let acked = ack(&ticket(), t0() + Duration::minutes(30)).ticket;
-        let up = reprioritize(
-            &acked,
-            &Policy::standard(),
-            Priority::P1,
-            "lead",
-            "urgent",
-            t0() + Duration::hours(2),
-        )
-        .unwrap();
+        let up = lead_sets(&acked, Priority::P1, "urgent", t0() + Duration::hours(2));
         assert_eq!(up.ticket.decision.priority, Priority::P1);
         assert_eq!(up.ticket.response_due_at, acked.response_due_at);
         assert_eq!(up.ticket.sla_state, SlaState::Met);
         assert_eq!(kinds(&up), [EventKind::PriorityChanged]);
-        assert!(
-            reprioritize(
-                &up.ticket,
-                &Policy::standard(),
-                Priority::P1,
-                "lead",
-                "same",
-                t0()
-            )
-            .unwrap()
-            .is_noop()
-        );
+        assert!(lead_sets(&up.ticket, Priority::P1, "same", t0()).is_noop());
     }
 
     #[test]
     fn a_breach_is_never_withdrawn_by_lowering_the_priority() {
         let breached = sweep(&ticket(), t0() + Duration::hours(5)).ticket;
         assert_eq!(breached.sla_state, SlaState::Breached);
-        let down = reprioritize(
-            &breached,
-            &Policy::standard(),
-            Priority::P4,
-            "lead",
-            "how-to",
-            t0() + Duration::hours(5),
-        )
-        .unwrap();
+        let down = lead_sets(&breached, Priority::P4, "how-to", t0() + Duration::hours(5));
         assert_eq!(down.ticket.sla_state, SlaState::Breached);
         assert_eq!(down.ticket.response_due_at, breached.response_due_at);
         assert_eq!(kinds(&down), [EventKind::PriorityChanged]);
@@ -667,15 +626,7 @@ pub(crate) mod tests {
     fn reprioritising_a_lagging_ticket_records_the_missed_thresholds_first() {
         // Recorded ON_TRACK, but really past its deadline (the sweeper is behind).
         let lagging = ticket();
-        let down = reprioritize(
-            &lagging,
-            &Policy::standard(),
-            Priority::P4,
-            "lead",
-            "how-to",
-            t0() + Duration::hours(5),
-        )
-        .unwrap();
+        let down = lead_sets(&lagging, Priority::P4, "how-to", t0() + Duration::hours(5));
         assert_eq!(
             kinds(&down),
             [
@@ -692,15 +643,7 @@ pub(crate) mod tests {
     fn a_free_ticket_keeps_24_hours_whatever_its_priority() {
         let mut t = ticket();
         t.plan = Plan::Free;
-        let up = reprioritize(
-            &t,
-            &Policy::standard(),
-            Priority::P1,
-            "lead",
-            "urgent",
-            t0(),
-        )
-        .unwrap();
+        let up = lead_sets(&t, Priority::P1, "urgent", t0());
         assert_eq!(up.ticket.response_due_at, t0() + Duration::hours(24));
     }
 }
