@@ -1,11 +1,12 @@
-//! Storage behind one trait. Handlers and the service layer depend on
-//! [`Store`]; PostgreSQL (production, several replicas) and SQLite (embedded,
-//! zero setup) implement it with the same SQL and pass the same tests.
+//! Storage, one trait per aggregate. [`Store`] is their sum, for the
+//! service layer; a part that needs one aggregate depends on its trait
+//! alone. PostgreSQL (production, several replicas) and SQLite (embedded,
+//! zero setup) implement them with the same SQL (`sql`) over the hooks of
+//! `sql::backend::SqlBackend`, and pass the same tests.
 
 mod intake_batch;
 pub mod postgres;
 mod reach;
-mod rows;
 mod sql;
 pub mod sqlite;
 
@@ -19,10 +20,9 @@ use uuid::Uuid;
 use crate::domain::access::Credential;
 use crate::domain::compliance::{ResponseRecord, SurveyTally};
 use crate::domain::service_request::ServiceRequest;
-use crate::domain::sla::SlaState;
 use crate::domain::survey::Survey;
 use crate::domain::ticket::{Account, AccountUpdate, Ticket, TicketEvent};
-use crate::domain::watch::{OPEN_STATUSES, WatchFilter};
+use crate::domain::watch::WatchFilter;
 use crate::error::{Error, Result};
 pub use intake_batch::BatchConfig;
 // Callers name these by their old path; they are domain values.
@@ -31,6 +31,7 @@ pub use crate::domain::listing::{
 };
 pub use crate::domain::ticket::TicketKey;
 pub use crate::domain::watch::LogPosition;
+pub use sql::tickets::push_deadline_query;
 
 /// The result of inserting a record that may carry a request id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,13 +70,18 @@ pub struct WatchSnapshot {
     pub already_applied: Vec<LogPosition>,
 }
 
+/// Whether the database answers.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Health: Send + Sync + 'static {
     /// Cheap round trip used by the health check, over a connection
     /// outside the pool and within a second: it answers whether the
     /// database does, not whether the pool has a connection free.
     async fn ping(&self) -> Result<()>;
+}
 
+/// Customer accounts, whose plan decides a ticket's deadline.
+#[async_trait]
+pub trait AccountStore: Send + Sync + 'static {
     /// Fails with `AlreadyExists` when the id is taken.
     async fn create_account(&self, account: &Account) -> Result<Account>;
     async fn get_account(&self, id: &str) -> Result<Account>;
@@ -87,7 +93,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Account>;
     /// Accounts ordered by id, starting after `after_id`.
     async fn list_accounts(&self, after_id: Option<&str>, limit: i64) -> Result<Vec<Account>>;
+}
 
+/// Tickets and the events recording what happened to each. The deadline
+/// listing is here too: it reads tickets alone, by their own columns.
+#[async_trait]
+pub trait TicketStore: Send + Sync + 'static {
     /// Stores a received ticket and its first events atomically. When the
     /// account already has a ticket with its request id, returns that one and
     /// writes nothing. When the account is no longer on `ticket.plan` (the
@@ -98,7 +109,8 @@ pub trait Store: Send + Sync + 'static {
     /// Writes a changed ticket and the events recording the change in one
     /// transaction, only if the stored ticket is still at `expected_version`;
     /// otherwise fails with `Conflict` and writes nothing. Returns the ticket
-    /// at its new version.
+    /// at its new version. A survey issued by the change is written in the
+    /// same transaction.
     async fn update_ticket(
         &self,
         ticket: &Ticket,
@@ -106,18 +118,6 @@ pub trait Store: Send + Sync + 'static {
         events: &[TicketEvent],
         survey: Option<&Survey>,
     ) -> Result<Ticket>;
-    async fn find_survey(&self, token: &str) -> Result<Option<Survey>>;
-    /// Records the answer unless the survey already has one; `false` then.
-    async fn answer_survey(&self, survey: &Survey) -> Result<bool>;
-    /// Surveys in issue order after `after_id`, of one ticket or all, and
-    /// only answered ones when asked.
-    async fn list_surveys(
-        &self,
-        ticket_id: Option<Uuid>,
-        answered_only: bool,
-        after_id: Option<i64>,
-        limit: i64,
-    ) -> Result<Vec<Survey>>;
     /// A ticket's events in order, after event `after_id`.
     async fn list_ticket_events(
         &self,
@@ -133,6 +133,51 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Ticket>>;
     /// The earliest moment any ticket's SLA state changes by time alone.
     async fn next_sla_check_at(&self) -> Result<Option<DateTime<Utc>>>;
+    /// Unanswered tickets matching `filter`, earliest deadline first, after `after`.
+    async fn list_tickets_by_deadline(
+        &self,
+        filter: &DeadlineFilter,
+        after: Option<DeadlineCursor>,
+        limit: i64,
+    ) -> Result<Vec<Ticket>>;
+    /// Request ids are scoped to the account that used them.
+    async fn find_ticket_by_request_id(
+        &self,
+        account_id: &str,
+        request_id: &str,
+    ) -> Result<Option<Ticket>>;
+    async fn get_ticket(&self, key: TicketKey) -> Result<Ticket>;
+    /// Tickets matching `filter`, newest (highest number) first, with numbers
+    /// below `before_number`.
+    async fn list_tickets(
+        &self,
+        filter: &TicketFilter,
+        before_number: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Ticket>>;
+}
+
+/// Satisfaction surveys; they are issued with a ticket change
+/// ([`TicketStore::update_ticket`]) and answered here.
+#[async_trait]
+pub trait SurveyStore: Send + Sync + 'static {
+    async fn find_survey(&self, token: &str) -> Result<Option<Survey>>;
+    /// Records the answer unless the survey already has one; `false` then.
+    async fn answer_survey(&self, survey: &Survey) -> Result<bool>;
+    /// Surveys in issue order after `after_id`, of one ticket or all, and
+    /// only answered ones when asked.
+    async fn list_surveys(
+        &self,
+        ticket_id: Option<Uuid>,
+        answered_only: bool,
+        after_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<Survey>>;
+}
+
+/// Professional-services requests.
+#[async_trait]
+pub trait ServiceRequestStore: Send + Sync + 'static {
     /// Stores a professional-services request; with a request id already
     /// used by the account, returns the stored one and writes nothing.
     async fn insert_service_request(
@@ -153,6 +198,13 @@ pub trait Store: Send + Sync + 'static {
         request: &ServiceRequest,
         expected_version: i64,
     ) -> Result<ServiceRequest>;
+}
+
+/// What the compliance report reads. A trait of its own because its
+/// reads cut across aggregates (the tallies join surveys to their
+/// tickets) and serve one report, not the tickets' or surveys' owners.
+#[async_trait]
+pub trait ComplianceStore: Send + Sync + 'static {
     /// What the compliance report needs of each ticket received in `[start, end)`.
     async fn response_records(
         &self,
@@ -165,20 +217,32 @@ pub trait Store: Send + Sync + 'static {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> Result<Vec<SurveyTally>>;
-    /// Unanswered tickets matching `filter`, earliest deadline first, after `after`.
-    async fn list_tickets_by_deadline(
-        &self,
-        filter: &DeadlineFilter,
-        after: Option<DeadlineCursor>,
-        limit: i64,
-    ) -> Result<Vec<Ticket>>;
-    /// Request ids are scoped to the account that used them.
-    async fn find_ticket_by_request_id(
-        &self,
-        account_id: &str,
-        request_id: &str,
-    ) -> Result<Option<Ticket>>;
-    async fn get_ticket(&self, key: TicketKey) -> Result<Ticket>;
+}
+
+/// API credentials, for authentication and `ticketd admin`.
+#[async_trait]
+pub trait CredentialStore: Send + Sync + 'static {
+    /// Stores a new credential; `AlreadyExists` when a live credential has
+    /// the name.
+    async fn insert_credential(&self, credential: &Credential) -> Result<()>;
+
+    /// The credential with this id, revoked or not.
+    async fn get_credential(&self, id: &str) -> Result<Option<Credential>>;
+
+    /// Every credential, live and revoked, oldest first.
+    async fn list_credentials(&self) -> Result<Vec<Credential>>;
+
+    /// Revokes the live credential whose id or name is `id_or_name`;
+    /// `NotFound` when there is none.
+    async fn revoke_credential(&self, id_or_name: &str, at: DateTime<Utc>) -> Result<Credential>;
+
+    /// Records when credentials were last used; never moves a time back.
+    async fn record_credential_use(&self, uses: &[(String, DateTime<Utc>)]) -> Result<()>;
+}
+
+/// The ticket events in commit order, which watch streams follow.
+#[async_trait]
+pub trait EventLogStore: Send + Sync + 'static {
     /// Events after `after` in log order, at most `limit`, up to `upto` when
     /// given (else as far as is settled), each with its ticket.
     async fn read_event_log(
@@ -197,31 +261,34 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<WatchSnapshot>;
-    /// Tickets matching `filter`, newest (highest number) first, with numbers
-    /// below `before_number`.
-    /// Stores a new credential; `AlreadyExists` when a live credential has
-    /// the name.
-    async fn insert_credential(&self, credential: &Credential) -> Result<()>;
+}
 
-    /// The credential with this id, revoked or not.
-    async fn get_credential(&self, id: &str) -> Result<Option<Credential>>;
+/// All of storage, for the service layer and the application that wires
+/// it. A part that needs less takes less (`Arc<dyn CredentialStore>`, …):
+/// an `Arc<dyn Store>` coerces to any of them.
+pub trait Store:
+    Health
+    + AccountStore
+    + TicketStore
+    + SurveyStore
+    + ServiceRequestStore
+    + ComplianceStore
+    + CredentialStore
+    + EventLogStore
+{
+}
 
-    /// Every credential, live and revoked, oldest first.
-    async fn list_credentials(&self) -> Result<Vec<Credential>>;
-
-    /// Revokes the live credential whose id or name is `id_or_name`;
-    /// `NotFound` when there is none.
-    async fn revoke_credential(&self, id_or_name: &str, at: DateTime<Utc>) -> Result<Credential>;
-
-    /// Records when credentials were last used; never moves a time back.
-    async fn record_credential_use(&self, uses: &[(String, DateTime<Utc>)]) -> Result<()>;
-
-    async fn list_tickets(
-        &self,
-        filter: &TicketFilter,
-        before_number: Option<i64>,
-        limit: i64,
-    ) -> Result<Vec<Ticket>>;
+impl<T> Store for T where
+    T: Health
+        + AccountStore
+        + TicketStore
+        + SurveyStore
+        + ServiceRequestStore
+        + ComplianceStore
+        + CredentialStore
+        + EventLogStore
+        + ?Sized
+{
 }
 
 /// Pool settings chosen by the operator.
@@ -309,186 +376,6 @@ fn ticket_not_found(key: TicketKey) -> Error {
             TicketKey::Number(number) => format!("tickets/{number}"),
         },
     }
-}
-
-/// Appends ListTickets' WHERE, ORDER BY and LIMIT to a `SELECT … FROM tickets`.
-fn push_ticket_filters<'args, DB: sqlx::Database>(
-    query: &mut sqlx::QueryBuilder<'args, DB>,
-    filter: &TicketFilter,
-    before_number: Option<i64>,
-    limit: i64,
-) where
-    String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
-    &'static str: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
-    i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
-{
-    query.push(" WHERE TRUE");
-    if let Some(account_id) = &filter.account_id {
-        query
-            .push(" AND account_id = ")
-            .push_bind(account_id.clone());
-    }
-    if let Some(channel) = filter.channel {
-        query.push(" AND channel = ").push_bind(channel.as_str());
-    }
-    if let Some(priority) = filter.priority {
-        query.push(" AND priority = ").push_bind(priority.as_str());
-    }
-    if let Some(status) = filter.status {
-        query.push(" AND status = ").push_bind(status.as_str());
-    }
-    if let Some(before) = before_number {
-        query.push(" AND number < ").push_bind(before);
-    }
-    query.push(" ORDER BY number DESC LIMIT ").push_bind(limit);
-}
-
-/// Appends the deadline query's WHERE, ORDER BY and LIMIT to a
-/// `SELECT … FROM tickets`. Public so a test can EXPLAIN the very query the
-/// store runs. "Unanswered" is `status = 'new'`, which matches the partial
-/// index on `response_due_at`; states are computed from the deadlines, so
-/// they are exact even between sweeps.
-pub fn push_deadline_query<'args, DB: sqlx::Database>(
-    query: &mut sqlx::QueryBuilder<'args, DB>,
-    filter: &DeadlineFilter,
-    after: Option<DeadlineCursor>,
-    limit: i64,
-) where
-    &'static str: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
-    i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
-    DateTime<Utc>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
-{
-    let now = filter.now;
-    query.push(" WHERE status = 'new'");
-    if let Some(within) = filter.due_within {
-        query.push(" AND response_due_at >= ").push_bind(now);
-        query
-            .push(" AND response_due_at <= ")
-            .push_bind(now + within);
-    }
-    let states: Vec<SlaState> = filter
-        .states
-        .iter()
-        .copied()
-        .filter(|s| matches!(s, SlaState::OnTrack | SlaState::AtRisk | SlaState::Breached))
-        .collect();
-    if !states.is_empty() {
-        query.push(" AND (FALSE");
-        for state in states {
-            match state {
-                SlaState::OnTrack => query.push(" OR at_risk_at > ").push_bind(now),
-                SlaState::AtRisk => query
-                    .push(" OR (at_risk_at <= ")
-                    .push_bind(now)
-                    .push(" AND response_due_at >= ")
-                    .push_bind(now)
-                    .push(")"),
-                _ => query.push(" OR response_due_at < ").push_bind(now),
-            };
-        }
-        query.push(")");
-    }
-    if let Some(plan) = filter.plan {
-        query.push(" AND plan = ").push_bind(plan.as_str());
-    }
-    if let Some(priority) = filter.priority {
-        query.push(" AND priority = ").push_bind(priority.as_str());
-    }
-    if let Some(channel) = filter.channel {
-        query.push(" AND channel = ").push_bind(channel.as_str());
-    }
-    if let Some((due, number)) = after {
-        query
-            .push(" AND (response_due_at > ")
-            .push_bind(due)
-            .push(" OR (response_due_at = ")
-            .push_bind(due)
-            .push(" AND number > ")
-            .push_bind(number)
-            .push("))");
-    }
-    query
-        .push(" ORDER BY response_due_at, number LIMIT ")
-        .push_bind(limit);
-}
-
-/// Appends the watch snapshot's WHERE, ORDER BY and LIMIT to a
-/// `SELECT … FROM tickets`: open tickets matching the filter, with SLA
-/// states computed at `now` as the deadline query does.
-fn push_watch_snapshot_query<'args, DB: sqlx::Database>(
-    query: &mut sqlx::QueryBuilder<'args, DB>,
-    filter: &WatchFilter,
-    now: DateTime<Utc>,
-    limit: i64,
-) where
-    String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
-    &'static str: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
-    i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
-    DateTime<Utc>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
-{
-    fn any_of<'args, DB: sqlx::Database>(
-        query: &mut sqlx::QueryBuilder<'args, DB>,
-        column: &str,
-        values: impl IntoIterator<Item = &'static str>,
-    ) where
-        &'static str: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
-    {
-        query.push(format!(" AND {column} IN ("));
-        let mut list = query.separated(", ");
-        for value in values {
-            list.push_bind(value);
-        }
-        list.push_unseparated(")");
-    }
-    query.push(" WHERE TRUE");
-    any_of(query, "status", OPEN_STATUSES.iter().map(|s| s.as_str()));
-    if !filter.plans.is_empty() {
-        any_of(query, "plan", filter.plans.iter().map(|p| p.as_str()));
-    }
-    if !filter.channels.is_empty() {
-        any_of(query, "channel", filter.channels.iter().map(|c| c.as_str()));
-    }
-    if !filter.priorities.is_empty() {
-        any_of(
-            query,
-            "priority",
-            filter.priorities.iter().map(|p| p.as_str()),
-        );
-    }
-    if let Some(account_id) = &filter.account_id {
-        query
-            .push(" AND account_id = ")
-            .push_bind(account_id.clone());
-    }
-    if !filter.states.is_empty() {
-        query.push(" AND (FALSE");
-        for state in &filter.states {
-            match state {
-                SlaState::OnTrack => query
-                    .push(" OR (first_response_at IS NULL AND at_risk_at > ")
-                    .push_bind(now)
-                    .push(")"),
-                SlaState::AtRisk => query
-                    .push(" OR (first_response_at IS NULL AND at_risk_at <= ")
-                    .push_bind(now)
-                    .push(" AND response_due_at >= ")
-                    .push_bind(now)
-                    .push(")"),
-                SlaState::Breached => query
-                    .push(" OR (first_response_at IS NULL AND response_due_at < ")
-                    .push_bind(now)
-                    .push(")"),
-                // Final once recorded: the stored state is exact.
-                SlaState::Met | SlaState::Missed => {
-                    query.push(" OR sla_state = ").push_bind(state.as_str())
-                }
-            };
-        }
-        query.push(")");
-    }
-    query
-        .push(" ORDER BY response_due_at, number LIMIT ")
-        .push_bind(limit);
 }
 
 #[cfg(test)]
