@@ -18,6 +18,8 @@ use crate::store::{LogPosition, WatchSnapshot};
 /// The hooks the shared SQL calls. Futures are `Send` because the store
 /// traits' methods are (they run on the server's multi-threaded runtime).
 pub trait SqlBackend: Send + Sync + 'static {
+    /// The database every statement runs on; the shared SQL is checked
+    /// against it when stamped out.
     type Db: sqlx::Database;
 
     /// A pooled connection for one call. Must fail at once, with
@@ -28,8 +30,8 @@ pub trait SqlBackend: Send + Sync + 'static {
     fn acquire(&self) -> impl Future<Output = Result<PoolConnection<Self::Db>>> + Send;
 
     /// The health check's round trip, over a connection outside the pool,
-    /// within [`crate::store::reach::HEALTH_PING_TIMEOUT`]: whether the
-    /// database answers, never whether the pool has a connection free.
+    /// within `reach::HEALTH_PING_TIMEOUT`: whether the database answers,
+    /// never whether the pool has a connection free.
     fn ping_database(&self) -> impl Future<Output = Result<()>> + Send;
 
     /// The account a CreateTicket is decided for (its first statement),
