@@ -12,7 +12,7 @@ use ticketd::config::{Config, DEFAULT_DATABASE};
 use ticketd::domain::Clock;
 use ticketd::domain::access::{Credential, Role};
 use ticketd::domain::policy::Channel;
-use ticketd::store::{self, PoolConfig, Store};
+use ticketd::store::{self, CredentialStore, PoolConfig};
 
 #[derive(Parser)]
 #[command(name = "ticketd", version, about = "Support-ticket gRPC server")]
@@ -136,7 +136,10 @@ async fn admin_command(admin: AdminArgs) -> anyhow::Result<()> {
     }
 }
 
-async fn credentials(store: &dyn Store, command: CredentialCommand) -> anyhow::Result<()> {
+async fn credentials(
+    store: &dyn CredentialStore,
+    command: CredentialCommand,
+) -> anyhow::Result<()> {
     let now = SystemClock.now();
     match command {
         CredentialCommand::Issue {

@@ -11,7 +11,7 @@ use crate::domain::clock::Clock;
 use crate::domain::lifecycle;
 use crate::error::Error;
 use crate::service::TicketWriter;
-use crate::store::Store;
+use crate::store::TicketStore;
 
 /// Tickets handled per query while catching up.
 const BATCH: i64 = 200;
@@ -23,7 +23,7 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// Reads due tickets from `store`; records thresholds through `writer`, like
 /// every other ticket write, so the watch hub hears of them.
-pub async fn run(store: Arc<dyn Store>, writer: TicketWriter, clock: Arc<dyn Clock>) {
+pub async fn run(store: Arc<dyn TicketStore>, writer: TicketWriter, clock: Arc<dyn Clock>) {
     let alarm = writer.sla_changed().clone();
     loop {
         alarm.replanning();
@@ -52,7 +52,7 @@ pub async fn run(store: Arc<dyn Store>, writer: TicketWriter, clock: Arc<dyn Clo
 
 /// Records every threshold passed by `now`.
 async fn sweep_due(
-    store: &dyn Store,
+    store: &dyn TicketStore,
     writer: &TicketWriter,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), Error> {

@@ -16,7 +16,7 @@ use crate::domain::access::{Credential, Principal, Role, check_channels};
 use crate::domain::clock::Clock;
 use crate::domain::policy::Channel;
 use crate::error::{Error, Result};
-use crate::store::Store;
+use crate::store::CredentialStore;
 use rate::{RateLimit, RateLimiter};
 
 /// Cached credentials beyond this many are pruned of expired entries, so a
@@ -45,7 +45,7 @@ pub struct Issued {
 /// Creates a credential and returns its token. Used by `ticketd admin` (on
 /// the server's own database, never over an open RPC) and by tests.
 pub async fn issue(
-    store: &dyn Store,
+    store: &dyn CredentialStore,
     name: &str,
     role: Role,
     channels: &[Channel],
@@ -108,7 +108,7 @@ struct Cached {
 }
 
 pub struct Authenticator {
-    store: Arc<dyn Store>,
+    store: Arc<dyn CredentialStore>,
     clock: Arc<dyn Clock>,
     config: AuthConfig,
     cache: Mutex<HashMap<String, Cached>>,
@@ -117,7 +117,7 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: AuthConfig) -> Self {
+    pub fn new(store: Arc<dyn CredentialStore>, clock: Arc<dyn Clock>, config: AuthConfig) -> Self {
         Self {
             limiter: RateLimiter::new(config.rate_limit),
             store,

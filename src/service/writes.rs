@@ -17,20 +17,20 @@ use tokio::sync::Notify;
 use crate::domain::survey::Survey;
 use crate::domain::ticket::{Ticket, TicketEvent};
 use crate::error::Result;
-use crate::store::{Inserted, Store};
+use crate::store::{Inserted, TicketStore};
 
 use super::sweeper_alarm::SweeperAlarm;
 
 /// Writes tickets with their events and rings what follows a write.
 #[derive(Clone)]
 pub struct TicketWriter {
-    store: Arc<dyn Store>,
+    store: Arc<dyn TicketStore>,
     log_written: Arc<Notify>,
     sla_changed: Arc<SweeperAlarm>,
 }
 
 impl TicketWriter {
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<dyn TicketStore>) -> Self {
         Self {
             store,
             log_written: Arc::new(Notify::new()),

@@ -13,25 +13,25 @@
 //! tasks, so a caller that gives up (cancel, deadline) cannot cut a write
 //! short; its ticket is stored or not as a whole, like any other in the group.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use sqlx::{PgConnection, Postgres};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
 use super::postgres::PgStore;
-use super::rows::{AccountRow, EventRow, TicketRow, bind_event_insert, bind_ticket_insert};
+use super::sql::accounts::{AccountRow, account_columns};
+use super::sql::backend::SqlBackend;
+use super::sql::ticket_insert::{group_sql, grouped_parameters};
+use super::sql::ticket_rows::{EventRow, TicketRow, bind_event_insert, bind_ticket_insert};
 use crate::error::{Error, Result};
 
-const TICKET_PARAMETERS: usize = 34;
-const EVENT_PARAMETERS: usize = 11;
 /// Bind parameters PostgreSQL takes in one statement.
 const MAX_PARAMETERS: usize = 65_535;
 /// Room left for one more ticket before a group may grow: a received
 /// ticket carries one event; room for four leaves slack.
-const LARGEST_TICKET: usize = TICKET_PARAMETERS + 4 * (EVENT_PARAMETERS + 1);
+const LARGEST_TICKET: usize = grouped_parameters(4);
 
 /// How a group of tickets is written; both sides of the trade-off are flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,7 +226,6 @@ async fn read_together(
     conn: &mut PgConnection,
     group: &[PendingRead],
 ) -> Result<HashMap<String, AccountRow>> {
-    use super::rows::account_columns;
     let rows = if let [one] = group {
         sqlx::query_as::<Postgres, AccountRow>(concat!(
             "SELECT ",
@@ -250,12 +249,11 @@ async fn read_together(
     Ok(rows.into_iter().map(|row| (row.id.clone(), row)).collect())
 }
 
-fn parameters_of(pending: &Pending) -> usize {
-    TICKET_PARAMETERS + pending.events.len() * (EVENT_PARAMETERS + 1)
-}
-
 fn group_parameters(group: &[Pending]) -> usize {
-    group.iter().map(parameters_of).sum()
+    group
+        .iter()
+        .map(|p| grouped_parameters(p.events.len()))
+        .sum()
 }
 
 /// Writes the group and answers each caller. When the group's statement
@@ -318,102 +316,4 @@ async fn write_together(conn: &mut PgConnection, group: &[Pending]) -> Result<Ha
     }
     let rows = query.fetch_all(conn).await?;
     Ok(rows.into_iter().collect())
-}
-
-/// The statement for tickets with `shape[i]` events each; the common shapes
-/// (one event per ticket) are built once.
-fn group_sql(shape: &[usize]) -> Cow<'static, str> {
-    static ONE_EVENT_EACH: LazyLock<Vec<String>> =
-        LazyLock::new(|| (0..=64).map(|n| build_group_sql(&vec![1; n])).collect());
-    if shape.iter().all(|&events| events == 1) && shape.len() < ONE_EVENT_EACH.len() {
-        Cow::Borrowed(ONE_EVENT_EACH[shape.len()].as_str())
-    } else {
-        Cow::Owned(build_group_sql(shape))
-    }
-}
-
-fn build_group_sql(shape: &[usize]) -> String {
-    use super::rows::{event_insert_columns, ticket_insert_columns};
-    let mut next = 1;
-    let mut placeholders = |count: usize| {
-        let list = (next..next + count)
-            .map(|n| format!("${n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        next += count;
-        list
-    };
-    let tickets = shape
-        .iter()
-        .map(|_| format!("({})", placeholders(TICKET_PARAMETERS)))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut position = 0;
-    let events = shape
-        .iter()
-        .flat_map(|&count| 0..count)
-        .map(|_| {
-            let ticket = placeholders(1);
-            let row = format!(
-                "({position}, {ticket}::uuid, {})",
-                placeholders(EVENT_PARAMETERS)
-            );
-            position += 1;
-            row
-        })
-        .collect::<Vec<_>>();
-    let mut sql = format!(
-        concat!(
-            "WITH ticket AS (INSERT INTO tickets (",
-            ticket_insert_columns!(),
-            ") SELECT * FROM (VALUES {}) AS new (",
-            ticket_insert_columns!(),
-            ") WHERE EXISTS (SELECT 1 FROM accounts ",
-            "WHERE accounts.id = new.account_id AND accounts.plan = new.plan) ",
-            "ON CONFLICT (account_id, request_id) DO NOTHING RETURNING id, number)"
-        ),
-        tickets
-    );
-    if !events.is_empty() {
-        sql.push_str(&format!(
-            concat!(
-                ", events AS (INSERT INTO ticket_events (ticket_id, ",
-                event_insert_columns!(),
-                ") SELECT ticket.id, ",
-                event_insert_columns!(),
-                " FROM ticket JOIN (VALUES {}) AS event (position, ticket_id, ",
-                event_insert_columns!(),
-                ") ON event.ticket_id = ticket.id ORDER BY position)"
-            ),
-            events.join(", ")
-        ));
-    }
-    sql.push_str(" SELECT id, number FROM ticket");
-    sql
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_group_statement_numbers_its_parameters_in_binding_order() {
-        let sql = build_group_sql(&[1, 2]);
-        // Two tickets (1..=68), then three events of 1 + 11 parameters.
-        assert!(sql.contains("($1, "), "{sql}");
-        assert!(sql.contains("$68)"), "{sql}");
-        assert!(sql.contains("(0, $69::uuid, $70, "), "{sql}");
-        assert!(sql.contains("(1, $81::uuid, $82, "), "{sql}");
-        assert!(sql.contains("(2, $93::uuid, $94, "), "{sql}");
-        assert!(sql.contains("$104)"), "{sql}");
-        assert!(!sql.contains("$105"), "{sql}");
-        assert!(sql.ends_with("SELECT id, number FROM ticket"));
-    }
-
-    #[test]
-    fn common_shapes_are_built_once() {
-        assert!(matches!(group_sql(&[1, 1, 1]), Cow::Borrowed(_)));
-        assert!(matches!(group_sql(&[1, 2]), Cow::Owned(_)));
-        assert_eq!(group_sql(&[1, 1]), build_group_sql(&[1, 1]));
-    }
 }

@@ -1,8 +1,7 @@
 //! The PostgreSQL store: the production backend, and the one to use with
 //! several replicas.
 
-use std::borrow::Cow;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
@@ -13,11 +12,14 @@ use chrono::{DateTime, Utc};
 
 use super::intake_batch::{AccountReader, TicketWriter};
 use super::reach::{Circuit, HEALTH_PING_TIMEOUT};
-use super::rows::{
-    EventRow, LoggedEventRow, TicketRow, bind_event_insert, bind_ticket_insert, event_columns,
-    event_insert_columns, ticket_insert_columns,
+use super::sql::backend::SqlBackend;
+use super::sql::event_log::{LoggedEventRow, push_watch_snapshot_query};
+use super::sql::ticket_insert::insert_ticket_sql;
+use super::sql::ticket_rows::{
+    EventRow, TicketRow, bind_event_insert, bind_ticket_insert, event_columns,
 };
-use super::{LogPosition, PoolConfig, WatchSnapshot, push_watch_snapshot_query};
+use super::sql::tickets::tickets_query;
+use super::{LogPosition, PoolConfig, WatchSnapshot};
 use crate::domain::ticket::Account;
 use crate::domain::watch::WatchFilter;
 use crate::error::{Error, Result};
@@ -82,50 +84,13 @@ impl PgStore {
         Ok(store)
     }
 
-    /// An account, through the group reader (the first statement of every
-    /// CreateTicket).
-    async fn read_account(&self, id: &str) -> Result<Account> {
-        let reader = self.reader.as_ref().ok_or_else(|| {
-            Error::Internal("an account reader's store cannot read accounts".into())
-        })?;
-        reader
-            .read(id)
-            .await?
-            .ok_or_else(|| super::account_not_found(id))?
-            .try_into()
-    }
-
-    /// Writes a received ticket through the group writer: its number, or
-    /// `None` when its request id is taken.
-    async fn write_received(&self, row: TicketRow, events: Vec<EventRow>) -> Result<Option<i64>> {
-        let writer = self.writer.as_ref().ok_or_else(|| {
-            Error::Internal("a ticket writer's store cannot write tickets".into())
-        })?;
-        writer.write(row, events).await
-    }
-
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
 
-    /// A pooled connection, or UNAVAILABLE at once while the database is
-    /// known unreachable (and as soon as a probe finds it so, for a call
-    /// already waiting). Waiting for a connection is safe to cut short:
-    /// nothing was sent yet.
-    pub(super) async fn acquire(&self) -> Result<PoolConnection<Postgres>> {
-        self.circuit.guard(self.pool.acquire()).await
-    }
-
-    /// The health check: over its own connection, so a busy pool cannot
-    /// make a reachable database look down.
-    async fn ping_database(&self) -> Result<()> {
-        self.circuit.ping(HEALTH_PING_TIMEOUT).await
-    }
-}
-
-impl PgStore {
     /// Inserts a ticket and its events in one statement, so in one round
-    /// trip and one implicit transaction: atomic without BEGIN and COMMIT.
+    /// trip and one implicit transaction: atomic without BEGIN and COMMIT
+    /// (see `sql::ticket_insert`).
     /// Returns the ticket's number, or `None` (and writes nothing) when the
     /// account already has a ticket with this request id or is no longer on
     /// the ticket's plan.
@@ -141,64 +106,6 @@ impl PgStore {
         }
         Ok(query.fetch_optional(conn).await?)
     }
-}
-
-/// The ticket insert, and for `events` > 0 a second data-modifying CTE that
-/// inserts the events only if the ticket was inserted (ON CONFLICT, or an
-/// account whose plan is no longer the ticket's, yields no row to select
-/// from). The events' VALUES carry their position so that
-/// ORDER BY gives them ids in the order given. bench/create_ticket.pgbench
-/// holds the one-event statement: change both together.
-fn insert_ticket_sql(events: usize) -> Cow<'static, str> {
-    static ONE_EVENT: LazyLock<String> = LazyLock::new(|| build_insert_ticket_sql(1));
-    if events == 1 {
-        Cow::Borrowed(ONE_EVENT.as_str())
-    } else {
-        Cow::Owned(build_insert_ticket_sql(events))
-    }
-}
-
-fn build_insert_ticket_sql(events: usize) -> String {
-    const TICKET_PARAMETERS: usize = 34;
-    const EVENT_PARAMETERS: usize = 11;
-    let placeholders = |first: usize, count: usize| {
-        (first..first + count)
-            .map(|n| format!("${n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut sql = format!(
-        concat!(
-            "WITH ticket AS (INSERT INTO tickets (",
-            ticket_insert_columns!(),
-            ") SELECT {} WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $2 AND plan = $3) ",
-            "ON CONFLICT (account_id, request_id) DO NOTHING RETURNING id, number)"
-        ),
-        placeholders(1, TICKET_PARAMETERS)
-    );
-    if events > 0 {
-        let rows = (0..events)
-            .map(|i| {
-                let first = TICKET_PARAMETERS + 1 + i * EVENT_PARAMETERS;
-                format!("({i}, {})", placeholders(first, EVENT_PARAMETERS))
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        sql.push_str(&format!(
-            concat!(
-                ", events AS (INSERT INTO ticket_events (ticket_id, ",
-                event_insert_columns!(),
-                ") SELECT ticket.id, ",
-                event_insert_columns!(),
-                " FROM ticket, (VALUES {}) AS event (position, ",
-                event_insert_columns!(),
-                ") ORDER BY position)"
-            ),
-            rows
-        ));
-    }
-    sql.push_str(" SELECT number FROM ticket");
-    sql
 }
 
 /// Creates the target database when the server answers that it is missing,
@@ -245,11 +152,49 @@ const HORIZON_OF_SNAPSHOT: &str = "\
                    (SELECT oid FROM pg_database WHERE datname = current_database()))),
         pg_snapshot_xmax($1::pg_snapshot)::text::bigint)";
 
-/// The event log's PostgreSQL side: positions are (writing transaction id,
-/// event id), and only events of transactions older than every one that may
-/// still be writing are read, so an event that commits late cannot be
-/// passed over.
-impl PgStore {
+/// PostgreSQL's hooks. In the event log, positions are (writing
+/// transaction id, event id), and only events of transactions older than
+/// every one that may still be writing are read, so an event that commits
+/// late cannot be passed over.
+impl SqlBackend for PgStore {
+    type Db = Postgres;
+
+    /// An account, through the group reader (the first statement of every
+    /// CreateTicket).
+    async fn read_account(&self, id: &str) -> Result<Account> {
+        let reader = self.reader.as_ref().ok_or_else(|| {
+            Error::Internal("an account reader's store cannot read accounts".into())
+        })?;
+        reader
+            .read(id)
+            .await?
+            .ok_or_else(|| super::account_not_found(id))?
+            .try_into()
+    }
+
+    /// Writes a received ticket through the group writer: its number, or
+    /// `None` when its request id is taken.
+    async fn write_received(&self, row: TicketRow, events: Vec<EventRow>) -> Result<Option<i64>> {
+        let writer = self.writer.as_ref().ok_or_else(|| {
+            Error::Internal("a ticket writer's store cannot write tickets".into())
+        })?;
+        writer.write(row, events).await
+    }
+
+    /// A pooled connection, or UNAVAILABLE at once while the database is
+    /// known unreachable (and as soon as a probe finds it so, for a call
+    /// already waiting). Waiting for a connection is safe to cut short:
+    /// nothing was sent yet.
+    async fn acquire(&self) -> Result<PoolConnection<Postgres>> {
+        self.circuit.guard(self.pool.acquire()).await
+    }
+
+    /// The health check: over its own connection, so a busy pool cannot
+    /// make a reachable database look down.
+    async fn ping_database(&self) -> Result<()> {
+        self.circuit.ping(HEALTH_PING_TIMEOUT).await
+    }
+
     async fn log_head(&self) -> Result<LogPosition> {
         let mut conn = self.acquire().await?;
         let snapshot: String = sqlx::query_scalar("SELECT pg_current_snapshot()::text")
@@ -307,7 +252,7 @@ impl PgStore {
             .bind(snapshot)
             .fetch_one(&mut *tx)
             .await?;
-        let mut query = Self::tickets_query();
+        let mut query = tickets_query::<Postgres>();
         push_watch_snapshot_query(&mut query, filter, now, limit);
         let rows = query
             .build_query_as::<TicketRow>()
@@ -337,7 +282,7 @@ impl PgStore {
     }
 }
 
-super::sql::impl_store_with_shared_sql!(PgStore, sqlx::Postgres);
+super::sql::impl_shared_sql!(PgStore);
 
 #[cfg(test)]
 mod tests {
@@ -371,20 +316,5 @@ mod tests {
         assert!(
             insert.contains("(VALUES (0, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45))")
         );
-    }
-
-    #[test]
-    fn without_events_only_the_ticket_is_inserted() {
-        let sql = insert_ticket_sql(0);
-        assert!(!sql.contains("ticket_events"));
-        assert!(sql.ends_with("RETURNING id, number) SELECT number FROM ticket"));
-    }
-
-    #[test]
-    fn each_event_has_its_own_parameters_in_order() {
-        let sql = insert_ticket_sql(2);
-        assert!(sql.contains("(0, $35, "));
-        assert!(sql.contains("$45), (1, $46, "));
-        assert!(sql.contains("$56)) AS event"));
     }
 }

@@ -7,16 +7,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection, SqliteConnection, SqlitePool};
+use sqlx::{Connection, Sqlite, SqliteConnection, SqlitePool};
 
 use chrono::{DateTime, Utc};
 
 use super::reach::{Dedicated, HEALTH_PING_TIMEOUT};
-use super::rows::{
-    AccountRow, EventRow, LoggedEventRow, TicketRow, account_columns, bind_ticket_insert,
-    event_columns, ticket_insert_columns,
-};
-use super::{LogPosition, PoolConfig, WatchSnapshot, push_watch_snapshot_query};
+use super::sql::accounts::{AccountRow, account_columns};
+use super::sql::backend::SqlBackend;
+use super::sql::event_log::{LoggedEventRow, push_watch_snapshot_query};
+use super::sql::ticket_insert::sqlite_insert_ticket_sql;
+use super::sql::ticket_rows::{EventRow, TicketRow, bind_ticket_insert, event_columns};
+use super::sql::tickets::tickets_query;
+use super::{LogPosition, PoolConfig, WatchSnapshot};
 use crate::domain::ticket::Account;
 use crate::domain::watch::WatchFilter;
 use crate::error::Result;
@@ -84,34 +86,6 @@ impl SqliteStore {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
-
-    async fn read_account(&self, id: &str) -> Result<Account> {
-        sqlx::query_as::<_, AccountRow>(concat!(
-            "SELECT ",
-            account_columns!(),
-            " FROM accounts WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&mut *self.acquire().await?)
-        .await?
-        .ok_or_else(|| super::account_not_found(id))?
-        .try_into()
-    }
-
-    /// One writer at a time anyway: each ticket on its own.
-    async fn write_received(&self, row: TicketRow, events: Vec<EventRow>) -> Result<Option<i64>> {
-        Self::write_ticket(&mut *self.acquire().await?, &row, &events).await
-    }
-
-    /// A pooled connection. The file does not go away as a network
-    /// database does, so there is no circuit to fail calls sooner.
-    async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
-        Ok(self.pool.acquire().await?)
-    }
-
-    async fn ping_database(&self) -> Result<()> {
-        self.health.ping(HEALTH_PING_TIMEOUT).await
-    }
 }
 
 impl SqliteStore {
@@ -125,16 +99,7 @@ impl SqliteStore {
         ticket: &TicketRow,
         events: &[EventRow],
     ) -> Result<Option<i64>> {
-        let query = sqlx::query_scalar::<_, i64>(concat!(
-            "INSERT INTO tickets (",
-            ticket_insert_columns!(),
-            ") SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, ",
-            "$14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, ",
-            "$28, $29, $30, $31, $32, $33, $34 ",
-            // The WHERE also keeps SQLite from reading ON CONFLICT as a join's ON.
-            "WHERE EXISTS (SELECT 1 FROM accounts WHERE id = $2 AND plan = $3) ",
-            "ON CONFLICT (account_id, request_id) DO NOTHING RETURNING number"
-        ));
+        let query = sqlx::query_scalar::<_, i64>(sqlite_insert_ticket_sql());
         let mut tx = conn.begin().await?;
         let number = bind_ticket_insert!(query, ticket)
             .fetch_optional(&mut *tx)
@@ -173,13 +138,43 @@ fn lock_for_this_process(database: &Path) -> anyhow::Result<std::fs::File> {
     }
 }
 
-/// The event log's SQLite side: writers commit one at a time, each holding
+/// SQLite's hooks. In the event log, writers commit one at a time, each holding
 /// the write lock from its first insert to its commit, so event ids commit
 /// in order and the position is (0, event id).
-impl SqliteStore {
+impl SqlBackend for SqliteStore {
+    type Db = Sqlite;
+
+    async fn read_account(&self, id: &str) -> Result<Account> {
+        sqlx::query_as::<_, AccountRow>(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *self.acquire().await?)
+        .await?
+        .ok_or_else(|| super::account_not_found(id))?
+        .try_into()
+    }
+
+    /// One writer at a time anyway: each ticket on its own.
+    async fn write_received(&self, row: TicketRow, events: Vec<EventRow>) -> Result<Option<i64>> {
+        Self::write_ticket(&mut *self.acquire().await?, &row, &events).await
+    }
+
+    /// A pooled connection. The file does not go away as a network
+    /// database does, so there is no circuit to fail calls sooner.
+    async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<Sqlite>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    async fn ping_database(&self) -> Result<()> {
+        self.health.ping(HEALTH_PING_TIMEOUT).await
+    }
+
     async fn log_head(&self) -> Result<LogPosition> {
         let id: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM ticket_events")
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.acquire().await?)
             .await?;
         Ok(LogPosition { txid: 0, id })
     }
@@ -198,7 +193,7 @@ impl SqliteStore {
         .bind(after.id)
         .bind(upto.id)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.acquire().await?)
         .await?)
     }
 
@@ -210,8 +205,8 @@ impl SqliteStore {
         now: DateTime<Utc>,
         limit: i64,
     ) -> Result<WatchSnapshot> {
-        let mut tx = self.pool.begin().await?;
-        let mut query = Self::tickets_query();
+        let mut tx = sqlx::Transaction::begin(self.acquire().await?, None).await?;
+        let mut query = tickets_query::<Sqlite>();
         push_watch_snapshot_query(&mut query, filter, now, limit);
         let rows = query
             .build_query_as::<TicketRow>()
@@ -232,4 +227,4 @@ impl SqliteStore {
     }
 }
 
-super::sql::impl_store_with_shared_sql!(SqliteStore, sqlx::Sqlite);
+super::sql::impl_shared_sql!(SqliteStore);

@@ -20,7 +20,7 @@ use crate::domain::ticket::{Origin, Ticket};
 use crate::domain::watch::WatchFilter;
 use crate::error::Error;
 use crate::service::LogWritten;
-use crate::store::{LogPosition, LoggedEvent, Store};
+use crate::store::{EventLogStore, LogPosition, LoggedEvent};
 
 /// Events the hub reads per query; it shares each with every stream.
 const BATCH: i64 = 500;
@@ -84,7 +84,7 @@ pub enum UpdateBody {
 type Item = Result<Update, Error>;
 
 pub struct Hub {
-    store: Arc<dyn Store>,
+    store: Arc<dyn EventLogStore>,
     clock: Arc<dyn Clock>,
     config: HubConfig,
     /// Rung by this replica's writes to the log.
@@ -197,7 +197,7 @@ fn for_each_subscriber(
 
 impl Hub {
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn EventLogStore>,
         clock: Arc<dyn Clock>,
         doorbell: LogWritten,
         config: HubConfig,
