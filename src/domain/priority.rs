@@ -85,6 +85,24 @@ impl Impact {
     pub fn workaround(&self) -> Option<Workaround> {
         self.workaround
     }
+
+    /// Every distinct complete impact: a small finite set, which lets a rule
+    /// list be checked exhaustively.
+    pub fn every_complete() -> Vec<Impact> {
+        let mut all = Vec::new();
+        for kind in RequestKind::ALL {
+            for scope in ImpactScope::ALL.iter().map(|s| Some(*s)).chain([None]) {
+                for workaround in Workaround::ALL.iter().map(|w| Some(*w)).chain([None]) {
+                    if let Ok(impact) = Impact::new(*kind, scope, workaround)
+                        && !all.contains(&impact)
+                    {
+                        all.push(impact);
+                    }
+                }
+            }
+        }
+        all
+    }
 }
 
 /// A rule: when the impact matches every listed condition (an empty list
@@ -100,7 +118,7 @@ pub struct PriorityRule {
 }
 
 impl PriorityRule {
-    fn matches(&self, impact: &Impact) -> bool {
+    pub fn matches(&self, impact: &Impact) -> bool {
         fn fits<T: PartialEq>(allowed: &[T], value: Option<T>) -> bool {
             allowed.is_empty() || value.is_some_and(|v| allowed.contains(&v))
         }
@@ -137,81 +155,10 @@ pub(super) fn classify(rules: &[PriorityRule], impact: &Impact) -> PriorityDecis
         })
 }
 
-/// The rules that implement the published priority definitions, in order.
+/// The rules that implement the published priority definitions, in order:
+/// those of the published policy document.
 pub fn standard_rules() -> Vec<PriorityRule> {
-    use ImpactScope::*;
-    use RequestKind::*;
-    let rule = |id: &str,
-                priority,
-                description: &str,
-                kinds: &[RequestKind],
-                scopes: &[ImpactScope],
-                workarounds: &[Workaround]| PriorityRule {
-        id: id.into(),
-        description: description.into(),
-        priority,
-        kinds: kinds.to_vec(),
-        scopes: scopes.to_vec(),
-        workarounds: workarounds.to_vec(),
-    };
-    vec![
-        rule(
-            "request-not-a-problem",
-            Priority::P4,
-            "Requests for information, assistance, features, changes or alpha/beta access are P4 (Low).",
-            &[Information, Assistance, Feature, Change, PrereleaseAccess],
-            &[],
-            &[],
-        ),
-        rule(
-            "service-down-no-workaround",
-            Priority::P1,
-            "Service down, severely reduced or critically impacted, with no workaround: P1 (Urgent).",
-            &[Problem],
-            &[ServiceDown],
-            &[Workaround::None],
-        ),
-        rule(
-            "service-down-partial-workaround",
-            Priority::P2,
-            "Service down but a partial workaround exists: important aspects remain degraded, P2 (High).",
-            &[Problem],
-            &[ServiceDown],
-            &[Workaround::Partial],
-        ),
-        rule(
-            "degraded-partial-or-no-workaround",
-            Priority::P2,
-            "Important aspects degraded with a partial or no workaround: P2 (High).",
-            &[Problem],
-            &[Degraded],
-            &[Workaround::None, Workaround::Partial],
-        ),
-        rule(
-            "full-workaround",
-            Priority::P3,
-            "An outage or degradation that a workaround fully bypasses leaves operations unaffected: P3 (Normal).",
-            &[Problem],
-            &[ServiceDown, Degraded],
-            &[Workaround::Full],
-        ),
-        rule(
-            "function-impaired",
-            Priority::P3,
-            "A general problem with a function or set of functions, operations not affected: P3 (Normal).",
-            &[Problem],
-            &[FunctionImpaired],
-            &[],
-        ),
-        rule(
-            "minimal-effect",
-            Priority::P4,
-            "A problem with little or no effect on operations: P4 (Low).",
-            &[Problem],
-            &[Minimal],
-            &[],
-        ),
-    ]
+    super::policy::Policy::standard().rules().to_vec()
 }
 
 #[cfg(test)]

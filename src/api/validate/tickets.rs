@@ -10,20 +10,11 @@ use super::{Violations, is_email, is_request_id, quoted};
 use crate::api::convert::{
     kind_from_proto, region_from_proto, scope_from_proto, workaround_from_proto,
 };
-use crate::domain::policy::Policy;
+use crate::domain::policy::{Policy, is_e164};
 use crate::domain::priority::{Impact, MissingImpactField};
 use crate::domain::ticket::{Origin, TicketRequest};
 use crate::error::{Error, Result};
 use crate::proto::pb;
-
-/// E.164: `+`, then 8–15 digits, the first not 0.
-fn is_e164(value: &str) -> bool {
-    value.strip_prefix('+').is_some_and(|digits| {
-        (8..=15).contains(&digits.len())
-            && !digits.starts_with('0')
-            && digits.bytes().all(|b| b.is_ascii_digit())
-    })
-}
 
 fn is_http_uri(value: &str) -> bool {
     (value.starts_with("https://") || value.starts_with("http://"))

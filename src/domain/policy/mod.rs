@@ -1,14 +1,37 @@
 //! The support policy as data: which channels each plan includes, the phone
 //! lines, the priority definitions and rules, the response targets and the
-//! support hours. [`Policy::standard`] restates `POLICY.md`; everything else in
-//! the service asks a [`Policy`] value instead of holding its own constants.
+//! support hours. The policy is a document (`policy/published.toml` is the
+//! published one, restating `POLICY.md`): [`document`] reads it, [`check`]
+//! validates it, and [`Policy::standard`] is that document. Everything else
+//! in the service asks a [`Policy`] value instead of holding its own
+//! constants.
+
+pub mod check;
+pub mod document;
+#[cfg(test)]
+mod hand_written;
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Duration, Utc};
 
+pub use document::{Problem, Problems};
+
 use super::priority::{self, Impact, PriorityDecision, PriorityRule};
 use super::service_request::ServiceKind;
+
+/// The published policy document, built into the binary.
+const PUBLISHED: &str = include_str!("../../../policy/published.toml");
+
+/// E.164: `+`, then 8–15 digits, the first not 0.
+pub fn is_e164(value: &str) -> bool {
+    value.strip_prefix('+').is_some_and(|digits| {
+        (8..=15).contains(&digits.len())
+            && !digits.starts_with('0')
+            && digits.bytes().all(|b| b.is_ascii_digit())
+    })
+}
 
 /// Defines a closed set of names with a stable text form (used in storage,
 /// logs and the CLI) and a list of every value in declaration order.
@@ -97,7 +120,7 @@ pub struct ChannelNotInPlan {
 
 /// The whole policy. Built through [`Policy::new`], which refuses an
 /// incomplete table, so lookups never miss.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     version: String,
     channels: BTreeMap<Plan, Vec<Channel>>,
@@ -260,86 +283,29 @@ impl Policy {
         &self.hours
     }
 
-    /// The published support policy (see `POLICY.md`).
+    /// The published support policy (see `POLICY.md`): the document
+    /// `policy/published.toml`, built into the binary and read once.
     pub fn standard() -> Self {
-        use Channel::*;
-        use Plan::*;
-        let hours = Duration::hours;
-        let line = |region, number: &str, display: &str| PhoneLine {
-            region,
-            number: number.into(),
-            display_number: display.into(),
-            support_extension: "2".into(),
-        };
-        let definition = |priority, name: &str, meaning: &str, workaround: &str, effort: &str| {
-            PriorityDefinition {
-                priority,
-                name: name.into(),
-                meaning: meaning.into(),
-                workaround: workaround.into(),
-                effort: effort.into(),
-            }
-        };
-        Self::new(PolicyParts {
-            version: "2026-11-standard".into(),
-            channels: vec![
-                (Business, vec![WebForm, Chat, Phone]),
-                (Education, vec![WebForm, Chat, Phone]),
-                (Api, vec![WebForm, Chat, Phone]),
-                (Pro, vec![WebForm, Chat]),
-                (Free, vec![WebForm, Chat]),
-            ],
-            targets: vec![
-                (vec![Pro, Business, Api, Education], [hours(1), hours(4), hours(24), hours(24)]),
-                (vec![Free], [hours(24), hours(24), hours(24), hours(24)]),
-            ],
-            phone_lines: vec![
-                line(Region::Us, "+18887999666", "+1 888 799 9666"),
-                line(Region::Us, "+16503976096", "+1 650 397 6096"),
-                line(Region::Au, "+611800768027", "+61 1800 768 027"),
-                line(Region::Uk, "+448003687314", "+44 800 368 7314"),
-                line(Region::Uk, "+442038905445", "+44 20 3890 5445"),
-            ],
-            priorities: vec![
-                definition(
-                    Priority::P1,
-                    "Urgent",
-                    "Service down, severely reduced, or critical impact from a network or software failure (e.g. streaming services or software functions failing).",
-                    "none",
-                    "Resources around the clock until resolved.",
-                ),
-                definition(
-                    Priority::P2,
-                    "High",
-                    "Important aspects of the service degraded by poor network performance or other software problems.",
-                    "partial or none",
-                    "Business hours, plus outside them as reasonably needed.",
-                ),
-                definition(
-                    Priority::P3,
-                    "Normal",
-                    "General problems with a function or set of functions; operations not affected.",
-                    "n/a",
-                    "Reasonable resources in business hours.",
-                ),
-                definition(
-                    Priority::P4,
-                    "Low",
-                    "Request for information or a change: help with features, installation or configuration, little or no effect on operations; includes information, assistance, feature and alpha/beta requests.",
-                    "n/a",
-                    "Business hours.",
-                ),
-            ],
-            rules: priority::standard_rules(),
-            hours: SupportHours {
-                always_open: true,
-                description: "24 hours a day, 7 days a week, national holidays included.".into(),
-                response_clock: "calendar time (24/7); business hours affect who works a ticket, not its response target".into(),
-            },
-            at_risk_percent: 75,
-            professional_services: ServiceKind::ALL.to_vec(),
+        static STANDARD: LazyLock<Policy> = LazyLock::new(|| {
+            Policy::from_document(PUBLISHED)
+                .unwrap_or_else(|problems| panic!("policy/published.toml: {problems}"))
+        });
+        STANDARD.clone()
+    }
+
+    /// Reads, checks and builds a policy from a policy document (TOML; see
+    /// `policy/published.toml` for the shape). Every problem found is
+    /// returned, each named by path and line.
+    pub fn from_document(text: &str) -> Result<Self, Problems> {
+        let doc = document::parse(text)?;
+        let parts = check::check(text, doc)?;
+        Self::new(parts).map_err(|message| {
+            Problems::new(vec![Problem {
+                path: String::new(),
+                line: 1,
+                message,
+            }])
         })
-        .expect("the standard policy is complete")
     }
 }
 
@@ -574,6 +540,49 @@ mod tests {
             assert_eq!(Region::parse(region.as_str()), Some(*region));
         }
         assert_eq!(Plan::parse("enterprise"), None);
+    }
+
+    /// The document-loaded policy equals the one the hand-written code
+    /// built, table by table and cell by cell.
+    #[test]
+    fn the_published_document_restates_the_hand_written_policy() {
+        let document = Policy::standard();
+        let reference = hand_written::standard();
+        assert_eq!(document.version(), reference.version());
+        assert_eq!(document.version(), "2026-11-standard");
+        for plan in Plan::ALL {
+            assert_eq!(
+                document.channels_for(*plan),
+                reference.channels_for(*plan),
+                "channels of {plan}"
+            );
+            for priority in Priority::ALL {
+                assert_eq!(
+                    document.response_target(*plan, *priority),
+                    reference.response_target(*plan, *priority),
+                    "target {plan} × {priority}"
+                );
+            }
+        }
+        assert_eq!(document.phone_lines(), reference.phone_lines());
+        assert_eq!(document.priorities(), reference.priorities());
+        assert_eq!(document.rules().len(), reference.rules().len());
+        for (loaded, written) in document.rules().iter().zip(reference.rules()) {
+            assert_eq!(loaded, written, "rule {}", written.id);
+        }
+        assert_eq!(document.support_hours(), reference.support_hours());
+        assert_eq!(document.at_risk_percent(), reference.at_risk_percent());
+        assert_eq!(
+            document.professional_services(),
+            reference.professional_services()
+        );
+        // And nothing else differs.
+        assert_eq!(document, reference);
+    }
+
+    #[test]
+    fn the_standard_rules_are_the_documents() {
+        assert_eq!(priority::standard_rules(), hand_written::standard_rules());
     }
 
     fn standard_parts() -> PolicyParts {
