@@ -213,7 +213,7 @@ impl Checker<'_> {
                     "plans",
                     plans_at,
                     format!(
-                        "plan {plan:?} is missing: every plan accounts can have must be listed"
+                        "plan \"{plan}\" is missing: every plan accounts can have must be listed"
                     ),
                 );
             }
@@ -864,7 +864,7 @@ mod tests {
         assert!(
             found
                 .iter()
-                .any(|p| p.path == "plans" && p.message.contains("Education"))
+                .any(|p| p.path == "plans" && p.message.contains("plan \"education\" is missing"))
         );
     }
 
