@@ -7,13 +7,7 @@ use ticketd::proto::pb;
 use crate::helpers::*;
 
 async fn ack(app: &TestApp, name: &str) {
-    app.tickets
-        .clone()
-        .acknowledge_ticket(pb::AcknowledgeTicketRequest {
-            name: name.to_owned(),
-            responder: "ana".into(),
-            method: pb::NotificationMethod::Email.into(),
-        })
+    app.acknowledge(name, "ana", pb::NotificationMethod::Email)
         .await
         .unwrap();
 }

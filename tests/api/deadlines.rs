@@ -93,15 +93,13 @@ async fn the_lead_sees_what_is_due_at_risk_and_breached_by_deadline(app: TestApp
     )
     .await;
     assert_eq!(breached, [p1]);
-    app.tickets
-        .clone()
-        .acknowledge_ticket(pb::AcknowledgeTicketRequest {
-            name: format!("tickets/{p1_later}"),
-            responder: "ana".into(),
-            method: pb::NotificationMethod::Email.into(),
-        })
-        .await
-        .unwrap();
+    app.acknowledge(
+        &format!("tickets/{p1_later}"),
+        "ana",
+        pb::NotificationMethod::Email,
+    )
+    .await
+    .unwrap();
     let open = query(&app, pb::ListTicketsByDeadlineRequest::default()).await;
     assert_eq!(open, [p1, p2, p4, free]);
 

@@ -264,29 +264,8 @@ async fn a_received_ticket_carries_priority_rule_receipt_time_number_and_plan(ap
 async fn a_plan_change_does_not_touch_tickets_already_received(app: TestApp) {
     app.create_account("acme", pb::Plan::Business).await;
     let before = app.create_ticket(phone_ticket("acme")).await.unwrap();
-    app.tickets
-        .clone()
-        .update_account(pb::UpdateAccountRequest {
-            account: Some(pb::Account {
-                name: account("acme"),
-                plan: pb::Plan::Free.into(),
-                ..Default::default()
-            }),
-            update_mask: None,
-        })
-        .await
-        .unwrap();
-    let stored = app
-        .tickets
-        .clone()
-        .get_ticket(pb::GetTicketRequest {
-            name: before.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .ticket
-        .unwrap();
+    app.change_plan("acme", pb::Plan::Free).await.unwrap();
+    let stored = app.get_ticket(&before.name).await.unwrap();
     assert_eq!(stored.plan, pb::Plan::Business as i32);
     assert_eq!(stored.response_due_at, before.response_due_at);
     // New tickets are received under the new plan.

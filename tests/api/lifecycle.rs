@@ -19,28 +19,12 @@ async fn business_p2(app: &TestApp) -> pb::Ticket {
 }
 
 async fn acknowledge(app: &TestApp, name: &str) -> Result<pb::Ticket, tonic::Status> {
-    app.tickets
-        .clone()
-        .acknowledge_ticket(pb::AcknowledgeTicketRequest {
-            name: name.to_owned(),
-            responder: "ana@support".into(),
-            method: pb::NotificationMethod::Email.into(),
-        })
+    app.acknowledge(name, "ana@support", pb::NotificationMethod::Email)
         .await
-        .map(|r| r.into_inner().ticket.unwrap())
 }
 
 async fn get(app: &TestApp, name: &str) -> pb::Ticket {
-    app.tickets
-        .clone()
-        .get_ticket(pb::GetTicketRequest {
-            name: name.to_owned(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .ticket
-        .unwrap()
+    app.get_ticket(name).await.unwrap()
 }
 
 async fn events(app: &TestApp, name: &str) -> Vec<pb::TicketEvent> {

@@ -17,13 +17,7 @@ async fn list(
 }
 
 async fn get(app: &TestApp, name: &str) -> Result<pb::Ticket, tonic::Status> {
-    app.tickets
-        .clone()
-        .get_ticket(pb::GetTicketRequest {
-            name: name.to_owned(),
-        })
-        .await
-        .map(|r| r.into_inner().ticket.unwrap())
+    app.get_ticket(name).await
 }
 
 async fn a_ticket_is_found_by_its_name_and_by_its_number(app: TestApp) {

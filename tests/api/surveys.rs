@@ -8,13 +8,7 @@ use crate::helpers::*;
 async fn resolved_ticket(app: &TestApp) -> (pb::Ticket, String) {
     app.create_account("acme", pb::Plan::Pro).await;
     let ticket = app.create_ticket(chat_ticket("acme")).await.unwrap();
-    let mut client = app.tickets.clone();
-    client
-        .acknowledge_ticket(pb::AcknowledgeTicketRequest {
-            name: ticket.name.clone(),
-            responder: "ana".into(),
-            method: pb::NotificationMethod::ChatMessage.into(),
-        })
+    app.acknowledge(&ticket.name, "ana", pb::NotificationMethod::ChatMessage)
         .await
         .unwrap();
     let token = resolve(app, &ticket.name).await;

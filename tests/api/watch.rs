@@ -96,13 +96,7 @@ fn ticket_of(event: &pb::SlaEvent) -> &str {
 }
 
 async fn acknowledge(app: &TestApp, name: &str) {
-    app.tickets
-        .clone()
-        .acknowledge_ticket(pb::AcknowledgeTicketRequest {
-            name: name.to_owned(),
-            responder: "ana@support".into(),
-            method: pb::NotificationMethod::Email.into(),
-        })
+    app.acknowledge(name, "ana@support", pb::NotificationMethod::Email)
         .await
         .expect("acknowledge");
 }

@@ -234,15 +234,10 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     app.create_account("acme", pb::Plan::Business).await;
     let open_ticket = app.create_ticket(chat_ticket("acme")).await.unwrap().name;
     let resolved = app.create_ticket(web_ticket("acme")).await.unwrap().name;
-    let mut tickets = app.tickets.clone();
-    tickets
-        .acknowledge_ticket(pb::AcknowledgeTicketRequest {
-            name: resolved.clone(),
-            responder: "ana".into(),
-            method: pb::NotificationMethod::Email.into(),
-        })
+    app.acknowledge(&resolved, "ana", pb::NotificationMethod::Email)
         .await
         .unwrap();
+    let mut tickets = app.tickets.clone();
     let survey_token = tickets
         .resolve_ticket(pb::ResolveTicketRequest {
             name: resolved.clone(),
@@ -254,7 +249,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .into_inner()
         .survey_token;
     let service_request = tickets
-        .create_service_request(service_request("acme"))
+        .create_service_request(training_request("acme"))
         .await
         .unwrap()
         .into_inner()
@@ -266,17 +261,6 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         resolved_ticket: resolved,
         survey_token,
         service_request,
-    }
-}
-
-fn service_request(account_id: &str) -> pb::CreateServiceRequestRequest {
-    pb::CreateServiceRequestRequest {
-        account: account(account_id),
-        kind: pb::ServiceKind::Training.into(),
-        summary: "Webinar training for 40 hosts".into(),
-        details: "Two sessions in January".into(),
-        contact_email: "ana@example.com".into(),
-        request_id: String::new(),
     }
 }
 
@@ -390,8 +374,6 @@ async fn a_request_over_the_message_limit_is_refused_out_of_range_and_nothing_is
 
     // PolicyService has the same limit.
     let status = app
-        .policy
-        .clone()
         .check_channel(pb::CheckChannelRequest {
             account: account(&"a".repeat(ticketd::config::DEFAULT_MAX_MESSAGE_BYTES)),
             plan: 0,
@@ -442,8 +424,6 @@ async fn a_configured_message_limit_replaces_the_default_on_both_services() {
         "names the limit: {status:?}"
     );
     let status = app
-        .policy
-        .clone()
         .check_channel(pb::CheckChannelRequest {
             account: account(&"a".repeat(5_000)),
             plan: 0,
