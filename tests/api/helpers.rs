@@ -307,6 +307,23 @@ impl TestApp {
             .map(|r| r.into_inner().ticket.expect("ticket in response"))
     }
 
+    /// ResolveTicket by "ana" with `note`.
+    pub async fn resolve(
+        &self,
+        name: &str,
+        note: &str,
+    ) -> Result<pb::ResolveTicketResponse, Status> {
+        self.tickets
+            .clone()
+            .resolve_ticket(pb::ResolveTicketRequest {
+                name: name.to_owned(),
+                actor: "ana".into(),
+                note: note.to_owned(),
+            })
+            .await
+            .map(|r| r.into_inner())
+    }
+
     /// UpdateAccount of the plan alone, without a mask.
     pub async fn change_plan(
         &self,

@@ -135,16 +135,7 @@ async fn a_breach_is_recorded_by_time_alone_exactly_once(app: TestApp) {
 
 async fn illegal_transitions_are_refused_naming_the_current_status(app: TestApp) {
     let ticket = business_p2(&app).await;
-    let status = app
-        .tickets
-        .clone()
-        .resolve_ticket(pb::ResolveTicketRequest {
-            name: ticket.name.clone(),
-            actor: "ana".into(),
-            note: String::new(),
-        })
-        .await
-        .unwrap_err();
+    let status = app.resolve(&ticket.name, "").await.unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition);
     let info = error_info(&status);
     assert_eq!(info.reason, "ILLEGAL_TRANSITION");
@@ -231,12 +222,7 @@ async fn a_ticket_walks_its_lifecycle_and_every_step_is_an_event(app: TestApp) {
             .unwrap();
         assert_eq!(t.status, status as i32);
     }
-    client
-        .resolve_ticket(pb::ResolveTicketRequest {
-            name: name.clone(),
-            actor: "ana".into(),
-            note: "restarted the media server".into(),
-        })
+    app.resolve(&name, "restarted the media server")
         .await
         .unwrap();
     client
@@ -247,14 +233,7 @@ async fn a_ticket_walks_its_lifecycle_and_every_step_is_an_event(app: TestApp) {
         })
         .await
         .unwrap();
-    client
-        .resolve_ticket(pb::ResolveTicketRequest {
-            name: name.clone(),
-            actor: "ana".into(),
-            note: String::new(),
-        })
-        .await
-        .unwrap();
+    app.resolve(&name, "").await.unwrap();
     let closed = client
         .close_ticket(pb::CloseTicketRequest {
             name: format!("tickets/{}", ticket.number),

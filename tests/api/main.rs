@@ -40,6 +40,25 @@ macro_rules! on_postgres {
     };
 }
 
+/// Runs each listed `async fn(TestApp)` once, on the one store named and with
+/// the server's configuration adjusted by the closure given:
+/// `name on Sqlite with |c| c.setting = value;`.
+macro_rules! on_configured_store {
+    ($($test:ident on $backend:ident with $adjust:expr;)+) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                let app = crate::helpers::spawn_app_with(
+                    crate::helpers::Backend::$backend,
+                    $adjust,
+                )
+                .await;
+                super::$test(app).await
+            }
+        )+
+    };
+}
+
 mod helpers;
 mod support;
 

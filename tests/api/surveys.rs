@@ -16,17 +16,7 @@ async fn resolved_ticket(app: &TestApp) -> (pb::Ticket, String) {
 }
 
 async fn resolve(app: &TestApp, name: &str) -> String {
-    let response = app
-        .tickets
-        .clone()
-        .resolve_ticket(pb::ResolveTicketRequest {
-            name: name.to_owned(),
-            actor: "ana".into(),
-            note: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let response = app.resolve(name, "").await.unwrap();
     assert_eq!(
         response.ticket.unwrap().status,
         pb::TicketStatus::Resolved as i32

@@ -80,12 +80,8 @@ on_every_store!(
 );
 
 mod short_server_timeout {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_create_past_the_server_timeout_may_still_land_and_its_retry_returns_it_once() {
-        let app = spawn_app_with(Backend::Postgres, |c| c.request_timeout_ms = 300).await;
-        super::a_create_past_the_server_timeout_may_still_land_and_its_retry_returns_it_once(app)
-            .await;
-    }
+    on_configured_store!(
+        a_create_past_the_server_timeout_may_still_land_and_its_retry_returns_it_once
+            on Postgres with |c| c.request_timeout_ms = 300;
+    );
 }

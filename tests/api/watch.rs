@@ -854,13 +854,10 @@ on_postgres!(
 );
 
 mod one_stream_limit {
-    use crate::helpers::{Backend, spawn_app_with};
-
-    #[tokio::test]
-    async fn streams_beyond_the_limit_are_refused_until_one_closes() {
-        let app = spawn_app_with(Backend::Sqlite, |config| config.max_watch_streams = 1).await;
-        super::streams_beyond_the_limit_are_refused_until_one_closes(app).await
-    }
+    on_configured_store!(
+        streams_beyond_the_limit_are_refused_until_one_closes
+            on Sqlite with |config| config.max_watch_streams = 1;
+    );
 }
 
 mod slow_poll {
