@@ -448,22 +448,28 @@ async fn each_credentials_last_use_is_recorded(app: TestApp) {
     assert_eq!(last_use(&app).await, Some(app.clock_now()));
 }
 
-async fn a_credential_over_its_rate_gets_resource_exhausted_with_retry_after(app: TestApp) {
-    let token = app
-        .issue("chat-platform", Role::Intake, &[TicketChannel::Chat])
-        .await;
-    let (_, mut policy) = app.clients_with(&token);
-    // Burst 3 at 1 call per second: three pass, the fourth waits ~1 s.
-    for _ in 0..3 {
+/// `burst` GetPolicy calls with `token`, each answered, then the refusal of
+/// the next.
+async fn refusal_after_the_burst(app: &TestApp, token: &str, burst: usize) -> tonic::Status {
+    let (_, mut policy) = app.clients_with(token);
+    for _ in 0..burst {
         policy
             .get_policy(pb::GetPolicyRequest::default())
             .await
             .unwrap();
     }
-    let status = policy
+    policy
         .get_policy(pb::GetPolicyRequest::default())
         .await
-        .expect_err("over the limit");
+        .expect_err("over the limit")
+}
+
+async fn a_credential_over_its_rate_gets_resource_exhausted_with_retry_after(app: TestApp) {
+    let token = app
+        .issue("chat-platform", Role::Intake, &[TicketChannel::Chat])
+        .await;
+    // Burst 3 at 1 call per second: three pass, the fourth waits ~1 s.
+    let status = refusal_after_the_burst(&app, &token, 3).await;
     assert_eq!(status.code(), Code::ResourceExhausted);
     assert_eq!(error_info(&status).reason, "RATE_LIMITED");
     assert_eq!(
@@ -538,15 +544,7 @@ async fn a_rate_limit_refusal_gives_one_wait_in_retry_after_retry_info_and_error
     app: TestApp,
 ) {
     let token = app.issue("wall", Role::Dashboard, &[]).await;
-    let (_, mut policy) = app.clients_with(&token);
-    policy
-        .get_policy(pb::GetPolicyRequest::default())
-        .await
-        .unwrap();
-    let status = policy
-        .get_policy(pb::GetPolicyRequest::default())
-        .await
-        .expect_err("over the limit");
+    let status = refusal_after_the_burst(&app, &token, 1).await;
     assert_eq!(error_info(&status).reason, "RATE_LIMITED");
     let header: u64 = status
         .metadata()

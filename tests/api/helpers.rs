@@ -324,6 +324,47 @@ impl TestApp {
             .map(|r| r.into_inner())
     }
 
+    pub async fn update_status(
+        &self,
+        request: pb::UpdateTicketStatusRequest,
+    ) -> Result<pb::Ticket, Status> {
+        self.tickets
+            .clone()
+            .update_ticket_status(request)
+            .await
+            .map(|r| r.into_inner().ticket.expect("ticket in response"))
+    }
+
+    /// ReopenTicket by `actor` for `reason`.
+    pub async fn reopen(
+        &self,
+        name: &str,
+        actor: &str,
+        reason: &str,
+    ) -> Result<pb::Ticket, Status> {
+        self.tickets
+            .clone()
+            .reopen_ticket(pb::ReopenTicketRequest {
+                name: name.to_owned(),
+                actor: actor.to_owned(),
+                reason: reason.to_owned(),
+            })
+            .await
+            .map(|r| r.into_inner().ticket.expect("ticket in response"))
+    }
+
+    /// CloseTicket by "ana".
+    pub async fn close(&self, name: &str) -> Result<pb::Ticket, Status> {
+        self.tickets
+            .clone()
+            .close_ticket(pb::CloseTicketRequest {
+                name: name.to_owned(),
+                actor: "ana".into(),
+            })
+            .await
+            .map(|r| r.into_inner().ticket.expect("ticket in response"))
+    }
+
     /// UpdateAccount of the plan alone, without a mask.
     pub async fn change_plan(
         &self,

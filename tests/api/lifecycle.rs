@@ -146,43 +146,19 @@ async fn illegal_transitions_are_refused_naming_the_current_status(app: TestApp)
         actor: "ana".into(),
         note: String::new(),
     }] {
-        let status = app
-            .tickets
-            .clone()
-            .update_ticket_status(request)
-            .await
-            .unwrap_err();
+        let status = app.update_status(request).await.unwrap_err();
         assert_eq!(
             error_info(&status).metadata["current_status"],
             "TICKET_STATUS_NEW"
         );
     }
-    let close = app
-        .tickets
-        .clone()
-        .close_ticket(pb::CloseTicketRequest {
-            name: ticket.name.clone(),
-            actor: "ana".into(),
-        })
-        .await
-        .unwrap_err();
+    let close = app.close(&ticket.name).await.unwrap_err();
     assert_eq!(close.code(), Code::FailedPrecondition);
-    let reopen = app
-        .tickets
-        .clone()
-        .reopen_ticket(pb::ReopenTicketRequest {
-            name: ticket.name.clone(),
-            actor: "ana".into(),
-            reason: String::new(),
-        })
-        .await
-        .unwrap_err();
+    let reopen = app.reopen(&ticket.name, "ana", "").await.unwrap_err();
     assert_eq!(reopen.code(), Code::FailedPrecondition);
     // Statuses with their own RPC cannot be set through UpdateTicketStatus.
     let sneaky = app
-        .tickets
-        .clone()
-        .update_ticket_status(pb::UpdateTicketStatusRequest {
+        .update_status(pb::UpdateTicketStatusRequest {
             name: ticket.name.clone(),
             status: Status::Resolved.into(),
             actor: String::new(),
@@ -202,47 +178,32 @@ async fn a_ticket_walks_its_lifecycle_and_every_step_is_an_event(app: TestApp) {
     let ticket = business_p2(&app).await;
     let name = ticket.name.clone();
     acknowledge(&app, &name).await.unwrap();
-    let mut client = app.tickets.clone();
     for status in [
         Status::InProgress,
         Status::WaitingOnCustomer,
         Status::InProgress,
     ] {
-        let t = client
-            .update_ticket_status(pb::UpdateTicketStatusRequest {
+        let t = app
+            .update_status(pb::UpdateTicketStatusRequest {
                 name: name.clone(),
                 status: status.into(),
                 actor: "ana".into(),
                 note: "working".into(),
             })
             .await
-            .unwrap()
-            .into_inner()
-            .ticket
             .unwrap();
         assert_eq!(t.status, status as i32);
     }
     app.resolve(&name, "restarted the media server")
         .await
         .unwrap();
-    client
-        .reopen_ticket(pb::ReopenTicketRequest {
-            name: name.clone(),
-            actor: "customer".into(),
-            reason: "happened again".into(),
-        })
+    app.reopen(&name, "customer", "happened again")
         .await
         .unwrap();
     app.resolve(&name, "").await.unwrap();
-    let closed = client
-        .close_ticket(pb::CloseTicketRequest {
-            name: format!("tickets/{}", ticket.number),
-            actor: "ana".into(),
-        })
+    let closed = app
+        .close(&format!("tickets/{}", ticket.number))
         .await
-        .unwrap()
-        .into_inner()
-        .ticket
         .unwrap();
     assert_eq!(closed.status, Status::Closed as i32);
     let history = events(&app, &name).await;

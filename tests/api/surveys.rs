@@ -84,15 +84,7 @@ async fn resolving_issues_a_survey_that_takes_one_answer(app: TestApp) {
 
 async fn a_reopened_and_resolved_ticket_gets_a_new_survey(app: TestApp) {
     let (ticket, first) = resolved_ticket(&app).await;
-    app.tickets
-        .clone()
-        .reopen_ticket(pb::ReopenTicketRequest {
-            name: ticket.name.clone(),
-            actor: "customer".into(),
-            reason: "again".into(),
-        })
-        .await
-        .unwrap();
+    app.reopen(&ticket.name, "customer", "again").await.unwrap();
     let second = resolve(&app, &ticket.name).await;
     assert_ne!(first, second);
     answer(&app, &second, pb::SatisfactionRating::Bad)
