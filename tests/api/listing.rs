@@ -148,36 +148,35 @@ async fn bad_paging_and_filter_arguments_are_named(app: TestApp) {
     for _ in 0..3 {
         app.create_ticket(chat_ticket("acme")).await.unwrap();
     }
-    let negative = list(
-        &app,
-        pb::ListTicketsRequest {
-            page_size: -1,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(violated_fields(&negative), ["page_size"]);
-    let garbage = list(
-        &app,
-        pb::ListTicketsRequest {
-            page_token: "not-a-token".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(violated_fields(&garbage), ["page_token"]);
-    let unknown_enum = list(
-        &app,
-        pb::ListTicketsRequest {
-            channel: 9,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(violated_fields(&unknown_enum), ["channel"]);
+    for (what, request, field) in [
+        (
+            "negative",
+            pb::ListTicketsRequest {
+                page_size: -1,
+                ..Default::default()
+            },
+            "page_size",
+        ),
+        (
+            "garbage",
+            pb::ListTicketsRequest {
+                page_token: "not-a-token".into(),
+                ..Default::default()
+            },
+            "page_token",
+        ),
+        (
+            "unknown_enum",
+            pb::ListTicketsRequest {
+                channel: 9,
+                ..Default::default()
+            },
+            "channel",
+        ),
+    ] {
+        let status = list(&app, request).await.expect_err(what);
+        assert_eq!(violated_fields(&status), [field], "{what}");
+    }
 
     let first = list(
         &app,
