@@ -365,6 +365,25 @@ impl TestApp {
             .map(|r| r.into_inner().ticket.expect("ticket in response"))
     }
 
+    /// ReprioritizeTicket by "lead" for `reason`.
+    pub async fn reprioritize_as_lead(
+        &self,
+        name: &str,
+        priority: pb::Priority,
+        reason: &str,
+    ) -> Result<pb::Ticket, Status> {
+        self.tickets
+            .clone()
+            .reprioritize_ticket(pb::ReprioritizeTicketRequest {
+                name: name.to_owned(),
+                priority: priority.into(),
+                actor: "lead".into(),
+                reason: reason.to_owned(),
+            })
+            .await
+            .map(|r| r.into_inner().ticket.expect("ticket in response"))
+    }
+
     /// UpdateAccount of the plan alone, without a mask.
     pub async fn change_plan(
         &self,

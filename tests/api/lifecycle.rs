@@ -241,18 +241,9 @@ async fn a_ticket_walks_its_lifecycle_and_every_step_is_an_event(app: TestApp) {
 async fn reprioritising_before_the_response_moves_the_deadline_and_after_it_does_not(app: TestApp) {
     let ticket = business_p2(&app).await;
     app.clock.advance(Duration::minutes(10));
-    let mut client = app.tickets.clone();
-    let raised = client
-        .reprioritize_ticket(pb::ReprioritizeTicketRequest {
-            name: ticket.name.clone(),
-            priority: pb::Priority::P1Urgent.into(),
-            actor: "lead".into(),
-            reason: "every meeting fails".into(),
-        })
+    let raised = app
+        .reprioritize_as_lead(&ticket.name, pb::Priority::P1Urgent, "every meeting fails")
         .await
-        .unwrap()
-        .into_inner()
-        .ticket
         .unwrap();
     assert_eq!(raised.received_at, ticket.received_at);
     assert_eq!(
@@ -265,17 +256,9 @@ async fn reprioritising_before_the_response_moves_the_deadline_and_after_it_does
     assert_eq!(decision.rule_id, "agent-reprioritized");
 
     acknowledge(&app, &ticket.name).await.unwrap();
-    let lowered = client
-        .reprioritize_ticket(pb::ReprioritizeTicketRequest {
-            name: ticket.name.clone(),
-            priority: pb::Priority::P4Low.into(),
-            actor: "lead".into(),
-            reason: "it was a how-to".into(),
-        })
+    let lowered = app
+        .reprioritize_as_lead(&ticket.name, pb::Priority::P4Low, "it was a how-to")
         .await
-        .unwrap()
-        .into_inner()
-        .ticket
         .unwrap();
     assert_eq!(
         lowered.response_due_at,
@@ -296,13 +279,8 @@ async fn reprioritising_before_the_response_moves_the_deadline_and_after_it_does
         recalculated[0].to_due_at,
         Some(ts(start_time() + Duration::hours(1)))
     );
-    let missing_reason = client
-        .reprioritize_ticket(pb::ReprioritizeTicketRequest {
-            name: ticket.name.clone(),
-            priority: pb::Priority::P2High.into(),
-            actor: "lead".into(),
-            reason: String::new(),
-        })
+    let missing_reason = app
+        .reprioritize_as_lead(&ticket.name, pb::Priority::P2High, "")
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&missing_reason), ["reason"]);
