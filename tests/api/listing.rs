@@ -96,36 +96,35 @@ async fn filters_select_by_account_channel_and_priority(app: TestApp) {
     let numbers = |response: pb::ListTicketsResponse| -> Vec<i64> {
         response.tickets.iter().map(|t| t.number).collect()
     };
-    let by_channel = list(
-        &app,
-        pb::ListTicketsRequest {
-            channel: pb::Channel::Phone.into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!(numbers(by_channel), [phone.number]);
-    let by_priority = list(
-        &app,
-        pb::ListTicketsRequest {
-            priority: pb::Priority::P4Low.into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!(numbers(by_priority), [web.number]);
-    let by_account = list(
-        &app,
-        pb::ListTicketsRequest {
-            account: account("acme"),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!(numbers(by_account), [chat.number, web.number, phone.number]);
+    for (what, request, expected) in [
+        (
+            "by_channel",
+            pb::ListTicketsRequest {
+                channel: pb::Channel::Phone.into(),
+                ..Default::default()
+            },
+            vec![phone.number],
+        ),
+        (
+            "by_priority",
+            pb::ListTicketsRequest {
+                priority: pb::Priority::P4Low.into(),
+                ..Default::default()
+            },
+            vec![web.number],
+        ),
+        (
+            "by_account",
+            pb::ListTicketsRequest {
+                account: account("acme"),
+                ..Default::default()
+            },
+            vec![chat.number, web.number, phone.number],
+        ),
+    ] {
+        let response = list(&app, request).await.expect(what);
+        assert_eq!(numbers(response), expected, "{what}");
+    }
     let everything = list(&app, pb::ListTicketsRequest::default()).await.unwrap();
     assert_eq!(
         numbers(everything),
