@@ -16,6 +16,38 @@ fn create_request(id: &str, name: &str, plan: i32) -> pb::CreateAccountRequest {
     }
 }
 
+async fn try_create(
+    app: &TestApp,
+    id: &str,
+    name: &str,
+    plan: i32,
+) -> Result<pb::Account, tonic::Status> {
+    app.tickets
+        .clone()
+        .create_account(create_request(id, name, plan))
+        .await
+        .map(|r| r.into_inner().account.unwrap())
+}
+
+async fn get(app: &TestApp, id: &str) -> Result<pb::Account, tonic::Status> {
+    app.tickets
+        .clone()
+        .get_account(pb::GetAccountRequest { name: account(id) })
+        .await
+        .map(|r| r.into_inner().account.unwrap())
+}
+
+async fn update(
+    app: &TestApp,
+    request: pb::UpdateAccountRequest,
+) -> Result<pb::Account, tonic::Status> {
+    app.tickets
+        .clone()
+        .update_account(request)
+        .await
+        .map(|r| r.into_inner().account.unwrap())
+}
+
 async fn an_account_is_created_read_and_updated(app: TestApp) {
     let created = app.create_account("acme", pb::Plan::Pro).await;
     assert_eq!(created.name, "accounts/acme");
@@ -23,10 +55,9 @@ async fn an_account_is_created_read_and_updated(app: TestApp) {
     assert_eq!(created.create_time, Some(ts(start_time())));
 
     app.clock.advance(chrono::Duration::hours(1));
-    let updated = app
-        .tickets
-        .clone()
-        .update_account(pb::UpdateAccountRequest {
+    let updated = update(
+        &app,
+        pb::UpdateAccountRequest {
             account: Some(pb::Account {
                 name: "accounts/acme".into(),
                 display_name: "Acme Corporation".into(),
@@ -36,12 +67,10 @@ async fn an_account_is_created_read_and_updated(app: TestApp) {
             update_mask: Some(prost_types::FieldMask {
                 paths: vec!["plan".into()],
             }),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .account
-        .unwrap();
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(updated.plan, pb::Plan::Business as i32);
     assert_eq!(
         updated.display_name, "acme Ltd",
@@ -53,26 +82,13 @@ async fn an_account_is_created_read_and_updated(app: TestApp) {
     );
     assert_eq!(updated.create_time, created.create_time);
 
-    let read = app
-        .tickets
-        .clone()
-        .get_account(pb::GetAccountRequest {
-            name: "accounts/acme".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .account
-        .unwrap();
+    let read = get(&app, "acme").await.unwrap();
     assert_eq!(read, updated);
 }
 
 async fn a_taken_account_id_is_already_exists(app: TestApp) {
     app.create_account("acme", pb::Plan::Pro).await;
-    let status = app
-        .tickets
-        .clone()
-        .create_account(create_request("acme", "Again", pb::Plan::Free.into()))
+    let status = try_create(&app, "acme", "Again", pb::Plan::Free.into())
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::AlreadyExists);
@@ -80,27 +96,16 @@ async fn a_taken_account_id_is_already_exists(app: TestApp) {
 }
 
 async fn invalid_accounts_are_refused_field_by_field(app: TestApp) {
-    let status = app
-        .tickets
-        .clone()
-        .create_account(create_request("Bad_Id", "", 0))
-        .await
-        .unwrap_err();
+    let status = try_create(&app, "Bad_Id", "", 0).await.unwrap_err();
     assert_eq!(
         violated_fields(&status),
         ["account_id", "account.display_name", "account.plan"]
     );
-    let unknown_plan = app
-        .tickets
-        .clone()
-        .create_account(create_request("acme", "Acme", 12))
-        .await
-        .unwrap_err();
+    let unknown_plan = try_create(&app, "acme", "Acme", 12).await.unwrap_err();
     assert_eq!(violated_fields(&unknown_plan), ["account.plan"]);
-    let bad_mask = app
-        .tickets
-        .clone()
-        .update_account(pb::UpdateAccountRequest {
+    let bad_mask = update(
+        &app,
+        pb::UpdateAccountRequest {
             account: Some(pb::Account {
                 name: "accounts/acme".into(),
                 ..Default::default()
@@ -108,36 +113,18 @@ async fn invalid_accounts_are_refused_field_by_field(app: TestApp) {
             update_mask: Some(prost_types::FieldMask {
                 paths: vec!["create_time".into()],
             }),
-        })
-        .await
-        .unwrap_err();
+        },
+    )
+    .await
+    .unwrap_err();
     assert_eq!(violated_fields(&bad_mask), ["update_mask"]);
     assert_eq!(app.count("accounts").await, 0);
 }
 
 async fn unknown_accounts_are_not_found(app: TestApp) {
-    let get = app
-        .tickets
-        .clone()
-        .get_account(pb::GetAccountRequest {
-            name: "accounts/ghost".into(),
-        })
-        .await
-        .unwrap_err();
+    let get = get(&app, "ghost").await.unwrap_err();
     assert_eq!(get.code(), Code::NotFound);
-    let update = app
-        .tickets
-        .clone()
-        .update_account(pb::UpdateAccountRequest {
-            account: Some(pb::Account {
-                name: "accounts/ghost".into(),
-                plan: pb::Plan::Pro.into(),
-                ..Default::default()
-            }),
-            update_mask: None,
-        })
-        .await
-        .unwrap_err();
+    let update = app.change_plan("ghost", pb::Plan::Pro).await.unwrap_err();
     assert_eq!(update.code(), Code::NotFound);
 }
 

@@ -448,22 +448,28 @@ async fn each_credentials_last_use_is_recorded(app: TestApp) {
     assert_eq!(last_use(&app).await, Some(app.clock_now()));
 }
 
-async fn a_credential_over_its_rate_gets_resource_exhausted_with_retry_after(app: TestApp) {
-    let token = app
-        .issue("chat-platform", Role::Intake, &[TicketChannel::Chat])
-        .await;
-    let (_, mut policy) = app.clients_with(&token);
-    // Burst 3 at 1 call per second: three pass, the fourth waits ~1 s.
-    for _ in 0..3 {
+/// `burst` GetPolicy calls with `token`, each answered, then the refusal of
+/// the next.
+async fn refusal_after_the_burst(app: &TestApp, token: &str, burst: usize) -> tonic::Status {
+    let (_, mut policy) = app.clients_with(token);
+    for _ in 0..burst {
         policy
             .get_policy(pb::GetPolicyRequest::default())
             .await
             .unwrap();
     }
-    let status = policy
+    policy
         .get_policy(pb::GetPolicyRequest::default())
         .await
-        .expect_err("over the limit");
+        .expect_err("over the limit")
+}
+
+async fn a_credential_over_its_rate_gets_resource_exhausted_with_retry_after(app: TestApp) {
+    let token = app
+        .issue("chat-platform", Role::Intake, &[TicketChannel::Chat])
+        .await;
+    // Burst 3 at 1 call per second: three pass, the fourth waits ~1 s.
+    let status = refusal_after_the_burst(&app, &token, 3).await;
     assert_eq!(status.code(), Code::ResourceExhausted);
     assert_eq!(error_info(&status).reason, "RATE_LIMITED");
     assert_eq!(
@@ -538,15 +544,7 @@ async fn a_rate_limit_refusal_gives_one_wait_in_retry_after_retry_info_and_error
     app: TestApp,
 ) {
     let token = app.issue("wall", Role::Dashboard, &[]).await;
-    let (_, mut policy) = app.clients_with(&token);
-    policy
-        .get_policy(pb::GetPolicyRequest::default())
-        .await
-        .unwrap();
-    let status = policy
-        .get_policy(pb::GetPolicyRequest::default())
-        .await
-        .expect_err("over the limit");
+    let status = refusal_after_the_burst(&app, &token, 1).await;
     assert_eq!(error_info(&status).reason, "RATE_LIMITED");
     let header: u64 = status
         .metadata()
@@ -829,71 +827,37 @@ on_every_store!(
 );
 
 mod small_limits {
-    use super::*;
+    use super::tls_file;
 
-    #[tokio::test]
-    async fn a_revoked_credential_stops_working_within_the_cache_time() {
-        let app = spawn_app_with(Backend::Postgres, |c| c.auth_cache_ms = 200).await;
-        super::a_revoked_credential_stops_working_within_the_cache_time(app).await;
-    }
-
-    #[tokio::test]
-    async fn a_credential_over_its_rate_gets_resource_exhausted_with_retry_after() {
-        let app = spawn_app_with(Backend::Sqlite, |c| {
-            c.rate_limit_rps = 1;
-            c.rate_limit_burst = 3;
-        })
-        .await;
-        super::a_credential_over_its_rate_gets_resource_exhausted_with_retry_after(app).await;
-    }
-
-    #[tokio::test]
-    async fn a_rate_limit_refusal_gives_one_wait_in_retry_after_retry_info_and_error_info() {
-        let app = spawn_app_with(Backend::Sqlite, |c| {
-            c.rate_limit_rps = 1;
-            c.rate_limit_burst = 1;
-        })
-        .await;
-        super::a_rate_limit_refusal_gives_one_wait_in_retry_after_retry_info_and_error_info(app)
-            .await;
-    }
-
-    #[tokio::test]
-    async fn calls_beyond_the_in_flight_limit_are_shed_at_once() {
-        let app = spawn_app_with(Backend::Postgres, |c| c.max_in_flight = 1).await;
-        super::calls_beyond_the_in_flight_limit_are_shed_at_once(app).await;
-    }
-
-    #[tokio::test]
-    async fn one_credentials_flood_leaves_room_for_the_others() {
-        let app = spawn_app_with(Backend::Postgres, |c| c.max_in_flight = 8).await;
-        super::one_credentials_flood_leaves_room_for_the_others(app).await;
-    }
-
-    #[tokio::test]
-    async fn a_call_past_the_server_timeout_ends_and_leaves_no_open_transaction() {
-        let app = spawn_app_with(Backend::Postgres, |c| c.request_timeout_ms = 300).await;
-        super::a_call_past_the_server_timeout_ends_and_leaves_no_open_transaction(app).await;
-    }
-
-    #[tokio::test]
-    async fn with_tls_the_server_speaks_only_tls() {
-        let app = spawn_app_with(Backend::Sqlite, |c| {
-            c.tls_cert = Some(tls_file("server.pem"));
-            c.tls_key = Some(tls_file("server.key").into());
-        })
-        .await;
-        super::with_tls_the_server_speaks_only_tls(app).await;
-    }
-
-    #[tokio::test]
-    async fn with_a_client_ca_only_clients_with_certificates_get_in() {
-        let app = spawn_app_with(Backend::Sqlite, |c| {
-            c.tls_cert = Some(tls_file("server.pem"));
-            c.tls_key = Some(tls_file("server.key").into());
-            c.tls_client_ca = Some(tls_file("ca.pem"));
-        })
-        .await;
-        super::with_a_client_ca_only_clients_with_certificates_get_in(app).await;
-    }
+    on_configured_store!(
+        a_revoked_credential_stops_working_within_the_cache_time
+            on Postgres with |c| c.auth_cache_ms = 200;
+        a_credential_over_its_rate_gets_resource_exhausted_with_retry_after
+            on Sqlite with |c| {
+                c.rate_limit_rps = 1;
+                c.rate_limit_burst = 3;
+            };
+        a_rate_limit_refusal_gives_one_wait_in_retry_after_retry_info_and_error_info
+            on Sqlite with |c| {
+                c.rate_limit_rps = 1;
+                c.rate_limit_burst = 1;
+            };
+        calls_beyond_the_in_flight_limit_are_shed_at_once
+            on Postgres with |c| c.max_in_flight = 1;
+        one_credentials_flood_leaves_room_for_the_others
+            on Postgres with |c| c.max_in_flight = 8;
+        a_call_past_the_server_timeout_ends_and_leaves_no_open_transaction
+            on Postgres with |c| c.request_timeout_ms = 300;
+        with_tls_the_server_speaks_only_tls
+            on Sqlite with |c| {
+                c.tls_cert = Some(tls_file("server.pem"));
+                c.tls_key = Some(tls_file("server.key").into());
+            };
+        with_a_client_ca_only_clients_with_certificates_get_in
+            on Sqlite with |c| {
+                c.tls_cert = Some(tls_file("server.pem"));
+                c.tls_key = Some(tls_file("server.key").into());
+                c.tls_client_ca = Some(tls_file("ca.pem"));
+            };
+    );
 }

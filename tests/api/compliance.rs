@@ -7,13 +7,7 @@ use ticketd::proto::pb;
 use crate::helpers::*;
 
 async fn ack(app: &TestApp, name: &str) {
-    app.tickets
-        .clone()
-        .acknowledge_ticket(pb::AcknowledgeTicketRequest {
-            name: name.to_owned(),
-            responder: "ana".into(),
-            method: pb::NotificationMethod::Email.into(),
-        })
+    app.acknowledge(name, "ana", pb::NotificationMethod::Email)
         .await
         .unwrap();
 }
@@ -54,18 +48,7 @@ async fn the_report_counts_outcomes_times_and_satisfaction_per_group(app: TestAp
     ack(&app, &met.name).await;
     app.clock.advance(Duration::minutes(60));
     ack(&app, &missed.name).await;
-    let token = app
-        .tickets
-        .clone()
-        .resolve_ticket(pb::ResolveTicketRequest {
-            name: web.name.clone(),
-            actor: "ana".into(),
-            note: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .survey_token;
+    let token = app.resolve(&web.name, "").await.unwrap().survey_token;
     app.tickets
         .clone()
         .answer_survey(pb::AnswerSurveyRequest {

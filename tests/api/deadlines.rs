@@ -21,6 +21,14 @@ async fn query(app: &TestApp, request: pb::ListTicketsByDeadlineRequest) -> Vec<
         .collect()
 }
 
+/// The tickets in SLA state `state`, whatever their deadline.
+fn in_state(state: SlaState) -> pb::ListTicketsByDeadlineRequest {
+    pb::ListTicketsByDeadlineRequest {
+        sla_states: vec![state.into()],
+        ..Default::default()
+    }
+}
+
 fn minutes(m: i64) -> Option<prost_types::Duration> {
     Some(prost_types::Duration {
         seconds: m * 60,
@@ -72,36 +80,20 @@ async fn the_lead_sees_what_is_due_at_risk_and_breached_by_deadline(app: TestApp
 
     // 09:50: P1 is at risk, the 09:10 P1 (at risk from 09:55) is not.
     app.clock.set(start_time() + Duration::minutes(50));
-    let at_risk = query(
-        &app,
-        pb::ListTicketsByDeadlineRequest {
-            sla_states: vec![SlaState::AtRisk.into()],
-            ..Default::default()
-        },
-    )
-    .await;
+    let at_risk = query(&app, in_state(SlaState::AtRisk)).await;
     assert_eq!(at_risk, [p1]);
 
     // 10:05: P1 breached; acknowledging the later P1 takes it off every list.
     app.clock.set(start_time() + Duration::minutes(65));
-    let breached = query(
-        &app,
-        pb::ListTicketsByDeadlineRequest {
-            sla_states: vec![SlaState::Breached.into()],
-            ..Default::default()
-        },
-    )
-    .await;
+    let breached = query(&app, in_state(SlaState::Breached)).await;
     assert_eq!(breached, [p1]);
-    app.tickets
-        .clone()
-        .acknowledge_ticket(pb::AcknowledgeTicketRequest {
-            name: format!("tickets/{p1_later}"),
-            responder: "ana".into(),
-            method: pb::NotificationMethod::Email.into(),
-        })
-        .await
-        .unwrap();
+    app.acknowledge(
+        &format!("tickets/{p1_later}"),
+        "ana",
+        pb::NotificationMethod::Email,
+    )
+    .await
+    .unwrap();
     let open = query(&app, pb::ListTicketsByDeadlineRequest::default()).await;
     assert_eq!(open, [p1, p2, p4, free]);
 

@@ -279,6 +279,153 @@ impl TestApp {
             .map(|r| r.into_inner().ticket.expect("ticket in response"))
     }
 
+    pub async fn get_ticket(&self, name: &str) -> Result<pb::Ticket, Status> {
+        self.tickets
+            .clone()
+            .get_ticket(pb::GetTicketRequest {
+                name: name.to_owned(),
+            })
+            .await
+            .map(|r| r.into_inner().ticket.expect("ticket in response"))
+    }
+
+    /// AcknowledgeTicket by `responder`, notified by `method`.
+    pub async fn acknowledge(
+        &self,
+        name: &str,
+        responder: &str,
+        method: pb::NotificationMethod,
+    ) -> Result<pb::Ticket, Status> {
+        self.tickets
+            .clone()
+            .acknowledge_ticket(pb::AcknowledgeTicketRequest {
+                name: name.to_owned(),
+                responder: responder.to_owned(),
+                method: method.into(),
+            })
+            .await
+            .map(|r| r.into_inner().ticket.expect("ticket in response"))
+    }
+
+    /// ResolveTicket by "ana" with `note`.
+    pub async fn resolve(
+        &self,
+        name: &str,
+        note: &str,
+    ) -> Result<pb::ResolveTicketResponse, Status> {
+        self.tickets
+            .clone()
+            .resolve_ticket(pb::ResolveTicketRequest {
+                name: name.to_owned(),
+                actor: "ana".into(),
+                note: note.to_owned(),
+            })
+            .await
+            .map(|r| r.into_inner())
+    }
+
+    pub async fn update_status(
+        &self,
+        request: pb::UpdateTicketStatusRequest,
+    ) -> Result<pb::Ticket, Status> {
+        self.tickets
+            .clone()
+            .update_ticket_status(request)
+            .await
+            .map(|r| r.into_inner().ticket.expect("ticket in response"))
+    }
+
+    /// ReopenTicket by `actor` for `reason`.
+    pub async fn reopen(
+        &self,
+        name: &str,
+        actor: &str,
+        reason: &str,
+    ) -> Result<pb::Ticket, Status> {
+        self.tickets
+            .clone()
+            .reopen_ticket(pb::ReopenTicketRequest {
+                name: name.to_owned(),
+                actor: actor.to_owned(),
+                reason: reason.to_owned(),
+            })
+            .await
+            .map(|r| r.into_inner().ticket.expect("ticket in response"))
+    }
+
+    /// CloseTicket by "ana".
+    pub async fn close(&self, name: &str) -> Result<pb::Ticket, Status> {
+        self.tickets
+            .clone()
+            .close_ticket(pb::CloseTicketRequest {
+                name: name.to_owned(),
+                actor: "ana".into(),
+            })
+            .await
+            .map(|r| r.into_inner().ticket.expect("ticket in response"))
+    }
+
+    /// ReprioritizeTicket by "lead" for `reason`.
+    pub async fn reprioritize_as_lead(
+        &self,
+        name: &str,
+        priority: pb::Priority,
+        reason: &str,
+    ) -> Result<pb::Ticket, Status> {
+        self.tickets
+            .clone()
+            .reprioritize_ticket(pb::ReprioritizeTicketRequest {
+                name: name.to_owned(),
+                priority: priority.into(),
+                actor: "lead".into(),
+                reason: reason.to_owned(),
+            })
+            .await
+            .map(|r| r.into_inner().ticket.expect("ticket in response"))
+    }
+
+    /// UpdateAccount of the plan alone, without a mask.
+    pub async fn change_plan(
+        &self,
+        account_id: &str,
+        plan: pb::Plan,
+    ) -> Result<pb::Account, Status> {
+        self.tickets
+            .clone()
+            .update_account(pb::UpdateAccountRequest {
+                account: Some(pb::Account {
+                    name: account(account_id),
+                    plan: plan.into(),
+                    ..Default::default()
+                }),
+                update_mask: None,
+            })
+            .await
+            .map(|r| r.into_inner().account.expect("account in response"))
+    }
+
+    pub async fn get_policy(&self) -> pb::Policy {
+        self.policy
+            .clone()
+            .get_policy(pb::GetPolicyRequest {})
+            .await
+            .expect("get policy")
+            .into_inner()
+            .policy
+            .expect("policy in response")
+    }
+
+    pub async fn check_channel(
+        &self,
+        request: pb::CheckChannelRequest,
+    ) -> Result<pb::CheckChannelResponse, Status> {
+        self.policy
+            .clone()
+            .check_channel(request)
+            .await
+            .map(|r| r.into_inner())
+    }
+
     pub async fn ticket_count(&self) -> i64 {
         self.count("tickets").await
     }
@@ -375,6 +522,32 @@ pub fn new_account(id: &str, plan: pb::Plan) -> pb::CreateAccountRequest {
             plan: plan.into(),
             ..Default::default()
         }),
+    }
+}
+
+/// Every plan, in the order the tables list them.
+pub const ALL_PLANS: [pb::Plan; 5] = [
+    pb::Plan::Free,
+    pb::Plan::Pro,
+    pb::Plan::Business,
+    pb::Plan::Education,
+    pb::Plan::Api,
+];
+
+pub fn with_request_id(mut request: pb::CreateTicketRequest, id: &str) -> pb::CreateTicketRequest {
+    request.request_id = id.to_owned();
+    request
+}
+
+/// A professional-services training request for `account_id`.
+pub fn training_request(account_id: &str) -> pb::CreateServiceRequestRequest {
+    pb::CreateServiceRequestRequest {
+        account: account(account_id),
+        kind: pb::ServiceKind::Training.into(),
+        summary: "Webinar training for 40 hosts".into(),
+        details: "Two sessions in January".into(),
+        contact_email: "ana@example.com".into(),
+        request_id: String::new(),
     }
 }
 

@@ -9,136 +9,130 @@ use tonic::Code;
 
 use crate::helpers::*;
 
-/// Applies `change` to a valid request and expects exactly `fields` to be
-/// reported, with nothing written.
-async fn assert_rejected(
-    app: &TestApp,
-    mut request: pb::CreateTicketRequest,
-    change: impl FnOnce(&mut pb::CreateTicketRequest),
-    fields: &[&str],
-) {
-    change(&mut request);
-    let status = app
-        .create_ticket(request)
-        .await
-        .expect_err("must be refused");
-    assert_eq!(violated_fields(&status), fields, "{status:?}");
-    for field in fields {
-        assert!(
-            status.message().contains(field),
-            "message names {field}: {}",
-            status.message()
-        );
+/// A change to a valid request, named by its own text, and exactly the
+/// fields its refusal must report.
+type Rejection = (
+    &'static str,
+    fn(&mut pb::CreateTicketRequest),
+    &'static [&'static str],
+);
+
+/// Applies each change to a copy of `valid` and expects exactly its fields to
+/// be reported, with nothing written.
+async fn assert_each_rejected(app: &TestApp, valid: &pb::CreateTicketRequest, cases: &[Rejection]) {
+    for &(what, change, fields) in cases {
+        let mut request = valid.clone();
+        change(&mut request);
+        let status = app
+            .create_ticket(request)
+            .await
+            .expect_err(&format!("{what}: must be refused"));
+        assert_eq!(violated_fields(&status), fields, "{what}: {status:?}");
+        for field in fields {
+            assert!(
+                status.message().contains(field),
+                "{what}: message names {field}: {}",
+                status.message()
+            );
+        }
+        assert_eq!(app.ticket_count().await, 0, "{what}: nothing written");
     }
-    assert_eq!(app.ticket_count().await, 0, "nothing written");
 }
 
 async fn a_chat_ticket_missing_required_fields_is_not_received(app: TestApp) {
     app.create_account("acme", pb::Plan::Business).await;
     let valid = chat_ticket("acme");
-    assert_rejected(
+    assert_each_rejected(
         &app,
-        valid.clone(),
-        |r| chat(r).chat_session_id.clear(),
-        &["chat.chat_session_id"],
+        &valid,
+        &[
+            (
+                "chat(r).chat_session_id.clear()",
+                |r| chat(r).chat_session_id.clear(),
+                &["chat.chat_session_id"],
+            ),
+            (
+                "{ chat(r).transcript_uri.clear(); chat(r).first_message.clear(); }",
+                |r| {
+                    chat(r).transcript_uri.clear();
+                    chat(r).first_message.clear();
+                },
+                &["chat.first_message"],
+            ),
+            (
+                "chat(r).transcript_uri = \"ftp://x\".into()",
+                |r| chat(r).transcript_uri = "ftp://x".into(),
+                &["chat.transcript_uri"],
+            ),
+            (
+                "r.subject = \"   \".into()",
+                |r| r.subject = "   ".into(),
+                &["subject"],
+            ),
+            (
+                "r.subject = \"x\".repeat(201)",
+                |r| r.subject = "x".repeat(201),
+                &["subject"],
+            ),
+            ("r.origin = None", |r| r.origin = None, &["origin"]),
+        ],
     )
     .await;
-    assert_rejected(
-        &app,
-        valid.clone(),
-        |r| {
-            chat(r).transcript_uri.clear();
-            chat(r).first_message.clear();
-        },
-        &["chat.first_message"],
-    )
-    .await;
-    assert_rejected(
-        &app,
-        valid.clone(),
-        |r| chat(r).transcript_uri = "ftp://x".into(),
-        &["chat.transcript_uri"],
-    )
-    .await;
-    assert_rejected(
-        &app,
-        valid.clone(),
-        |r| r.subject = "   ".into(),
-        &["subject"],
-    )
-    .await;
-    assert_rejected(
-        &app,
-        valid.clone(),
-        |r| r.subject = "x".repeat(201),
-        &["subject"],
-    )
-    .await;
-    assert_rejected(&app, valid, |r| r.origin = None, &["origin"]).await;
 }
 
 async fn a_phone_ticket_missing_required_fields_is_not_received(app: TestApp) {
     app.create_account("acme", pb::Plan::Business).await;
     let valid = phone_ticket("acme");
-    assert_rejected(
+    assert_each_rejected(
         &app,
-        valid.clone(),
-        |r| call(r).call_id.clear(),
-        &["phone_call.call_id"],
-    )
-    .await;
-    assert_rejected(
-        &app,
-        valid.clone(),
-        |r| call(r).caller_number.clear(),
-        &["phone_call.caller_number"],
-    )
-    .await;
-    assert_rejected(
-        &app,
-        valid.clone(),
-        |r| call(r).caller_number = "4155550123".into(),
-        &["phone_call.caller_number"],
-    )
-    .await;
-    assert_rejected(
-        &app,
-        valid.clone(),
-        |r| call(r).region = 0,
-        &["phone_call.region"],
-    )
-    .await;
-    assert_rejected(
-        &app,
-        valid.clone(),
-        |r| call(r).region = 42,
-        &["phone_call.region"],
-    )
-    .await;
-    assert_rejected(
-        &app,
-        valid.clone(),
-        |r| call(r).dialed_number.clear(),
-        &["phone_call.dialed_number"],
-    )
-    .await;
-    // A real UK line, but the IVR says the call came in on a US line.
-    assert_rejected(
-        &app,
-        valid.clone(),
-        |r| call(r).dialed_number = "+442038905445".into(),
-        &["phone_call.dialed_number"],
-    )
-    .await;
-    assert_rejected(
-        &app,
-        valid,
-        |r| {
-            call(r).call_id.clear();
-            call(r).caller_number.clear();
-            r.account.clear();
-        },
-        &["account", "phone_call.call_id", "phone_call.caller_number"],
+        &valid,
+        &[
+            (
+                "call(r).call_id.clear()",
+                |r| call(r).call_id.clear(),
+                &["phone_call.call_id"],
+            ),
+            (
+                "call(r).caller_number.clear()",
+                |r| call(r).caller_number.clear(),
+                &["phone_call.caller_number"],
+            ),
+            (
+                "call(r).caller_number = \"4155550123\".into()",
+                |r| call(r).caller_number = "4155550123".into(),
+                &["phone_call.caller_number"],
+            ),
+            (
+                "call(r).region = 0",
+                |r| call(r).region = 0,
+                &["phone_call.region"],
+            ),
+            (
+                "call(r).region = 42",
+                |r| call(r).region = 42,
+                &["phone_call.region"],
+            ),
+            (
+                "call(r).dialed_number.clear()",
+                |r| call(r).dialed_number.clear(),
+                &["phone_call.dialed_number"],
+            ),
+            // A real UK line, but the IVR says the call came in on a US line.
+            (
+                "call(r).dialed_number = \"+442038905445\".into()",
+                |r| call(r).dialed_number = "+442038905445".into(),
+                &["phone_call.dialed_number"],
+            ),
+            (
+                "{ call(r).call_id.clear(); call(r).caller_number.clear(); r.account.clear(); }",
+                |r| {
+                    call(r).call_id.clear();
+                    call(r).caller_number.clear();
+                    r.account.clear();
+                },
+                &["account", "phone_call.call_id", "phone_call.caller_number"],
+            ),
+        ],
     )
     .await;
 }
@@ -146,61 +140,65 @@ async fn a_phone_ticket_missing_required_fields_is_not_received(app: TestApp) {
 async fn a_web_form_ticket_missing_required_fields_is_not_received(app: TestApp) {
     app.create_account("acme", pb::Plan::Free).await;
     let valid = web_ticket("acme");
-    assert_rejected(
+    assert_each_rejected(
         &app,
-        valid.clone(),
-        |r| form(r).contact_email.clear(),
-        &["web_form.contact_email"],
+        &valid,
+        &[
+            (
+                "form(r).contact_email.clear()",
+                |r| form(r).contact_email.clear(),
+                &["web_form.contact_email"],
+            ),
+            (
+                "form(r).contact_email = \"ana.example.com\".into()",
+                |r| form(r).contact_email = "ana.example.com".into(),
+                &["web_form.contact_email"],
+            ),
+            (
+                "r.description.clear()",
+                |r| r.description.clear(),
+                &["description"],
+            ),
+            (
+                "r.account = \"acme\".into()",
+                |r| r.account = "acme".into(),
+                &["account"],
+            ),
+        ],
     )
     .await;
-    assert_rejected(
-        &app,
-        valid.clone(),
-        |r| form(r).contact_email = "ana.example.com".into(),
-        &["web_form.contact_email"],
-    )
-    .await;
-    assert_rejected(
-        &app,
-        valid.clone(),
-        |r| r.description.clear(),
-        &["description"],
-    )
-    .await;
-    assert_rejected(&app, valid, |r| r.account = "acme".into(), &["account"]).await;
 }
 
 async fn an_incomplete_impact_is_reported_by_field(app: TestApp) {
     app.create_account("acme", pb::Plan::Pro).await;
     let valid = chat_ticket("acme");
     use pb::{ImpactScope as S, RequestKind as K, Workaround as W};
-    assert_rejected(&app, valid.clone(), |r| r.impact = None, &["impact"]).await;
-    assert_rejected(
+    assert_each_rejected(
         &app,
-        valid.clone(),
-        |r| r.impact = impact(K::Unspecified, S::Degraded, W::None),
-        &["impact.kind"],
-    )
-    .await;
-    assert_rejected(
-        &app,
-        valid.clone(),
-        |r| r.impact = impact(K::Problem, S::Unspecified, W::None),
-        &["impact.scope"],
-    )
-    .await;
-    assert_rejected(
-        &app,
-        valid.clone(),
-        |r| r.impact = impact(K::Problem, S::ServiceDown, W::Unspecified),
-        &["impact.workaround"],
-    )
-    .await;
-    assert_rejected(
-        &app,
-        valid,
-        |r| r.impact.as_mut().unwrap().workaround = 17,
-        &["impact.workaround"],
+        &valid,
+        &[
+            ("r.impact = None", |r| r.impact = None, &["impact"]),
+            (
+                "r.impact = impact(K::Unspecified, S::Degraded, W::None)",
+                |r| r.impact = impact(K::Unspecified, S::Degraded, W::None),
+                &["impact.kind"],
+            ),
+            (
+                "r.impact = impact(K::Problem, S::Unspecified, W::None)",
+                |r| r.impact = impact(K::Problem, S::Unspecified, W::None),
+                &["impact.scope"],
+            ),
+            (
+                "r.impact = impact(K::Problem, S::ServiceDown, W::Unspecified)",
+                |r| r.impact = impact(K::Problem, S::ServiceDown, W::Unspecified),
+                &["impact.workaround"],
+            ),
+            (
+                "r.impact.as_mut().unwrap().workaround = 17",
+                |r| r.impact.as_mut().unwrap().workaround = 17,
+                &["impact.workaround"],
+            ),
+        ],
     )
     .await;
 }
@@ -264,29 +262,8 @@ async fn a_received_ticket_carries_priority_rule_receipt_time_number_and_plan(ap
 async fn a_plan_change_does_not_touch_tickets_already_received(app: TestApp) {
     app.create_account("acme", pb::Plan::Business).await;
     let before = app.create_ticket(phone_ticket("acme")).await.unwrap();
-    app.tickets
-        .clone()
-        .update_account(pb::UpdateAccountRequest {
-            account: Some(pb::Account {
-                name: account("acme"),
-                plan: pb::Plan::Free.into(),
-                ..Default::default()
-            }),
-            update_mask: None,
-        })
-        .await
-        .unwrap();
-    let stored = app
-        .tickets
-        .clone()
-        .get_ticket(pb::GetTicketRequest {
-            name: before.name.clone(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .ticket
-        .unwrap();
+    app.change_plan("acme", pb::Plan::Free).await.unwrap();
+    let stored = app.get_ticket(&before.name).await.unwrap();
     assert_eq!(stored.plan, pb::Plan::Business as i32);
     assert_eq!(stored.response_due_at, before.response_due_at);
     // New tickets are received under the new plan.
@@ -337,18 +314,21 @@ async fn a_plan_changed_behind_the_servers_back_decides_the_next_ticket(app: Tes
 async fn text_with_control_characters_is_refused_not_stored(app: TestApp) {
     app.create_account("acme", pb::Plan::Pro).await;
     let valid = chat_ticket("acme");
-    assert_rejected(
+    assert_each_rejected(
         &app,
-        valid.clone(),
-        |r| r.subject = "nul\0byte".into(),
-        &["subject"],
-    )
-    .await;
-    assert_rejected(
-        &app,
-        valid,
-        |r| chat(r).first_message = "escape \u{1b}[2J".into(),
-        &["chat.first_message"],
+        &valid,
+        &[
+            (
+                "r.subject = \"nul\\0byte\".into()",
+                |r| r.subject = "nul\0byte".into(),
+                &["subject"],
+            ),
+            (
+                "chat(r).first_message = \"escape \\u{1b}[2J\".into()",
+                |r| chat(r).first_message = "escape \u{1b}[2J".into(),
+                &["chat.first_message"],
+            ),
+        ],
     )
     .await;
     let mut multi_line = chat_ticket("acme");

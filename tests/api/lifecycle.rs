@@ -19,28 +19,12 @@ async fn business_p2(app: &TestApp) -> pb::Ticket {
 }
 
 async fn acknowledge(app: &TestApp, name: &str) -> Result<pb::Ticket, tonic::Status> {
-    app.tickets
-        .clone()
-        .acknowledge_ticket(pb::AcknowledgeTicketRequest {
-            name: name.to_owned(),
-            responder: "ana@support".into(),
-            method: pb::NotificationMethod::Email.into(),
-        })
+    app.acknowledge(name, "ana@support", pb::NotificationMethod::Email)
         .await
-        .map(|r| r.into_inner().ticket.unwrap())
 }
 
 async fn get(app: &TestApp, name: &str) -> pb::Ticket {
-    app.tickets
-        .clone()
-        .get_ticket(pb::GetTicketRequest {
-            name: name.to_owned(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .ticket
-        .unwrap()
+    app.get_ticket(name).await.unwrap()
 }
 
 async fn events(app: &TestApp, name: &str) -> Vec<pb::TicketEvent> {
@@ -151,16 +135,7 @@ async fn a_breach_is_recorded_by_time_alone_exactly_once(app: TestApp) {
 
 async fn illegal_transitions_are_refused_naming_the_current_status(app: TestApp) {
     let ticket = business_p2(&app).await;
-    let status = app
-        .tickets
-        .clone()
-        .resolve_ticket(pb::ResolveTicketRequest {
-            name: ticket.name.clone(),
-            actor: "ana".into(),
-            note: String::new(),
-        })
-        .await
-        .unwrap_err();
+    let status = app.resolve(&ticket.name, "").await.unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition);
     let info = error_info(&status);
     assert_eq!(info.reason, "ILLEGAL_TRANSITION");
@@ -171,43 +146,19 @@ async fn illegal_transitions_are_refused_naming_the_current_status(app: TestApp)
         actor: "ana".into(),
         note: String::new(),
     }] {
-        let status = app
-            .tickets
-            .clone()
-            .update_ticket_status(request)
-            .await
-            .unwrap_err();
+        let status = app.update_status(request).await.unwrap_err();
         assert_eq!(
             error_info(&status).metadata["current_status"],
             "TICKET_STATUS_NEW"
         );
     }
-    let close = app
-        .tickets
-        .clone()
-        .close_ticket(pb::CloseTicketRequest {
-            name: ticket.name.clone(),
-            actor: "ana".into(),
-        })
-        .await
-        .unwrap_err();
+    let close = app.close(&ticket.name).await.unwrap_err();
     assert_eq!(close.code(), Code::FailedPrecondition);
-    let reopen = app
-        .tickets
-        .clone()
-        .reopen_ticket(pb::ReopenTicketRequest {
-            name: ticket.name.clone(),
-            actor: "ana".into(),
-            reason: String::new(),
-        })
-        .await
-        .unwrap_err();
+    let reopen = app.reopen(&ticket.name, "ana", "").await.unwrap_err();
     assert_eq!(reopen.code(), Code::FailedPrecondition);
     // Statuses with their own RPC cannot be set through UpdateTicketStatus.
     let sneaky = app
-        .tickets
-        .clone()
-        .update_ticket_status(pb::UpdateTicketStatusRequest {
+        .update_status(pb::UpdateTicketStatusRequest {
             name: ticket.name.clone(),
             status: Status::Resolved.into(),
             actor: String::new(),
@@ -227,59 +178,32 @@ async fn a_ticket_walks_its_lifecycle_and_every_step_is_an_event(app: TestApp) {
     let ticket = business_p2(&app).await;
     let name = ticket.name.clone();
     acknowledge(&app, &name).await.unwrap();
-    let mut client = app.tickets.clone();
     for status in [
         Status::InProgress,
         Status::WaitingOnCustomer,
         Status::InProgress,
     ] {
-        let t = client
-            .update_ticket_status(pb::UpdateTicketStatusRequest {
+        let t = app
+            .update_status(pb::UpdateTicketStatusRequest {
                 name: name.clone(),
                 status: status.into(),
                 actor: "ana".into(),
                 note: "working".into(),
             })
             .await
-            .unwrap()
-            .into_inner()
-            .ticket
             .unwrap();
         assert_eq!(t.status, status as i32);
     }
-    client
-        .resolve_ticket(pb::ResolveTicketRequest {
-            name: name.clone(),
-            actor: "ana".into(),
-            note: "restarted the media server".into(),
-        })
+    app.resolve(&name, "restarted the media server")
         .await
         .unwrap();
-    client
-        .reopen_ticket(pb::ReopenTicketRequest {
-            name: name.clone(),
-            actor: "customer".into(),
-            reason: "happened again".into(),
-        })
+    app.reopen(&name, "customer", "happened again")
         .await
         .unwrap();
-    client
-        .resolve_ticket(pb::ResolveTicketRequest {
-            name: name.clone(),
-            actor: "ana".into(),
-            note: String::new(),
-        })
+    app.resolve(&name, "").await.unwrap();
+    let closed = app
+        .close(&format!("tickets/{}", ticket.number))
         .await
-        .unwrap();
-    let closed = client
-        .close_ticket(pb::CloseTicketRequest {
-            name: format!("tickets/{}", ticket.number),
-            actor: "ana".into(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .ticket
         .unwrap();
     assert_eq!(closed.status, Status::Closed as i32);
     let history = events(&app, &name).await;
@@ -317,18 +241,9 @@ async fn a_ticket_walks_its_lifecycle_and_every_step_is_an_event(app: TestApp) {
 async fn reprioritising_before_the_response_moves_the_deadline_and_after_it_does_not(app: TestApp) {
     let ticket = business_p2(&app).await;
     app.clock.advance(Duration::minutes(10));
-    let mut client = app.tickets.clone();
-    let raised = client
-        .reprioritize_ticket(pb::ReprioritizeTicketRequest {
-            name: ticket.name.clone(),
-            priority: pb::Priority::P1Urgent.into(),
-            actor: "lead".into(),
-            reason: "every meeting fails".into(),
-        })
+    let raised = app
+        .reprioritize_as_lead(&ticket.name, pb::Priority::P1Urgent, "every meeting fails")
         .await
-        .unwrap()
-        .into_inner()
-        .ticket
         .unwrap();
     assert_eq!(raised.received_at, ticket.received_at);
     assert_eq!(
@@ -341,17 +256,9 @@ async fn reprioritising_before_the_response_moves_the_deadline_and_after_it_does
     assert_eq!(decision.rule_id, "agent-reprioritized");
 
     acknowledge(&app, &ticket.name).await.unwrap();
-    let lowered = client
-        .reprioritize_ticket(pb::ReprioritizeTicketRequest {
-            name: ticket.name.clone(),
-            priority: pb::Priority::P4Low.into(),
-            actor: "lead".into(),
-            reason: "it was a how-to".into(),
-        })
+    let lowered = app
+        .reprioritize_as_lead(&ticket.name, pb::Priority::P4Low, "it was a how-to")
         .await
-        .unwrap()
-        .into_inner()
-        .ticket
         .unwrap();
     assert_eq!(
         lowered.response_due_at,
@@ -372,13 +279,8 @@ async fn reprioritising_before_the_response_moves_the_deadline_and_after_it_does
         recalculated[0].to_due_at,
         Some(ts(start_time() + Duration::hours(1)))
     );
-    let missing_reason = client
-        .reprioritize_ticket(pb::ReprioritizeTicketRequest {
-            name: ticket.name.clone(),
-            priority: pb::Priority::P2High.into(),
-            actor: "lead".into(),
-            reason: String::new(),
-        })
+    let missing_reason = app
+        .reprioritize_as_lead(&ticket.name, pb::Priority::P2High, "")
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&missing_reason), ["reason"]);

@@ -17,13 +17,7 @@ async fn list(
 }
 
 async fn get(app: &TestApp, name: &str) -> Result<pb::Ticket, tonic::Status> {
-    app.tickets
-        .clone()
-        .get_ticket(pb::GetTicketRequest {
-            name: name.to_owned(),
-        })
-        .await
-        .map(|r| r.into_inner().ticket.unwrap())
+    app.get_ticket(name).await
 }
 
 async fn a_ticket_is_found_by_its_name_and_by_its_number(app: TestApp) {
@@ -102,36 +96,35 @@ async fn filters_select_by_account_channel_and_priority(app: TestApp) {
     let numbers = |response: pb::ListTicketsResponse| -> Vec<i64> {
         response.tickets.iter().map(|t| t.number).collect()
     };
-    let by_channel = list(
-        &app,
-        pb::ListTicketsRequest {
-            channel: pb::Channel::Phone.into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!(numbers(by_channel), [phone.number]);
-    let by_priority = list(
-        &app,
-        pb::ListTicketsRequest {
-            priority: pb::Priority::P4Low.into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!(numbers(by_priority), [web.number]);
-    let by_account = list(
-        &app,
-        pb::ListTicketsRequest {
-            account: account("acme"),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!(numbers(by_account), [chat.number, web.number, phone.number]);
+    for (what, request, expected) in [
+        (
+            "by_channel",
+            pb::ListTicketsRequest {
+                channel: pb::Channel::Phone.into(),
+                ..Default::default()
+            },
+            vec![phone.number],
+        ),
+        (
+            "by_priority",
+            pb::ListTicketsRequest {
+                priority: pb::Priority::P4Low.into(),
+                ..Default::default()
+            },
+            vec![web.number],
+        ),
+        (
+            "by_account",
+            pb::ListTicketsRequest {
+                account: account("acme"),
+                ..Default::default()
+            },
+            vec![chat.number, web.number, phone.number],
+        ),
+    ] {
+        let response = list(&app, request).await.expect(what);
+        assert_eq!(numbers(response), expected, "{what}");
+    }
     let everything = list(&app, pb::ListTicketsRequest::default()).await.unwrap();
     assert_eq!(
         numbers(everything),
@@ -154,36 +147,35 @@ async fn bad_paging_and_filter_arguments_are_named(app: TestApp) {
     for _ in 0..3 {
         app.create_ticket(chat_ticket("acme")).await.unwrap();
     }
-    let negative = list(
-        &app,
-        pb::ListTicketsRequest {
-            page_size: -1,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(violated_fields(&negative), ["page_size"]);
-    let garbage = list(
-        &app,
-        pb::ListTicketsRequest {
-            page_token: "not-a-token".into(),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(violated_fields(&garbage), ["page_token"]);
-    let unknown_enum = list(
-        &app,
-        pb::ListTicketsRequest {
-            channel: 9,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(violated_fields(&unknown_enum), ["channel"]);
+    for (what, request, field) in [
+        (
+            "negative",
+            pb::ListTicketsRequest {
+                page_size: -1,
+                ..Default::default()
+            },
+            "page_size",
+        ),
+        (
+            "garbage",
+            pb::ListTicketsRequest {
+                page_token: "not-a-token".into(),
+                ..Default::default()
+            },
+            "page_token",
+        ),
+        (
+            "unknown_enum",
+            pb::ListTicketsRequest {
+                channel: 9,
+                ..Default::default()
+            },
+            "channel",
+        ),
+    ] {
+        let status = list(&app, request).await.expect_err(what);
+        assert_eq!(violated_fields(&status), [field], "{what}");
+    }
 
     let first = list(
         &app,

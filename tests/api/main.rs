@@ -3,40 +3,56 @@
 //! against both stores (PostgreSQL and SQLite) unless it exercises something
 //! only one of them has. One binary for all of them keeps link time down.
 
-/// Runs each listed `async fn(TestApp)` once per store, as
-/// `<module>::postgres::<name>` and `<module>::sqlite::<name>`.
-macro_rules! on_every_store {
-    ($($test:ident),+ $(,)?) => {
-        mod postgres {
+/// A module `$module` of tests, one a listed `async fn(TestApp)`, each run
+/// on a fresh app on `$backend`.
+macro_rules! on_store {
+    ($module:ident, $backend:ident, $($test:ident),+) => {
+        mod $module {
             $(
                 #[tokio::test]
                 async fn $test() {
-                    super::$test(crate::helpers::spawn_app(crate::helpers::Backend::Postgres).await).await
-                }
-            )+
-        }
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await).await
+                    super::$test(
+                        crate::helpers::spawn_app(crate::helpers::Backend::$backend).await,
+                    )
+                    .await
                 }
             )+
         }
     };
 }
 
+/// Runs each listed `async fn(TestApp)` once per store, as
+/// `<module>::postgres::<name>` and `<module>::sqlite::<name>`.
+macro_rules! on_every_store {
+    ($($test:ident),+ $(,)?) => {
+        on_store!(postgres, Postgres, $($test),+);
+        on_store!(sqlite, Sqlite, $($test),+);
+    };
+}
+
 /// For tests of PostgreSQL-only behaviour (server-side sessions, row locks).
 macro_rules! on_postgres {
     ($($test:ident),+ $(,)?) => {
-        mod postgres_only {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(crate::helpers::spawn_app(crate::helpers::Backend::Postgres).await).await
-                }
-            )+
-        }
+        on_store!(postgres_only, Postgres, $($test),+);
+    };
+}
+
+/// Runs each listed `async fn(TestApp)` once, on the one store named and with
+/// the server's configuration adjusted by the closure given:
+/// `name on Sqlite with |c| c.setting = value;`.
+macro_rules! on_configured_store {
+    ($($test:ident on $backend:ident with $adjust:expr;)+) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                let app = crate::helpers::spawn_app_with(
+                    crate::helpers::Backend::$backend,
+                    $adjust,
+                )
+                .await;
+                super::$test(app).await
+            }
+        )+
     };
 }
 

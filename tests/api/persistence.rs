@@ -9,16 +9,9 @@ async fn restarting_the_server_keeps_accounts_and_tickets(mut app: TestApp) {
     let ticket = app.create_ticket(phone_ticket("acme")).await.unwrap();
     app.restart().await;
     let read = app
-        .tickets
-        .clone()
-        .get_ticket(pb::GetTicketRequest {
-            name: ticket.name.clone(),
-        })
+        .get_ticket(&ticket.name)
         .await
-        .expect("the ticket survived the restart")
-        .into_inner()
-        .ticket
-        .unwrap();
+        .expect("the ticket survived the restart");
     assert_eq!(read, ticket);
     let next = app.create_ticket(chat_ticket("acme")).await.unwrap();
     assert!(

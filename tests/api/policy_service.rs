@@ -9,16 +9,13 @@ use crate::helpers::*;
 async fn check_channel_for_an_account_uses_its_current_plan(app: TestApp) {
     app.create_account("freebie", pb::Plan::Free).await;
     let answer = app
-        .policy
-        .clone()
         .check_channel(pb::CheckChannelRequest {
             account: account("freebie"),
             channel: pb::Channel::Phone.into(),
             ..Default::default()
         })
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     assert!(!answer.allowed);
     assert_eq!(answer.plan, pb::Plan::Free as i32);
     assert_eq!(
@@ -26,8 +23,6 @@ async fn check_channel_for_an_account_uses_its_current_plan(app: TestApp) {
         [pb::Channel::WebForm as i32, pb::Channel::Chat as i32]
     );
     let ghost = app
-        .policy
-        .clone()
         .check_channel(pb::CheckChannelRequest {
             account: account("ghost"),
             channel: pb::Channel::Phone.into(),
@@ -40,15 +35,11 @@ async fn check_channel_for_an_account_uses_its_current_plan(app: TestApp) {
 
 async fn check_channel_needs_exactly_one_subject_and_a_channel(app: TestApp) {
     let neither = app
-        .policy
-        .clone()
         .check_channel(pb::CheckChannelRequest::default())
         .await
         .unwrap_err();
     assert_eq!(violated_fields(&neither), ["channel", "account"]);
     let both = app
-        .policy
-        .clone()
         .check_channel(pb::CheckChannelRequest {
             account: account("acme"),
             plan: pb::Plan::Pro.into(),
@@ -109,15 +100,7 @@ async fn classify_priority_is_the_dry_run_of_create_ticket(app: TestApp) {
         assert_eq!(ticket.priority_decision, Some(dry_run), "{rule}");
     }
     // The rules are served with their conditions, so a client can apply them.
-    let policy = app
-        .policy
-        .clone()
-        .get_policy(pb::GetPolicyRequest {})
-        .await
-        .unwrap()
-        .into_inner()
-        .policy
-        .unwrap();
+    let policy = app.get_policy().await;
     let p1 = policy
         .priority_rules
         .iter()

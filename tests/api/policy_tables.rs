@@ -65,16 +65,14 @@ fn request_for(plan: Plan, channel: C) -> pb::CreateTicketRequest {
     }
 }
 
-async fn every_plan_and_channel_cell_is_enforced_by_create_ticket(app: TestApp) {
-    for plan in [
-        Plan::Free,
-        Plan::Pro,
-        Plan::Business,
-        Plan::Education,
-        Plan::Api,
-    ] {
+async fn create_an_account_on_every_plan(app: &TestApp) {
+    for plan in ALL_PLANS {
         app.create_account(&account_id(plan), plan).await;
     }
+}
+
+async fn every_plan_and_channel_cell_is_enforced_by_create_ticket(app: TestApp) {
+    create_an_account_on_every_plan(&app).await;
     assert_eq!(CHANNELS.len(), 15);
     for &(plan, channel, allowed) in CHANNELS {
         let before = app.ticket_count().await;
@@ -103,16 +101,13 @@ async fn every_plan_and_channel_cell_is_enforced_by_create_ticket(app: TestApp) 
 async fn every_plan_and_channel_cell_is_answered_by_check_channel(app: TestApp) {
     for &(plan, channel, allowed) in CHANNELS {
         let answer = app
-            .policy
-            .clone()
             .check_channel(pb::CheckChannelRequest {
                 plan: plan.into(),
                 channel: channel.into(),
                 ..Default::default()
             })
             .await
-            .unwrap()
-            .into_inner();
+            .unwrap();
         assert_eq!(answer.allowed, allowed, "{plan:?} × {channel:?}");
         assert_eq!(
             answer.allowed_channels.contains(&(channel as i32)),
@@ -123,15 +118,7 @@ async fn every_plan_and_channel_cell_is_answered_by_check_channel(app: TestApp) 
 }
 
 async fn every_plan_and_priority_cell_sets_the_deadline_from_receipt(app: TestApp) {
-    for plan in [
-        Plan::Free,
-        Plan::Pro,
-        Plan::Business,
-        Plan::Education,
-        Plan::Api,
-    ] {
-        app.create_account(&account_id(plan), plan).await;
-    }
+    create_an_account_on_every_plan(&app).await;
     assert_eq!(TARGETS.len(), 20);
     for (i, &(plan, priority, target_hours)) in TARGETS.iter().enumerate() {
         // Each ticket arrives at a different moment, so a deadline computed
@@ -179,15 +166,7 @@ async fn every_plan_and_priority_cell_is_answered_by_compute_deadline(app: TestA
 }
 
 async fn get_policy_returns_every_table_as_data(app: TestApp) {
-    let policy = app
-        .policy
-        .clone()
-        .get_policy(pb::GetPolicyRequest {})
-        .await
-        .unwrap()
-        .into_inner()
-        .policy
-        .unwrap();
+    let policy = app.get_policy().await;
     for &(plan, channel, allowed) in CHANNELS {
         let row = policy
             .plan_channels

@@ -6,17 +6,6 @@ use tonic::Code;
 
 use crate::helpers::*;
 
-fn training(account_id: &str) -> pb::CreateServiceRequestRequest {
-    pb::CreateServiceRequestRequest {
-        account: account(account_id),
-        kind: pb::ServiceKind::Training.into(),
-        summary: "Webinar training for 40 hosts".into(),
-        details: "Two sessions in January".into(),
-        contact_email: "ana@example.com".into(),
-        request_id: String::new(),
-    }
-}
-
 async fn create(
     app: &TestApp,
     request: pb::CreateServiceRequestRequest,
@@ -45,7 +34,7 @@ async fn move_to(
 
 async fn a_request_is_queued_apart_from_tickets_and_walks_its_own_statuses(app: TestApp) {
     app.create_account("acme", pb::Plan::Free).await;
-    let request = create(&app, training("acme")).await.unwrap();
+    let request = create(&app, training_request("acme")).await.unwrap();
     assert_eq!(request.status, S::Submitted as i32);
     assert!(request.name.starts_with("serviceRequests/"));
     assert_eq!(app.ticket_count().await, 0, "not a support ticket");
@@ -89,7 +78,7 @@ async fn a_request_is_queued_apart_from_tickets_and_walks_its_own_statuses(app: 
 async fn requests_are_listed_by_kind_status_and_account_and_retries_are_idempotent(app: TestApp) {
     app.create_account("acme", pb::Plan::Business).await;
     app.create_account("globex", pb::Plan::Pro).await;
-    let mut retried = training("acme");
+    let mut retried = training_request("acme");
     retried.request_id = "ps-1".into();
     let first = create(&app, retried.clone()).await.unwrap();
     assert_eq!(create(&app, retried.clone()).await.unwrap(), first);
@@ -97,7 +86,7 @@ async fn requests_are_listed_by_kind_status_and_account_and_retries_are_idempote
     let reused = create(&app, retried).await.unwrap_err();
     assert_eq!(error_info(&reused).reason, "REQUEST_ID_REUSED");
 
-    let mut branding = training("globex");
+    let mut branding = training_request("globex");
     branding.kind = pb::ServiceKind::Branding.into();
     let branding = create(&app, branding).await.unwrap();
     move_to(&app, &branding.name, S::Declined).await.unwrap();
@@ -164,7 +153,7 @@ async fn bad_requests_name_their_fields_and_write_nothing(app: TestApp) {
         violated_fields(&status),
         ["account", "kind", "summary", "contact_email"]
     );
-    let unknown = create(&app, training("ghost")).await.unwrap_err();
+    let unknown = create(&app, training_request("ghost")).await.unwrap_err();
     assert_eq!(unknown.code(), Code::NotFound);
     assert_eq!(app.count("service_requests").await, 0);
     let missing = move_to(&app, "serviceRequests/77", S::InReview)
@@ -174,15 +163,7 @@ async fn bad_requests_name_their_fields_and_write_nothing(app: TestApp) {
 }
 
 async fn the_policy_lists_the_professional_services(app: TestApp) {
-    let policy = app
-        .policy
-        .clone()
-        .get_policy(pb::GetPolicyRequest {})
-        .await
-        .unwrap()
-        .into_inner()
-        .policy
-        .unwrap();
+    let policy = app.get_policy().await;
     use pb::ServiceKind::*;
     assert_eq!(
         policy.professional_services,

@@ -424,16 +424,11 @@ async fn cors_preflight_admits_only_the_configured_origins(app: TestApp) {
 }
 
 mod with_cors {
-    use super::*;
-
-    #[tokio::test]
-    async fn cors_preflight_admits_only_the_configured_origins() {
-        let app = spawn_app_with(Backend::Sqlite, |c| {
+    on_configured_store!(
+        cors_preflight_admits_only_the_configured_origins on Sqlite with |c| {
             c.cors_allowed_origins = vec!["https://support.example.com".into()]
-        })
-        .await;
-        super::cors_preflight_admits_only_the_configured_origins(app).await
-    }
+        };
+    );
 }
 
 mod with_grace {

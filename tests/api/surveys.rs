@@ -8,13 +8,7 @@ use crate::helpers::*;
 async fn resolved_ticket(app: &TestApp) -> (pb::Ticket, String) {
     app.create_account("acme", pb::Plan::Pro).await;
     let ticket = app.create_ticket(chat_ticket("acme")).await.unwrap();
-    let mut client = app.tickets.clone();
-    client
-        .acknowledge_ticket(pb::AcknowledgeTicketRequest {
-            name: ticket.name.clone(),
-            responder: "ana".into(),
-            method: pb::NotificationMethod::ChatMessage.into(),
-        })
+    app.acknowledge(&ticket.name, "ana", pb::NotificationMethod::ChatMessage)
         .await
         .unwrap();
     let token = resolve(app, &ticket.name).await;
@@ -22,17 +16,7 @@ async fn resolved_ticket(app: &TestApp) -> (pb::Ticket, String) {
 }
 
 async fn resolve(app: &TestApp, name: &str) -> String {
-    let response = app
-        .tickets
-        .clone()
-        .resolve_ticket(pb::ResolveTicketRequest {
-            name: name.to_owned(),
-            actor: "ana".into(),
-            note: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let response = app.resolve(name, "").await.unwrap();
     assert_eq!(
         response.ticket.unwrap().status,
         pb::TicketStatus::Resolved as i32
@@ -100,15 +84,7 @@ async fn resolving_issues_a_survey_that_takes_one_answer(app: TestApp) {
 
 async fn a_reopened_and_resolved_ticket_gets_a_new_survey(app: TestApp) {
     let (ticket, first) = resolved_ticket(&app).await;
-    app.tickets
-        .clone()
-        .reopen_ticket(pb::ReopenTicketRequest {
-            name: ticket.name.clone(),
-            actor: "customer".into(),
-            reason: "again".into(),
-        })
-        .await
-        .unwrap();
+    app.reopen(&ticket.name, "customer", "again").await.unwrap();
     let second = resolve(&app, &ticket.name).await;
     assert_ne!(first, second);
     answer(&app, &second, pb::SatisfactionRating::Bad)

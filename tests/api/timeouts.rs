@@ -13,16 +13,11 @@ use tonic::Code;
 use crate::helpers::*;
 use crate::support::raw::{RawConnection, frame};
 
-fn with_id(mut request: pb::CreateTicketRequest, id: &str) -> pb::CreateTicketRequest {
-    request.request_id = id.to_owned();
-    request
-}
-
 async fn a_call_whose_grpc_timeout_has_passed_is_deadline_exceeded_and_a_retry_writes_it_once(
     app: TestApp,
 ) {
     app.create_account("acme", pb::Plan::Pro).await;
-    let ticket = with_id(chat_ticket("acme"), "timed-out-1");
+    let ticket = with_request_id(chat_ticket("acme"), "timed-out-1");
     // `grpc-timeout: 1n`: over before the server has read the request. Sent
     // raw, as tonic's client would give up on its own before the answer.
     let authorization = app.authorization();
@@ -56,7 +51,7 @@ async fn a_create_past_the_server_timeout_may_still_land_and_its_retry_returns_i
 ) {
     app.create_account("acme", pb::Plan::Pro).await;
     let blocker = lock_account_row(&app, "acme").await;
-    let ticket = with_id(chat_ticket("acme"), "held-1");
+    let ticket = with_request_id(chat_ticket("acme"), "held-1");
     let started = tokio::time::Instant::now();
     let status = app
         .create_ticket(ticket.clone())
@@ -85,12 +80,8 @@ on_every_store!(
 );
 
 mod short_server_timeout {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_create_past_the_server_timeout_may_still_land_and_its_retry_returns_it_once() {
-        let app = spawn_app_with(Backend::Postgres, |c| c.request_timeout_ms = 300).await;
-        super::a_create_past_the_server_timeout_may_still_land_and_its_retry_returns_it_once(app)
-            .await;
-    }
+    on_configured_store!(
+        a_create_past_the_server_timeout_may_still_land_and_its_retry_returns_it_once
+            on Postgres with |c| c.request_timeout_ms = 300;
+    );
 }

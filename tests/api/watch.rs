@@ -96,13 +96,7 @@ fn ticket_of(event: &pb::SlaEvent) -> &str {
 }
 
 async fn acknowledge(app: &TestApp, name: &str) {
-    app.tickets
-        .clone()
-        .acknowledge_ticket(pb::AcknowledgeTicketRequest {
-            name: name.to_owned(),
-            responder: "ana@support".into(),
-            method: pb::NotificationMethod::Email.into(),
-        })
+    app.acknowledge(name, "ana@support", pb::NotificationMethod::Email)
         .await
         .expect("acknowledge");
 }
@@ -860,13 +854,10 @@ on_postgres!(
 );
 
 mod one_stream_limit {
-    use crate::helpers::{Backend, spawn_app_with};
-
-    #[tokio::test]
-    async fn streams_beyond_the_limit_are_refused_until_one_closes() {
-        let app = spawn_app_with(Backend::Sqlite, |config| config.max_watch_streams = 1).await;
-        super::streams_beyond_the_limit_are_refused_until_one_closes(app).await
-    }
+    on_configured_store!(
+        streams_beyond_the_limit_are_refused_until_one_closes
+            on Sqlite with |config| config.max_watch_streams = 1;
+    );
 }
 
 mod slow_poll {

@@ -20,70 +20,40 @@ pub(super) fn cases() -> Vec<Case> {
         },
         Case {
             what: "an account whose display name is 201 characters",
-            call: Call::CreateAccount(with(new_account("newco"), |r| {
-                r.account.as_mut().unwrap().display_name = "é".repeat(201)
-            })),
+            call: new_account_where(|a| a.display_name = "é".repeat(201)),
             fields: &["account.display_name"],
         },
         Case {
             what: "an account whose display name holds a NUL",
-            call: Call::CreateAccount(with(new_account("newco"), |r| {
-                r.account.as_mut().unwrap().display_name = "New\0Co".into()
-            })),
+            call: new_account_where(|a| a.display_name = "New\0Co".into()),
             fields: &["account.display_name"],
         },
         Case {
             what: "an account with PLAN_UNSPECIFIED",
-            call: Call::CreateAccount(with(new_account("newco"), |r| {
-                r.account.as_mut().unwrap().plan = 0
-            })),
+            call: new_account_where(|a| a.plan = 0),
             fields: &["account.plan"],
         },
         Case {
             what: "an account with an unknown plan number",
-            call: Call::CreateAccount(with(new_account("newco"), |r| {
-                r.account.as_mut().unwrap().plan = 99
-            })),
+            call: new_account_where(|a| a.plan = 99),
             fields: &["account.plan"],
         },
         Case {
             what: "an account update with an unknown mask path",
-            call: Call::UpdateAccount(pb::UpdateAccountRequest {
-                account: Some(pb::Account {
-                    name: account("acme"),
-                    plan: pb::Plan::Free.into(),
-                    ..Default::default()
-                }),
-                update_mask: Some(prost_types::FieldMask {
-                    paths: vec!["plan".into(), "create_time".into()],
-                }),
-            }),
+            call: update_acme(
+                pb::Plan::Free as i32,
+                Some(vec!["plan".into(), "create_time".into()]),
+            ),
             fields: &["update_mask"],
         },
         Case {
             what: "an account update whose mask lists 5,000 paths",
-            call: Call::UpdateAccount(pb::UpdateAccountRequest {
-                account: Some(pb::Account {
-                    name: account("acme"),
-                    plan: pb::Plan::Free.into(),
-                    ..Default::default()
-                }),
-                update_mask: Some(prost_types::FieldMask {
-                    paths: vec!["plan".into(); 5_000],
-                }),
-            }),
+            call: update_acme(pb::Plan::Free as i32, Some(vec!["plan".into(); 5_000])),
             fields: &["update_mask"],
         },
         Case {
             what: "an account update to an unknown plan number",
-            call: Call::UpdateAccount(pb::UpdateAccountRequest {
-                account: Some(pb::Account {
-                    name: account("acme"),
-                    plan: 42,
-                    ..Default::default()
-                }),
-                update_mask: None,
-            }),
+            call: update_acme(42, None),
             fields: &["account.plan"],
         },
         Case {
@@ -130,6 +100,25 @@ pub(super) fn cases() -> Vec<Case> {
             fields: &["page_token"],
         },
     ]
+}
+
+fn new_account_where(adjust: impl FnOnce(&mut pb::Account)) -> Call {
+    Call::CreateAccount(with(new_account("newco"), |r| {
+        adjust(r.account.as_mut().unwrap())
+    }))
+}
+
+/// UpdateAccount of accounts/acme to plan number `plan`, with a mask of
+/// `paths` if any.
+fn update_acme(plan: i32, paths: Option<Vec<String>>) -> Call {
+    Call::UpdateAccount(pb::UpdateAccountRequest {
+        account: Some(pb::Account {
+            name: account("acme"),
+            plan,
+            ..Default::default()
+        }),
+        update_mask: paths.map(|paths| prost_types::FieldMask { paths }),
+    })
 }
 
 fn new_account(id: &str) -> pb::CreateAccountRequest {

@@ -234,27 +234,14 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     app.create_account("acme", pb::Plan::Business).await;
     let open_ticket = app.create_ticket(chat_ticket("acme")).await.unwrap().name;
     let resolved = app.create_ticket(web_ticket("acme")).await.unwrap().name;
-    let mut tickets = app.tickets.clone();
-    tickets
-        .acknowledge_ticket(pb::AcknowledgeTicketRequest {
-            name: resolved.clone(),
-            responder: "ana".into(),
-            method: pb::NotificationMethod::Email.into(),
-        })
+    app.acknowledge(&resolved, "ana", pb::NotificationMethod::Email)
         .await
         .unwrap();
-    let survey_token = tickets
-        .resolve_ticket(pb::ResolveTicketRequest {
-            name: resolved.clone(),
-            actor: "ana".into(),
-            note: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .survey_token;
-    let service_request = tickets
-        .create_service_request(service_request("acme"))
+    let survey_token = app.resolve(&resolved, "").await.unwrap().survey_token;
+    let service_request = app
+        .tickets
+        .clone()
+        .create_service_request(training_request("acme"))
         .await
         .unwrap()
         .into_inner()
@@ -266,17 +253,6 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         resolved_ticket: resolved,
         survey_token,
         service_request,
-    }
-}
-
-fn service_request(account_id: &str) -> pb::CreateServiceRequestRequest {
-    pb::CreateServiceRequestRequest {
-        account: account(account_id),
-        kind: pb::ServiceKind::Training.into(),
-        summary: "Webinar training for 40 hosts".into(),
-        details: "Two sessions in January".into(),
-        contact_email: "ana@example.com".into(),
-        request_id: String::new(),
     }
 }
 
@@ -374,34 +350,42 @@ async fn every_bad_input_is_refused_naming_its_field_and_nothing_is_written(app:
     );
 }
 
-async fn a_request_over_the_message_limit_is_refused_out_of_range_and_nothing_is_written(
-    app: TestApp,
+/// A ticket whose description is `description_bytes` long and a
+/// CheckChannel whose account name is `account_bytes` long are both refused
+/// OUT_OF_RANGE, the ticket's refusal saying `says` (`why` it should), and
+/// nothing is written.
+async fn refused_on_both_services(
+    app: &TestApp,
+    description_bytes: usize,
+    account_bytes: usize,
+    says: &str,
+    why: &str,
 ) {
     app.create_account("acme", pb::Plan::Business).await;
     let before = app.row_counts().await;
     let mut ticket = chat_ticket("acme");
-    ticket.description = "x".repeat(ticketd::config::DEFAULT_MAX_MESSAGE_BYTES + 1);
+    ticket.description = "x".repeat(description_bytes);
     let status = app.create_ticket(ticket).await.expect_err("too large");
     assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
-    assert!(
-        status.message().contains("too large"),
-        "says why: {status:?}"
-    );
-
-    // PolicyService has the same limit.
+    assert!(status.message().contains(says), "{why}: {status:?}");
     let status = app
-        .policy
-        .clone()
         .check_channel(pb::CheckChannelRequest {
-            account: account(&"a".repeat(ticketd::config::DEFAULT_MAX_MESSAGE_BYTES)),
+            account: account(&"a".repeat(account_bytes)),
             plan: 0,
             channel: pb::Channel::Chat.into(),
         })
         .await
         .expect_err("too large");
     assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
-
     assert_eq!(app.row_counts().await, before, "nothing written");
+}
+
+async fn a_request_over_the_message_limit_is_refused_out_of_range_and_nothing_is_written(
+    app: TestApp,
+) {
+    let limit = ticketd::config::DEFAULT_MAX_MESSAGE_BYTES;
+    // PolicyService has the same limit.
+    refused_on_both_services(&app, limit + 1, limit, "too large", "says why").await;
     // The connection is still good for requests within the limit.
     app.create_ticket(chat_ticket("acme")).await.unwrap();
 }
@@ -431,26 +415,5 @@ on_every_store!(
 #[tokio::test]
 async fn a_configured_message_limit_replaces_the_default_on_both_services() {
     let app = spawn_app_with(Backend::Sqlite, |config| config.max_message_bytes = 4_096).await;
-    app.create_account("acme", pb::Plan::Business).await;
-    let before = app.row_counts().await;
-    let mut ticket = chat_ticket("acme");
-    ticket.description = "x".repeat(5_000);
-    let status = app.create_ticket(ticket).await.expect_err("too large");
-    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
-    assert!(
-        status.message().contains("4096"),
-        "names the limit: {status:?}"
-    );
-    let status = app
-        .policy
-        .clone()
-        .check_channel(pb::CheckChannelRequest {
-            account: account(&"a".repeat(5_000)),
-            plan: 0,
-            channel: pb::Channel::Chat.into(),
-        })
-        .await
-        .expect_err("too large");
-    assert_eq!(status.code(), Code::OutOfRange, "{status:?}");
-    assert_eq!(app.row_counts().await, before, "nothing written");
+    refused_on_both_services(&app, 5_000, 5_000, "4096", "names the limit").await;
 }

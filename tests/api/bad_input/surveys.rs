@@ -2,7 +2,8 @@
 
 use ticketd::proto::pb;
 
-use super::{Call, Case, Fixtures, long, service_request, with};
+use super::{Call, Case, Fixtures, long, with};
+use crate::helpers::training_request;
 
 pub(super) fn cases(fx: &Fixtures) -> Vec<Case> {
     vec![
@@ -53,24 +54,24 @@ pub(super) fn cases(fx: &Fixtures) -> Vec<Case> {
         // Professional services.
         Case {
             what: "a service request with SERVICE_KIND_UNSPECIFIED",
-            call: Call::CreateServiceRequest(with(service_request("acme"), |r| r.kind = 0)),
+            call: Call::CreateServiceRequest(with(training_request("acme"), |r| r.kind = 0)),
             fields: &["kind"],
         },
         Case {
             what: "a service request whose contact is no e-mail address",
-            call: Call::CreateServiceRequest(with(service_request("acme"), |r| {
+            call: Call::CreateServiceRequest(with(training_request("acme"), |r| {
                 r.contact_email = "nobody".into()
             })),
             fields: &["contact_email"],
         },
         Case {
             what: "a service request without a summary",
-            call: Call::CreateServiceRequest(with(service_request("acme"), |r| r.summary.clear())),
+            call: Call::CreateServiceRequest(with(training_request("acme"), |r| r.summary.clear())),
             fields: &["summary"],
         },
         Case {
             what: "a service request with 20,001 characters of details",
-            call: Call::CreateServiceRequest(with(service_request("acme"), |r| {
+            call: Call::CreateServiceRequest(with(training_request("acme"), |r| {
                 r.details = long(20_001)
             })),
             fields: &["details"],

@@ -2,7 +2,7 @@
 
 use ticketd::proto::pb;
 
-use super::{Call, Case};
+use super::{Call, Case, with};
 
 pub(super) fn cases() -> Vec<Case> {
     vec![
@@ -31,35 +31,28 @@ pub(super) fn cases() -> Vec<Case> {
         },
         Case {
             what: "a ticket listing with an unknown channel number",
-            call: Call::ListTickets(pb::ListTicketsRequest {
-                channel: 9,
-                ..Default::default()
-            }),
+            call: listing(|r| r.channel = 9),
             fields: &["channel"],
         },
         Case {
             what: "a ticket listing with a negative status number",
-            call: Call::ListTickets(pb::ListTicketsRequest {
-                status: -1,
-                ..Default::default()
-            }),
+            call: listing(|r| r.status = -1),
             fields: &["status"],
         },
         Case {
             what: "a ticket listing for an account without its prefix",
-            call: Call::ListTickets(pb::ListTicketsRequest {
-                account: "acme".into(),
-                ..Default::default()
-            }),
+            call: listing(|r| r.account = "acme".into()),
             fields: &["account"],
         },
         Case {
             what: "a ticket listing with page size i32::MIN",
-            call: Call::ListTickets(pb::ListTicketsRequest {
-                page_size: i32::MIN,
-                ..Default::default()
-            }),
+            call: listing(|r| r.page_size = i32::MIN),
             fields: &["page_size"],
         },
     ]
+}
+
+/// A ListTickets request with every field at its default but what `change` sets.
+fn listing(change: impl FnOnce(&mut pb::ListTicketsRequest)) -> Call {
+    Call::ListTickets(with(Default::default(), change))
 }
