@@ -860,26 +860,17 @@ mod one_stream_limit {
     );
 }
 
-mod slow_poll {
-    use crate::helpers::{Backend, spawn_app_with};
+// A ten-minute poll: only the writer's doorbell can deliver in time.
+mod slow_poll_postgres {
+    on_configured_store!(
+        this_replicas_writes_reach_its_watchers_without_waiting_for_the_poll
+            on Postgres with |config| config.watch_poll_ms = 600_000;
+    );
+}
 
-    async fn app(backend: Backend) -> crate::helpers::TestApp {
-        spawn_app_with(backend, |config| config.watch_poll_ms = 600_000).await
-    }
-
-    #[tokio::test]
-    async fn this_replicas_writes_reach_its_watchers_without_waiting_for_the_poll_postgres() {
-        super::this_replicas_writes_reach_its_watchers_without_waiting_for_the_poll(
-            app(Backend::Postgres).await,
-        )
-        .await
-    }
-
-    #[tokio::test]
-    async fn this_replicas_writes_reach_its_watchers_without_waiting_for_the_poll_sqlite() {
-        super::this_replicas_writes_reach_its_watchers_without_waiting_for_the_poll(
-            app(Backend::Sqlite).await,
-        )
-        .await
-    }
+mod slow_poll_sqlite {
+    on_configured_store!(
+        this_replicas_writes_reach_its_watchers_without_waiting_for_the_poll
+            on Sqlite with |config| config.watch_poll_ms = 600_000;
+    );
 }
