@@ -1,51 +1,24 @@
-//! Compiles `proto/` with protox (no system `protoc`), generates the tonic
-//! client and server, and writes the descriptor set the reflection service serves.
+//! Generates the tonic servers from the descriptor set of `proto/` that
+//! `ticketd-client` (clients/rust) compiles; the messages and clients are
+//! that crate's, so they are generated once.
 
-use std::{env, fs, io, path::PathBuf};
+use std::env;
 
-const PROTO_ROOT: &str = "proto";
+use prost::Message;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = proto_files(PROTO_ROOT)?;
-    for proto in &protos {
-        println!("cargo:rerun-if-changed={}", proto.display());
-    }
-    println!("cargo:rerun-if-changed={PROTO_ROOT}");
-
-    let mut compiler = protox::Compiler::new([PROTO_ROOT])?;
-    // Source info keeps the proto comments, so reflection clients can show them.
-    compiler.include_source_info(true).include_imports(true);
-    compiler.open_files(&protos)?;
-
-    let out_dir = PathBuf::from(env::var("OUT_DIR")?);
-    fs::write(
-        out_dir.join("support_descriptor.bin"),
-        compiler.encode_file_descriptor_set(),
-    )?;
+    // `links` metadata of ticketd-client: the path of its descriptor set.
+    let descriptor = env::var("DEP_TICKETD_PROTO_DESCRIPTOR")?;
+    println!("cargo::rerun-if-env-changed=DEP_TICKETD_PROTO_DESCRIPTOR");
+    println!("cargo::rerun-if-changed={descriptor}");
+    let set = prost_types::FileDescriptorSet::decode(&*std::fs::read(&descriptor)?)?;
 
     tonic_prost_build::configure()
-        .build_client(true)
+        .build_client(false)
         .build_server(true)
+        .extern_path(".support.v1", "::ticketd_client::proto::pb")
         // prost's codec, but a request that does not decode is INVALID_ARGUMENT.
         .codec_path("crate::api::codec::Codec")
-        .compile_fds(compiler.file_descriptor_set())?;
+        .compile_fds(set)?;
     Ok(())
-}
-
-/// Every `.proto` under `dir`, sorted so the generated code is stable.
-fn proto_files(dir: &str) -> io::Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    let mut stack = vec![PathBuf::from(dir)];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(dir)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|ext| ext == "proto") {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
 }

@@ -1,9 +1,10 @@
-//! Code generated from `proto/` by `build.rs`: messages, the tonic servers
-//! and the clients `ticketctl` and the tests use.
+//! The messages and clients of `ticketd-client`, generated from `proto/`, and
+//! the tonic servers `build.rs` generates over them.
 
 #[allow(clippy::all, missing_docs)]
 pub mod support {
     pub mod v1 {
+        pub use ticketd_client::proto::pb::*;
         tonic::include_proto!("support.v1");
     }
 }
@@ -12,5 +13,4 @@ pub use support::v1 as pb;
 
 /// The encoded descriptor set of every proto file (with imports and
 /// comments), served by the reflection service.
-pub const FILE_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/support_descriptor.bin"));
+pub use ticketd_client::proto::FILE_DESCRIPTOR_SET;

@@ -84,12 +84,7 @@ enum_mapping!(event_kind_to_proto, event_kind_from_proto, EventKind => TicketEve
     FirstResponse <=> FirstResponse,
 });
 
-pub fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: at.timestamp_subsec_nanos() as i32,
-    }
-}
+pub use ticketd_client::convert::timestamp;
 
 pub fn duration(span: Duration) -> prost_types::Duration {
     prost_types::Duration {

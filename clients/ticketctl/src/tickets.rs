@@ -1,9 +1,9 @@
 //! `ticketctl ticket …`: submitting tickets and the agent actions on them.
 
 use clap::{Args, Subcommand};
-use ticketd::client::AuthedChannel;
-use ticketd::proto::pb;
-use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
+use ticketd_client::client::AuthedChannel;
+use ticketd_client::proto::pb;
+use ticketd_client::proto::pb::ticket_service_client::TicketServiceClient;
 
 use crate::output::{channel_name, print_ticket, priority_name, time};
 use crate::policy::ImpactArgs;

@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
-use ticketd::client::AuthedChannel;
-use ticketd::proto::pb;
-use ticketd::proto::pb::policy_service_client::PolicyServiceClient;
+use ticketd_client::client::AuthedChannel;
+use ticketd_client::proto::pb;
+use ticketd_client::proto::pb::policy_service_client::PolicyServiceClient;
 
 use crate::output::{channel_name, hours, plan_name, priority_name, time};
 use crate::values::{every, short_name};

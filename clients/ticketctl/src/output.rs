@@ -1,7 +1,7 @@
 //! How ticketctl prints what the server answers.
 
 use chrono::DateTime;
-use ticketd::proto::pb;
+use ticketd_client::proto::pb;
 use tonic_types::StatusExt;
 
 use crate::values::short_name;

@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
-use ticketd::client::AuthedChannel;
-use ticketd::proto::pb;
-use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
+use ticketd_client::client::AuthedChannel;
+use ticketd_client::proto::pb;
+use ticketd_client::proto::pb::ticket_service_client::TicketServiceClient;
 
 use crate::output::{channel_name, plan_name, priority_name, time, wall_line};
 use crate::timestamp;

@@ -3,7 +3,7 @@
 //! its own.
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use ticketd::proto::pb;
+use ticketd_client::proto::pb;
 
 /// A generated protobuf enum: its values are `1..` (0 is `…_UNSPECIFIED`)
 /// and each has a proto name such as `PLAN_BUSINESS`.

@@ -1,9 +1,9 @@
 //! `ticketctl account …`: customer accounts and their plans.
 
 use clap::Subcommand;
-use ticketd::client::AuthedChannel;
-use ticketd::proto::pb;
-use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
+use ticketd_client::client::AuthedChannel;
+use ticketd_client::proto::pb;
+use ticketd_client::proto::pb::ticket_service_client::TicketServiceClient;
 
 use crate::output::{plan_name, print_account};
 use crate::values::every;

@@ -14,9 +14,9 @@ mod values;
 
 use std::process::ExitCode;
 
-use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
-use ticketd::client::{Bearer, policy_client, ticket_client};
+use ticketd_client::client::{Bearer, policy_client, ticket_client};
+use ticketd_client::convert::timestamp;
 use tonic::transport::Channel;
 
 #[derive(Parser)]
@@ -128,8 +128,4 @@ fn account_name(id: &str) -> String {
     } else {
         format!("accounts/{id}")
     }
-}
-
-fn timestamp(at: DateTime<Utc>) -> prost_types::Timestamp {
-    ticketd::api::convert::timestamp(at)
 }
