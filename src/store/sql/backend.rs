@@ -8,8 +8,8 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use sqlx::pool::PoolConnection;
 
-use super::event_log::LoggedEventRow;
-use super::ticket_rows::{EventRow, TicketRow};
+use super::rows::LoggedEventRow;
+use super::rows::{EventRow, TicketRow};
 use crate::domain::ticket::Account;
 use crate::domain::watch::WatchFilter;
 use crate::error::Result;
