@@ -220,7 +220,7 @@ impl SqlBackend for PgStore {
         upto: LogPosition,
         limit: i64,
     ) -> Result<Vec<LoggedEventRow>> {
-        Ok(sqlx::query_as(concat!(
+        let query = sqlx::query_as(concat!(
             "SELECT txid, ",
             event_columns!(),
             " FROM ticket_events WHERE (txid, id) > ($1, $2) AND (txid, id) <= ($3, $4) \
@@ -230,9 +230,8 @@ impl SqlBackend for PgStore {
         .bind(after.id)
         .bind(upto.txid)
         .bind(upto.id)
-        .bind(limit)
-        .fetch_all(&mut *self.acquire().await?)
-        .await?)
+        .bind(limit);
+        self.fetch_all_rows(query).await
     }
 
     /// Reads the tickets and the log position in one REPEATABLE READ

@@ -180,16 +180,15 @@ impl SqlBackend for SqliteStore {
         upto: LogPosition,
         limit: i64,
     ) -> Result<Vec<LoggedEventRow>> {
-        Ok(sqlx::query_as(concat!(
+        let query = sqlx::query_as(concat!(
             "SELECT 0 AS txid, ",
             event_columns!(),
             " FROM ticket_events WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3"
         ))
         .bind(after.id)
         .bind(upto.id)
-        .bind(limit)
-        .fetch_all(&mut *self.acquire().await?)
-        .await?)
+        .bind(limit);
+        self.fetch_all_rows(query).await
     }
 
     /// One read transaction: in WAL mode it sees a single snapshot, and

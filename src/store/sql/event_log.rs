@@ -13,19 +13,20 @@ use crate::domain::watch::{OPEN_STATUSES, WatchFilter};
 use crate::error::Result;
 use crate::store::{LogPosition, WatchSnapshot};
 
-/// Appends the watch snapshot's WHERE, ORDER BY and LIMIT to a
-/// `SELECT … FROM tickets`: open tickets matching the filter, with SLA
+/// A watch snapshot's `SELECT <ticket columns> FROM tickets` with its
+/// WHERE, ORDER BY and LIMIT: open tickets matching the filter, with SLA
 /// states computed at `now` as the deadline query does.
-pub fn push_watch_snapshot_query<'args, DB: sqlx::Database>(
-    query: &mut sqlx::QueryBuilder<'args, DB>,
+pub fn watch_snapshot_query<DB: sqlx::Database>(
     filter: &WatchFilter,
     now: DateTime<Utc>,
     limit: i64,
-) where
-    String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
-    &'static str: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
-    i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
-    DateTime<Utc>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+) -> sqlx::QueryBuilder<'static, DB>
+where
+    DB::Arguments<'static>: Default,
+    String: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    &'static str: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    DateTime<Utc>: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
 {
     fn any_of<'args, DB: sqlx::Database>(
         query: &mut sqlx::QueryBuilder<'args, DB>,
@@ -41,6 +42,8 @@ pub fn push_watch_snapshot_query<'args, DB: sqlx::Database>(
         }
         list.push_unseparated(")");
     }
+    let mut select = tickets_query::<DB>();
+    let query = &mut select;
     query.push(" WHERE TRUE");
     any_of(query, "status", OPEN_STATUSES.iter().map(|s| s.as_str()));
     if !filter.plans.is_empty() {
@@ -86,25 +89,7 @@ pub fn push_watch_snapshot_query<'args, DB: sqlx::Database>(
     query
         .push(" ORDER BY response_due_at, number LIMIT ")
         .push_bind(limit);
-}
-
-/// `SELECT <ticket columns> FROM tickets` for a watch snapshot: the query
-/// of [`push_watch_snapshot_query`].
-pub fn watch_snapshot_query<DB: sqlx::Database>(
-    filter: &WatchFilter,
-    now: DateTime<Utc>,
-    limit: i64,
-) -> sqlx::QueryBuilder<'static, DB>
-where
-    DB::Arguments<'static>: Default,
-    String: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
-    &'static str: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
-    i64: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
-    DateTime<Utc>: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
-{
-    let mut query = tickets_query::<DB>();
-    push_watch_snapshot_query(&mut query, filter, now, limit);
-    query
+    select
 }
 
 /// A backend's watch snapshot: the tickets it read, and the log position

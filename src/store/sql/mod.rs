@@ -56,19 +56,27 @@ macro_rules! impl_shared_sql {
 
             type Db = <$store as SqlBackend>::Db;
 
+            type Query<'q, R> =
+                sqlx::query::QueryAs<'q, Db, R, <Db as sqlx::Database>::Arguments<'q>>;
+
             impl $store {
-                /// Runs `query` on a connection from `acquire` and reads every
-                /// row it returns into the domain's type: the end of every
-                /// listing.
-                async fn fetch_all_into<'q, R, T>(
-                    &self,
-                    query: sqlx::query::QueryAs<'q, Db, R, <Db as sqlx::Database>::Arguments<'q>>,
-                ) -> Result<Vec<T>>
+                /// Runs `query` on a connection from `acquire`: every row it
+                /// returns.
+                async fn fetch_all_rows<'q, R>(&self, query: Query<'q, R>) -> Result<Vec<R>>
+                where
+                    R: Send + Unpin + for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row>,
+                {
+                    Ok(query.fetch_all(&mut *self.acquire().await?).await?)
+                }
+
+                /// Runs `query` like `fetch_all_rows` and reads every row into
+                /// the domain's type: the end of every listing.
+                async fn fetch_all_into<'q, R, T>(&self, query: Query<'q, R>) -> Result<Vec<T>>
                 where
                     R: Send + Unpin + for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row>,
                     T: TryFrom<R, Error = Error>,
                 {
-                    let rows = query.fetch_all(&mut *self.acquire().await?).await?;
+                    let rows = self.fetch_all_rows(query).await?;
                     rows.into_iter().map(T::try_from).collect()
                 }
             }
