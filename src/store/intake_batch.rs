@@ -21,10 +21,10 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use uuid::Uuid;
 
 use super::postgres::PgStore;
-use super::sql::accounts::{AccountRow, account_columns};
 use super::sql::backend::SqlBackend;
+use super::sql::rows::{AccountRow, account_columns};
+use super::sql::rows::{EventRow, TicketRow, bind_event_insert, bind_ticket_insert};
 use super::sql::ticket_insert::{group_sql, grouped_parameters};
-use super::sql::ticket_rows::{EventRow, TicketRow, bind_event_insert, bind_ticket_insert};
 use crate::error::{Error, Result};
 
 /// Bind parameters PostgreSQL takes in one statement.

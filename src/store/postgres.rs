@@ -13,12 +13,11 @@ use chrono::{DateTime, Utc};
 use super::intake_batch::{AccountReader, TicketWriter};
 use super::reach::{Circuit, HEALTH_PING_TIMEOUT};
 use super::sql::backend::SqlBackend;
-use super::sql::event_log::{LoggedEventRow, push_watch_snapshot_query};
-use super::sql::ticket_insert::insert_ticket_sql;
-use super::sql::ticket_rows::{
-    EventRow, TicketRow, bind_event_insert, bind_ticket_insert, event_columns,
+use super::sql::event_log::{watch_snapshot, watch_snapshot_query};
+use super::sql::rows::{
+    EventRow, LoggedEventRow, TicketRow, bind_event_insert, bind_ticket_insert, event_columns,
 };
-use super::sql::tickets::tickets_query;
+use super::sql::ticket_insert::insert_ticket_sql;
 use super::{LogPosition, PoolConfig, WatchSnapshot};
 use crate::domain::ticket::Account;
 use crate::domain::watch::WatchFilter;
@@ -152,6 +151,22 @@ const HORIZON_OF_SNAPSHOT: &str = "\
                    (SELECT oid FROM pg_database WHERE datname = current_database()))),
         pg_snapshot_xmax($1::pg_snapshot)::text::bigint)";
 
+/// The log head as of the snapshot `conn` reads in (in a transaction, the
+/// transaction's): the horizon of `HORIZON_OF_SNAPSHOT`, before any event.
+async fn horizon(conn: &mut PgConnection) -> Result<LogPosition> {
+    let snapshot: String = sqlx::query_scalar("SELECT pg_current_snapshot()::text")
+        .fetch_one(&mut *conn)
+        .await?;
+    let horizon: i64 = sqlx::query_scalar(HORIZON_OF_SNAPSHOT)
+        .bind(snapshot)
+        .fetch_one(conn)
+        .await?;
+    Ok(LogPosition {
+        txid: horizon,
+        id: 0,
+    })
+}
+
 /// PostgreSQL's hooks. In the event log, positions are (writing
 /// transaction id, event id), and only events of transactions older than
 /// every one that may still be writing are read, so an event that commits
@@ -196,18 +211,7 @@ impl SqlBackend for PgStore {
     }
 
     async fn log_head(&self) -> Result<LogPosition> {
-        let mut conn = self.acquire().await?;
-        let snapshot: String = sqlx::query_scalar("SELECT pg_current_snapshot()::text")
-            .fetch_one(&mut *conn)
-            .await?;
-        let horizon: i64 = sqlx::query_scalar(HORIZON_OF_SNAPSHOT)
-            .bind(snapshot)
-            .fetch_one(&mut *conn)
-            .await?;
-        Ok(LogPosition {
-            txid: horizon,
-            id: 0,
-        })
+        horizon(&mut *self.acquire().await?).await
     }
 
     async fn log_rows(
@@ -216,7 +220,7 @@ impl SqlBackend for PgStore {
         upto: LogPosition,
         limit: i64,
     ) -> Result<Vec<LoggedEventRow>> {
-        Ok(sqlx::query_as(concat!(
+        let query = sqlx::query_as(concat!(
             "SELECT txid, ",
             event_columns!(),
             " FROM ticket_events WHERE (txid, id) > ($1, $2) AND (txid, id) <= ($3, $4) \
@@ -226,9 +230,8 @@ impl SqlBackend for PgStore {
         .bind(after.id)
         .bind(upto.txid)
         .bind(upto.id)
-        .bind(limit)
-        .fetch_all(&mut *self.acquire().await?)
-        .await?)
+        .bind(limit);
+        self.fetch_all_rows(query).await
     }
 
     /// Reads the tickets and the log position in one REPEATABLE READ
@@ -245,40 +248,22 @@ impl SqlBackend for PgStore {
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .execute(&mut *tx)
             .await?;
-        let snapshot: String = sqlx::query_scalar("SELECT pg_current_snapshot()::text")
-            .fetch_one(&mut *tx)
-            .await?;
-        let horizon: i64 = sqlx::query_scalar(HORIZON_OF_SNAPSHOT)
-            .bind(snapshot)
-            .fetch_one(&mut *tx)
-            .await?;
-        let mut query = tickets_query::<Postgres>();
-        push_watch_snapshot_query(&mut query, filter, now, limit);
-        let rows = query
+        let position = horizon(&mut tx).await?;
+        let rows = watch_snapshot_query::<Postgres>(filter, now, limit)
             .build_query_as::<TicketRow>()
             .fetch_all(&mut *tx)
             .await?;
         let already_applied = sqlx::query_as::<_, (i64, i64)>(
             "SELECT txid, id FROM ticket_events WHERE txid >= $1 ORDER BY txid, id",
         )
-        .bind(horizon)
+        .bind(position.txid)
         .fetch_all(&mut *tx)
         .await?
         .into_iter()
         .map(|(txid, id)| LogPosition { txid, id })
         .collect();
         tx.commit().await?;
-        Ok(WatchSnapshot {
-            tickets: rows
-                .into_iter()
-                .map(TryInto::try_into)
-                .collect::<Result<_>>()?,
-            position: LogPosition {
-                txid: horizon,
-                id: 0,
-            },
-            already_applied,
-        })
+        watch_snapshot(rows, position, already_applied)
     }
 }
 

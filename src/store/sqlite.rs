@@ -12,12 +12,14 @@ use sqlx::{Connection, Sqlite, SqliteConnection, SqlitePool};
 use chrono::{DateTime, Utc};
 
 use super::reach::{Dedicated, HEALTH_PING_TIMEOUT};
-use super::sql::accounts::{AccountRow, account_columns};
 use super::sql::backend::SqlBackend;
-use super::sql::event_log::{LoggedEventRow, push_watch_snapshot_query};
+use super::sql::event_log::{watch_snapshot, watch_snapshot_query};
+use super::sql::fetch_optional_by;
+use super::sql::rows::{
+    AccountRow, EventRow, LoggedEventRow, TicketRow, account_columns, bind_ticket_insert,
+    event_columns,
+};
 use super::sql::ticket_insert::sqlite_insert_ticket_sql;
-use super::sql::ticket_rows::{EventRow, TicketRow, bind_ticket_insert, event_columns};
-use super::sql::tickets::tickets_query;
 use super::{LogPosition, PoolConfig, WatchSnapshot};
 use crate::domain::ticket::Account;
 use crate::domain::watch::WatchFilter;
@@ -145,16 +147,9 @@ impl SqlBackend for SqliteStore {
     type Db = Sqlite;
 
     async fn read_account(&self, id: &str) -> Result<Account> {
-        sqlx::query_as::<_, AccountRow>(concat!(
-            "SELECT ",
-            account_columns!(),
-            " FROM accounts WHERE id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&mut *self.acquire().await?)
-        .await?
-        .ok_or_else(|| super::account_not_found(id))?
-        .try_into()
+        fetch_optional_by!(self, AccountRow, account_columns, "accounts", "id" = id)
+            .ok_or_else(|| super::account_not_found(id))?
+            .try_into()
     }
 
     /// One writer at a time anyway: each ticket on its own.
@@ -185,16 +180,15 @@ impl SqlBackend for SqliteStore {
         upto: LogPosition,
         limit: i64,
     ) -> Result<Vec<LoggedEventRow>> {
-        Ok(sqlx::query_as(concat!(
+        let query = sqlx::query_as(concat!(
             "SELECT 0 AS txid, ",
             event_columns!(),
             " FROM ticket_events WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3"
         ))
         .bind(after.id)
         .bind(upto.id)
-        .bind(limit)
-        .fetch_all(&mut *self.acquire().await?)
-        .await?)
+        .bind(limit);
+        self.fetch_all_rows(query).await
     }
 
     /// One read transaction: in WAL mode it sees a single snapshot, and
@@ -206,9 +200,7 @@ impl SqlBackend for SqliteStore {
         limit: i64,
     ) -> Result<WatchSnapshot> {
         let mut tx = sqlx::Transaction::begin(self.acquire().await?, None).await?;
-        let mut query = tickets_query::<Sqlite>();
-        push_watch_snapshot_query(&mut query, filter, now, limit);
-        let rows = query
+        let rows = watch_snapshot_query::<Sqlite>(filter, now, limit)
             .build_query_as::<TicketRow>()
             .fetch_all(&mut *tx)
             .await?;
@@ -216,14 +208,7 @@ impl SqlBackend for SqliteStore {
             .fetch_one(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(WatchSnapshot {
-            tickets: rows
-                .into_iter()
-                .map(TryInto::try_into)
-                .collect::<Result<_>>()?,
-            position: LogPosition { txid: 0, id },
-            already_applied: Vec::new(),
-        })
+        watch_snapshot(rows, LogPosition { txid: 0, id }, Vec::new())
     }
 }
 

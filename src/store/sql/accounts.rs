@@ -1,42 +1,5 @@
-//! Accounts: their row, and the SQL both backends run for
+//! Accounts: the SQL both backends run for
 //! [`AccountStore`](crate::store::AccountStore).
-
-use chrono::{DateTime, Utc};
-
-use super::parse::parse;
-use crate::domain::policy::Plan;
-use crate::domain::ticket::Account;
-use crate::error::{Error, Result};
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct AccountRow {
-    pub id: String,
-    pub display_name: String,
-    pub plan: String,
-    pub create_time: DateTime<Utc>,
-    pub update_time: DateTime<Utc>,
-}
-
-macro_rules! account_columns {
-    () => {
-        "id, display_name, plan, create_time, update_time"
-    };
-}
-pub(crate) use account_columns;
-
-impl TryFrom<AccountRow> for Account {
-    type Error = Error;
-
-    fn try_from(row: AccountRow) -> Result<Self> {
-        Ok(Account {
-            plan: parse("plan", &row.plan, Plan::parse)?,
-            id: row.id,
-            display_name: row.display_name,
-            create_time: row.create_time,
-            update_time: row.update_time,
-        })
-    }
-}
 
 /// Implements [`AccountStore`] for a backend; see `sql` for why a macro.
 ///
@@ -52,8 +15,8 @@ macro_rules! impl_account_store {
             use $crate::domain::ticket::{Account, AccountUpdate};
             use $crate::error::{Error, Result};
             use $crate::store::account_not_found;
-            use $crate::store::sql::accounts::{AccountRow, account_columns};
             use $crate::store::sql::backend::SqlBackend;
+            use $crate::store::sql::rows::{AccountRow, account_columns};
 
             #[async_trait]
             impl $crate::store::AccountStore for $store {
@@ -113,36 +76,17 @@ macro_rules! impl_account_store {
                     after_id: Option<&str>,
                     limit: i64,
                 ) -> Result<Vec<Account>> {
-                    let rows = sqlx::query_as::<_, AccountRow>(concat!(
+                    let query = sqlx::query_as::<_, AccountRow>(concat!(
                         "SELECT ",
                         account_columns!(),
                         " FROM accounts WHERE id > $1 ORDER BY id LIMIT $2"
                     ))
                     .bind(after_id.unwrap_or(""))
-                    .bind(limit)
-                    .fetch_all(&mut *self.acquire().await?)
-                    .await?;
-                    rows.into_iter().map(TryInto::try_into).collect()
+                    .bind(limit);
+                    self.fetch_all_into(query).await
                 }
             }
         };
     };
 }
 pub(crate) use impl_account_store;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_unknown_stored_value_is_an_internal_error_not_a_panic() {
-        let row = AccountRow {
-            id: "acme".into(),
-            display_name: "Acme".into(),
-            plan: "platinum".into(),
-            create_time: Utc::now(),
-            update_time: Utc::now(),
-        };
-        assert!(matches!(Account::try_from(row), Err(Error::Internal(_))));
-    }
-}

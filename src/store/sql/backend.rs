@@ -8,8 +8,8 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 use sqlx::pool::PoolConnection;
 
-use super::event_log::LoggedEventRow;
-use super::ticket_rows::{EventRow, TicketRow};
+use super::rows::LoggedEventRow;
+use super::rows::{EventRow, TicketRow};
 use crate::domain::ticket::Account;
 use crate::domain::watch::WatchFilter;
 use crate::error::Result;
@@ -64,7 +64,7 @@ pub trait SqlBackend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<LoggedEventRow>>> + Send;
 
     /// The open tickets matching `filter` at `now` (see
-    /// [`super::event_log::push_watch_snapshot_query`]) and the log position
+    /// [`super::event_log::watch_snapshot_query`]) and the log position
     /// they reflect, read in one snapshot of the database: every event
     /// below the position is in the tickets, and any event above it that
     /// they already show is listed in `already_applied`.

@@ -5,31 +5,28 @@
 
 use chrono::{DateTime, Utc};
 
-use super::ticket_rows::EventRow;
+use super::push_and_equals;
+use super::rows::TicketRow;
+use super::tickets::tickets_query;
 use crate::domain::sla::SlaState;
 use crate::domain::watch::{OPEN_STATUSES, WatchFilter};
+use crate::error::Result;
+use crate::store::{LogPosition, WatchSnapshot};
 
-/// An event with the transaction id that positions it in the log (0 on SQLite).
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct LoggedEventRow {
-    pub txid: i64,
-    #[sqlx(flatten)]
-    pub event: EventRow,
-}
-
-/// Appends the watch snapshot's WHERE, ORDER BY and LIMIT to a
-/// `SELECT … FROM tickets`: open tickets matching the filter, with SLA
+/// A watch snapshot's `SELECT <ticket columns> FROM tickets` with its
+/// WHERE, ORDER BY and LIMIT: open tickets matching the filter, with SLA
 /// states computed at `now` as the deadline query does.
-pub fn push_watch_snapshot_query<'args, DB: sqlx::Database>(
-    query: &mut sqlx::QueryBuilder<'args, DB>,
+pub fn watch_snapshot_query<DB: sqlx::Database>(
     filter: &WatchFilter,
     now: DateTime<Utc>,
     limit: i64,
-) where
-    String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
-    &'static str: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
-    i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
-    DateTime<Utc>: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+) -> sqlx::QueryBuilder<'static, DB>
+where
+    DB::Arguments<'static>: Default,
+    String: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    &'static str: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    DateTime<Utc>: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
 {
     fn any_of<'args, DB: sqlx::Database>(
         query: &mut sqlx::QueryBuilder<'args, DB>,
@@ -45,6 +42,8 @@ pub fn push_watch_snapshot_query<'args, DB: sqlx::Database>(
         }
         list.push_unseparated(")");
     }
+    let mut select = tickets_query::<DB>();
+    let query = &mut select;
     query.push(" WHERE TRUE");
     any_of(query, "status", OPEN_STATUSES.iter().map(|s| s.as_str()));
     if !filter.plans.is_empty() {
@@ -60,11 +59,7 @@ pub fn push_watch_snapshot_query<'args, DB: sqlx::Database>(
             filter.priorities.iter().map(|p| p.as_str()),
         );
     }
-    if let Some(account_id) = &filter.account_id {
-        query
-            .push(" AND account_id = ")
-            .push_bind(account_id.clone());
-    }
+    push_and_equals(query, "account_id", filter.account_id.clone());
     if !filter.states.is_empty() {
         query.push(" AND (FALSE");
         for state in &filter.states {
@@ -94,6 +89,24 @@ pub fn push_watch_snapshot_query<'args, DB: sqlx::Database>(
     query
         .push(" ORDER BY response_due_at, number LIMIT ")
         .push_bind(limit);
+    select
+}
+
+/// A backend's watch snapshot: the tickets it read, and the log position
+/// they reflect with the events above it they already show.
+pub fn watch_snapshot(
+    rows: Vec<TicketRow>,
+    position: LogPosition,
+    already_applied: Vec<LogPosition>,
+) -> Result<WatchSnapshot> {
+    Ok(WatchSnapshot {
+        tickets: rows
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect::<Result<_>>()?,
+        position,
+        already_applied,
+    })
 }
 
 /// Implements [`EventLogStore`] for a backend; see `sql` for why a macro.

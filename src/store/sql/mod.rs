@@ -17,11 +17,25 @@ pub(crate) mod compliance;
 pub(crate) mod credentials;
 pub(crate) mod event_log;
 pub(crate) mod parse;
+pub(crate) mod rows;
 pub(crate) mod service_requests;
 pub(crate) mod surveys;
 pub(crate) mod ticket_insert;
-pub(crate) mod ticket_rows;
 pub(crate) mod tickets;
+
+/// Appends ` AND <column> = <value>` when there is a value: a listing's
+/// optional equality filter.
+pub fn push_and_equals<'args, DB: sqlx::Database, T>(
+    query: &mut sqlx::QueryBuilder<'args, DB>,
+    column: &str,
+    value: Option<T>,
+) where
+    T: 'args + sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+{
+    if let Some(value) = value {
+        query.push(format!(" AND {column} = ")).push_bind(value);
+    }
+}
 
 /// Implements every store trait, and so [`crate::store::Store`], for a
 /// type implementing [`backend::SqlBackend`].
@@ -35,6 +49,39 @@ macro_rules! impl_shared_sql {
         $crate::store::sql::credentials::impl_credential_store!($store);
         $crate::store::sql::event_log::impl_event_log_store!($store);
 
+        // A const block so the expansion can have its own imports.
+        const _: () = {
+            use $crate::error::{Error, Result};
+            use $crate::store::sql::backend::SqlBackend;
+
+            type Db = <$store as SqlBackend>::Db;
+
+            type Query<'q, R> =
+                sqlx::query::QueryAs<'q, Db, R, <Db as sqlx::Database>::Arguments<'q>>;
+
+            impl $store {
+                /// Runs `query` on a connection from `acquire`: every row it
+                /// returns.
+                async fn fetch_all_rows<'q, R>(&self, query: Query<'q, R>) -> Result<Vec<R>>
+                where
+                    R: Send + Unpin + for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row>,
+                {
+                    Ok(query.fetch_all(&mut *self.acquire().await?).await?)
+                }
+
+                /// Runs `query` like `fetch_all_rows` and reads every row into
+                /// the domain's type: the end of every listing.
+                async fn fetch_all_into<'q, R, T>(&self, query: Query<'q, R>) -> Result<Vec<T>>
+                where
+                    R: Send + Unpin + for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row>,
+                    T: TryFrom<R, Error = Error>,
+                {
+                    let rows = self.fetch_all_rows(query).await?;
+                    rows.into_iter().map(T::try_from).collect()
+                }
+            }
+        };
+
         #[async_trait::async_trait]
         impl $crate::store::Health for $store {
             async fn ping(&self) -> $crate::error::Result<()> {
@@ -44,3 +91,34 @@ macro_rules! impl_shared_sql {
     };
 }
 pub(crate) use impl_shared_sql;
+
+/// `SELECT <columns> FROM <table> WHERE <key> = $1 [AND <key2> = $2]` on
+/// a connection from the backend's `acquire`: the row, if any. The lookup
+/// by key every aggregate has; `$columns` names the row's column-list
+/// macro, which must be in scope, as must [`backend::SqlBackend`].
+macro_rules! fetch_optional_by {
+    (
+        $store:expr,
+        $row:ty,
+        $columns:ident,
+        $table:literal,
+        $key:literal = $value:expr
+        $(, $key2:literal = $value2:expr)?
+    ) => {
+        sqlx::query_as::<_, $row>(concat!(
+            "SELECT ",
+            $columns!(),
+            " FROM ",
+            $table,
+            " WHERE ",
+            $key,
+            " = $1"
+            $(, " AND ", $key2, " = $2")?
+        ))
+        .bind($value)
+        $(.bind($value2))?
+        .fetch_optional(&mut *$store.acquire().await?)
+        .await?
+    };
+}
+pub(crate) use fetch_optional_by;

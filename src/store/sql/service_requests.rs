@@ -1,57 +1,5 @@
-//! Professional-services requests: their row, and the SQL both backends
-//! run for [`ServiceRequestStore`](crate::store::ServiceRequestStore).
-
-use chrono::{DateTime, Utc};
-use uuid::Uuid;
-
-use super::parse::parse;
-use crate::domain::service_request::{ServiceKind, ServiceRequest, ServiceRequestStatus};
-use crate::error::{Error, Result};
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ServiceRequestRow {
-    pub id: Uuid,
-    pub number: i64,
-    pub account_id: String,
-    pub kind: String,
-    pub summary: String,
-    pub details: String,
-    pub contact_email: String,
-    pub status: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub request_id: Option<String>,
-    pub version: i64,
-}
-
-macro_rules! service_request_columns {
-    () => {
-        "id, number, account_id, kind, summary, details, contact_email, status, created_at, \
-         updated_at, request_id, version"
-    };
-}
-pub(crate) use service_request_columns;
-
-impl TryFrom<ServiceRequestRow> for ServiceRequest {
-    type Error = Error;
-
-    fn try_from(row: ServiceRequestRow) -> Result<Self> {
-        Ok(ServiceRequest {
-            id: row.id,
-            number: row.number,
-            account_id: row.account_id,
-            kind: parse("kind", &row.kind, ServiceKind::parse)?,
-            summary: row.summary,
-            details: row.details,
-            contact_email: row.contact_email,
-            status: parse("status", &row.status, ServiceRequestStatus::parse)?,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            request_id: row.request_id,
-            version: row.version,
-        })
-    }
-}
+//! Professional-services requests: the SQL both backends run for
+//! [`ServiceRequestStore`](crate::store::ServiceRequestStore).
 
 /// Implements [`ServiceRequestStore`] for a backend; see `sql` for why a macro.
 ///
@@ -64,9 +12,10 @@ macro_rules! impl_service_request_store {
 
             use $crate::domain::service_request::ServiceRequest;
             use $crate::error::{Error, Result};
-            use $crate::store::sql::service_requests::{ServiceRequestRow, service_request_columns};
+            use $crate::store::sql::rows::{ServiceRequestRow, service_request_columns};
             use $crate::store::{Inserted, ServiceRequestFilter};
             use $crate::store::sql::backend::SqlBackend;
+            use $crate::store::sql::{fetch_optional_by, push_and_equals};
 
             type Db = <$store as SqlBackend>::Db;
 
@@ -100,29 +49,27 @@ macro_rules! impl_service_request_store {
                         stored.number = number;
                         return Ok(Inserted::New(stored));
                     }
-                    sqlx::query_as::<_, ServiceRequestRow>(concat!(
-                        "SELECT ",
-                        service_request_columns!(),
-                        " FROM service_requests WHERE account_id = $1 AND request_id = $2"
-                    ))
-                    .bind(&request.account_id)
-                    .bind(request.request_id.as_deref())
-                    .fetch_optional(&mut *self.acquire().await?)
-                    .await?
+                    fetch_optional_by!(
+                        self,
+                        ServiceRequestRow,
+                        service_request_columns,
+                        "service_requests",
+                        "account_id" = &request.account_id,
+                        "request_id" = request.request_id.as_deref()
+                    )
                     .ok_or_else(|| Error::Internal("conflicting request id vanished".into()))?
                     .try_into()
                     .map(Inserted::Existing)
                 }
 
                 async fn get_service_request(&self, number: i64) -> Result<ServiceRequest> {
-                    sqlx::query_as::<_, ServiceRequestRow>(concat!(
-                        "SELECT ",
-                        service_request_columns!(),
-                        " FROM service_requests WHERE number = $1"
-                    ))
-                    .bind(number)
-                    .fetch_optional(&mut *self.acquire().await?)
-                    .await?
+                    fetch_optional_by!(
+                        self,
+                        ServiceRequestRow,
+                        service_request_columns,
+                        "service_requests",
+                        "number" = number
+                    )
                     .ok_or_else(|| Error::NotFound {
                         resource: "service request",
                         name: format!("serviceRequests/{number}"),
@@ -141,24 +88,14 @@ macro_rules! impl_service_request_store {
                         service_request_columns!(),
                         " FROM service_requests WHERE TRUE"
                     ));
-                    if let Some(account_id) = &filter.account_id {
-                        query.push(" AND account_id = ").push_bind(account_id.clone());
-                    }
-                    if let Some(kind) = filter.kind {
-                        query.push(" AND kind = ").push_bind(kind.as_str());
-                    }
-                    if let Some(status) = filter.status {
-                        query.push(" AND status = ").push_bind(status.as_str());
-                    }
+                    push_and_equals(&mut query, "account_id", filter.account_id.clone());
+                    push_and_equals(&mut query, "kind", filter.kind.map(|k| k.as_str()));
+                    push_and_equals(&mut query, "status", filter.status.map(|s| s.as_str()));
                     if let Some(before) = before_number {
                         query.push(" AND number < ").push_bind(before);
                     }
                     query.push(" ORDER BY number DESC LIMIT ").push_bind(limit);
-                    let rows = query
-                        .build_query_as::<ServiceRequestRow>()
-                        .fetch_all(&mut *self.acquire().await?)
-                        .await?;
-                    rows.into_iter().map(TryInto::try_into).collect()
+                    self.fetch_all_into(query.build_query_as::<ServiceRequestRow>()).await
                 }
 
                 async fn update_service_request(

@@ -1,53 +1,5 @@
-//! Satisfaction surveys: their row, and the SQL both backends run for
+//! Satisfaction surveys: the SQL both backends run for
 //! [`SurveyStore`](crate::store::SurveyStore).
-
-use chrono::{DateTime, Utc};
-use uuid::Uuid;
-
-use super::parse::parse;
-use crate::domain::survey::{Rating, Survey, SurveyAnswer};
-use crate::error::{Error, Result};
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SurveyRow {
-    pub id: i64,
-    pub token: String,
-    pub ticket_id: Uuid,
-    pub issued_at: DateTime<Utc>,
-    pub rating: Option<String>,
-    pub comment: Option<String>,
-    pub answered_at: Option<DateTime<Utc>>,
-}
-
-macro_rules! survey_columns {
-    () => {
-        "id, token, ticket_id, issued_at, rating, comment, answered_at"
-    };
-}
-pub(crate) use survey_columns;
-
-impl TryFrom<SurveyRow> for Survey {
-    type Error = Error;
-
-    fn try_from(row: SurveyRow) -> Result<Self> {
-        let answer = match (row.rating, row.answered_at) {
-            (Some(rating), Some(answered_at)) => Some(SurveyAnswer {
-                rating: parse("rating", &rating, Rating::parse)?,
-                comment: row.comment,
-                answered_at,
-            }),
-            (None, None) => None,
-            _ => return Err(Error::Internal("survey answer stored incompletely".into())),
-        };
-        Ok(Survey {
-            id: row.id,
-            token: row.token,
-            ticket_id: row.ticket_id,
-            issued_at: row.issued_at,
-            answer,
-        })
-    }
-}
 
 /// Implements [`SurveyStore`] for a backend; see `sql` for why a macro.
 ///
@@ -61,23 +13,17 @@ macro_rules! impl_survey_store {
             use $crate::domain::survey::Survey;
             use $crate::error::{Error, Result};
             use $crate::store::sql::backend::SqlBackend;
-            use $crate::store::sql::surveys::{SurveyRow, survey_columns};
+            use $crate::store::sql::fetch_optional_by;
+            use $crate::store::sql::rows::{SurveyRow, survey_columns};
 
             type Db = <$store as SqlBackend>::Db;
 
             #[async_trait]
             impl $crate::store::SurveyStore for $store {
                 async fn find_survey(&self, token: &str) -> Result<Option<Survey>> {
-                    sqlx::query_as::<_, SurveyRow>(concat!(
-                        "SELECT ",
-                        survey_columns!(),
-                        " FROM surveys WHERE token = $1"
-                    ))
-                    .bind(token)
-                    .fetch_optional(&mut *self.acquire().await?)
-                    .await?
-                    .map(TryInto::try_into)
-                    .transpose()
+                    fetch_optional_by!(self, SurveyRow, survey_columns, "surveys", "token" = token)
+                        .map(TryInto::try_into)
+                        .transpose()
                 }
 
                 async fn answer_survey(&self, survey: &Survey) -> Result<bool> {
@@ -118,11 +64,8 @@ macro_rules! impl_survey_store {
                         query.push(" AND answered_at IS NOT NULL");
                     }
                     query.push(" ORDER BY id LIMIT ").push_bind(limit);
-                    let rows = query
-                        .build_query_as::<SurveyRow>()
-                        .fetch_all(&mut *self.acquire().await?)
-                        .await?;
-                    rows.into_iter().map(TryInto::try_into).collect()
+                    self.fetch_all_into(query.build_query_as::<SurveyRow>())
+                        .await
                 }
             }
         };

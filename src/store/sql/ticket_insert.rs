@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use super::ticket_rows::{event_insert_columns, ticket_insert_columns};
+use super::rows::{event_insert_columns, ticket_insert_columns};
 
 /// Parameters a ticket binds: one per column `bind_ticket_insert!` writes.
 pub const TICKET_PARAMETERS: usize = count_columns(ticket_insert_columns!());

@@ -4,9 +4,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::ticket_rows::ticket_columns;
+use super::push_and_equals;
+use super::rows::ticket_columns;
 use crate::domain::listing::{DeadlineCursor, DeadlineFilter, TicketFilter};
+use crate::domain::policy::{Channel, Plan, Priority};
 use crate::domain::sla::SlaState;
+use crate::domain::ticket::TicketStatus;
 
 /// `SELECT <ticket columns> FROM tickets`, for the caller to finish.
 pub fn tickets_query<DB: sqlx::Database>() -> sqlx::QueryBuilder<'static, DB>
@@ -28,20 +31,10 @@ pub fn push_ticket_filters<'args, DB: sqlx::Database>(
     i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
 {
     query.push(" WHERE TRUE");
-    if let Some(account_id) = &filter.account_id {
-        query
-            .push(" AND account_id = ")
-            .push_bind(account_id.clone());
-    }
-    if let Some(channel) = filter.channel {
-        query.push(" AND channel = ").push_bind(channel.as_str());
-    }
-    if let Some(priority) = filter.priority {
-        query.push(" AND priority = ").push_bind(priority.as_str());
-    }
-    if let Some(status) = filter.status {
-        query.push(" AND status = ").push_bind(status.as_str());
-    }
+    push_and_equals(query, "account_id", filter.account_id.clone());
+    push_and_equals(query, "channel", filter.channel.map(Channel::as_str));
+    push_and_equals(query, "priority", filter.priority.map(Priority::as_str));
+    push_and_equals(query, "status", filter.status.map(TicketStatus::as_str));
     if let Some(before) = before_number {
         query.push(" AND number < ").push_bind(before);
     }
@@ -93,15 +86,9 @@ pub fn push_deadline_query<'args, DB: sqlx::Database>(
         }
         query.push(")");
     }
-    if let Some(plan) = filter.plan {
-        query.push(" AND plan = ").push_bind(plan.as_str());
-    }
-    if let Some(priority) = filter.priority {
-        query.push(" AND priority = ").push_bind(priority.as_str());
-    }
-    if let Some(channel) = filter.channel {
-        query.push(" AND channel = ").push_bind(channel.as_str());
-    }
+    push_and_equals(query, "plan", filter.plan.map(Plan::as_str));
+    push_and_equals(query, "priority", filter.priority.map(Priority::as_str));
+    push_and_equals(query, "channel", filter.channel.map(Channel::as_str));
     if let Some((due, number)) = after {
         query
             .push(" AND (response_due_at > ")
@@ -133,10 +120,12 @@ macro_rules! impl_ticket_store {
             use $crate::domain::ticket::{Ticket, TicketEvent};
             use $crate::error::{Error, Result};
             use $crate::store::sql::backend::SqlBackend;
-            use $crate::store::sql::ticket_insert::insert_event_sql;
-            use $crate::store::sql::ticket_rows::{
-                EventRow, TicketRow, bind_event_insert, event_columns, ticket_columns,
+            use $crate::store::sql::fetch_optional_by;
+            use $crate::store::sql::rows::{
+                EventRow, TicketRow, bind_event_insert, bind_ticket_update, event_columns,
+                ticket_columns, ticket_update_assignments,
             };
+            use $crate::store::sql::ticket_insert::insert_event_sql;
             use $crate::store::sql::tickets::{
                 push_deadline_query, push_ticket_filters, tickets_query,
             };
@@ -157,11 +146,8 @@ macro_rules! impl_ticket_store {
                 ) -> Result<Vec<Ticket>> {
                     let mut query = tickets_query::<Db>();
                     finish(&mut query);
-                    let rows = query
-                        .build_query_as::<TicketRow>()
-                        .fetch_all(&mut *self.acquire().await?)
-                        .await?;
-                    rows.into_iter().map(TryInto::try_into).collect()
+                    self.fetch_all_into(query.build_query_as::<TicketRow>())
+                        .await
                 }
 
                 async fn insert_events(conn: &mut Connection, events: &[EventRow]) -> Result<()> {
@@ -211,31 +197,17 @@ macro_rules! impl_ticket_store {
                 ) -> Result<Ticket> {
                     let row = TicketRow::from(ticket);
                     let mut tx = $crate::store::begin(self.acquire().await?).await?;
-                    let version = sqlx::query_scalar::<_, i64>(concat!(
-                        "UPDATE tickets SET status = $3, priority = $4, priority_rule_id = $5, ",
-                        "priority_rule_description = $6, response_target_seconds = $7, ",
-                        "response_due_at = $8, at_risk_at = $9, first_response_at = $10, ",
-                        "first_responder = $11, first_response_method = $12, sla_state = $13, ",
-                        "next_sla_check_at = $14, version = version + 1 ",
-                        "WHERE id = $1 AND version = $2 RETURNING version"
+                    let query = sqlx::query_scalar::<_, i64>(concat!(
+                        "UPDATE tickets SET ",
+                        ticket_update_assignments!(),
+                        ", version = version + 1 WHERE id = $1 AND version = $2 RETURNING version"
                     ))
                     .bind(row.id)
-                    .bind(expected_version)
-                    .bind(&row.status)
-                    .bind(&row.priority)
-                    .bind(&row.priority_rule_id)
-                    .bind(&row.priority_rule_description)
-                    .bind(row.response_target_seconds)
-                    .bind(row.response_due_at)
-                    .bind(row.at_risk_at)
-                    .bind(row.first_response_at)
-                    .bind(&row.first_responder)
-                    .bind(&row.first_response_method)
-                    .bind(&row.sla_state)
-                    .bind(row.next_sla_check_at)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .ok_or(Error::Conflict)?;
+                    .bind(expected_version);
+                    let version = bind_ticket_update!(query, &row)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or(Error::Conflict)?;
                     let events: Vec<EventRow> = events.iter().map(EventRow::from).collect();
                     Self::insert_events(&mut tx, &events).await?;
                     if let Some(survey) = survey {
@@ -260,17 +232,15 @@ macro_rules! impl_ticket_store {
                     after_id: Option<i64>,
                     limit: i64,
                 ) -> Result<Vec<TicketEvent>> {
-                    let rows = sqlx::query_as::<_, EventRow>(concat!(
+                    let query = sqlx::query_as::<_, EventRow>(concat!(
                         "SELECT ",
                         event_columns!(),
                         " FROM ticket_events WHERE ticket_id = $1 AND id > $2 ORDER BY id LIMIT $3"
                     ))
                     .bind(ticket_id)
                     .bind(after_id.unwrap_or(0))
-                    .bind(limit)
-                    .fetch_all(&mut *self.acquire().await?)
-                    .await?;
-                    rows.into_iter().map(TryInto::try_into).collect()
+                    .bind(limit);
+                    self.fetch_all_into(query).await
                 }
 
                 async fn tickets_due_for_sla_check(
@@ -278,17 +248,15 @@ macro_rules! impl_ticket_store {
                     now: DateTime<Utc>,
                     limit: i64,
                 ) -> Result<Vec<Ticket>> {
-                    let rows = sqlx::query_as::<_, TicketRow>(concat!(
+                    let query = sqlx::query_as::<_, TicketRow>(concat!(
                         "SELECT ",
                         ticket_columns!(),
                         " FROM tickets WHERE next_sla_check_at <= $1 ",
                         "ORDER BY next_sla_check_at LIMIT $2"
                     ))
                     .bind(now)
-                    .bind(limit)
-                    .fetch_all(&mut *self.acquire().await?)
-                    .await?;
-                    rows.into_iter().map(TryInto::try_into).collect()
+                    .bind(limit);
+                    self.fetch_all_into(query).await
                 }
 
                 async fn next_sla_check_at(&self) -> Result<Option<DateTime<Utc>>> {
@@ -317,15 +285,14 @@ macro_rules! impl_ticket_store {
                     account_id: &str,
                     request_id: &str,
                 ) -> Result<Option<Ticket>> {
-                    sqlx::query_as::<_, TicketRow>(concat!(
-                        "SELECT ",
-                        ticket_columns!(),
-                        " FROM tickets WHERE account_id = $1 AND request_id = $2"
-                    ))
-                    .bind(account_id)
-                    .bind(request_id)
-                    .fetch_optional(&mut *self.acquire().await?)
-                    .await?
+                    fetch_optional_by!(
+                        self,
+                        TicketRow,
+                        ticket_columns,
+                        "tickets",
+                        "account_id" = account_id,
+                        "request_id" = request_id
+                    )
                     .map(TryInto::try_into)
                     .transpose()
                 }
@@ -333,25 +300,21 @@ macro_rules! impl_ticket_store {
                 async fn get_ticket(&self, key: TicketKey) -> Result<Ticket> {
                     let row = match key {
                         TicketKey::Id(id) => {
-                            sqlx::query_as::<_, TicketRow>(concat!(
-                                "SELECT ",
-                                ticket_columns!(),
-                                " FROM tickets WHERE id = $1"
-                            ))
-                            .bind(id)
-                            .fetch_optional(&mut *self.acquire().await?)
-                            .await?
+                            fetch_optional_by!(
+                                self,
+                                TicketRow,
+                                ticket_columns,
+                                "tickets",
+                                "id" = id
+                            )
                         }
-                        TicketKey::Number(number) => {
-                            sqlx::query_as::<_, TicketRow>(concat!(
-                                "SELECT ",
-                                ticket_columns!(),
-                                " FROM tickets WHERE number = $1"
-                            ))
-                            .bind(number)
-                            .fetch_optional(&mut *self.acquire().await?)
-                            .await?
-                        }
+                        TicketKey::Number(number) => fetch_optional_by!(
+                            self,
+                            TicketRow,
+                            ticket_columns,
+                            "tickets",
+                            "number" = number
+                        ),
                     };
                     row.ok_or_else(|| ticket_not_found(key))?.try_into()
                 }

@@ -1,18 +1,54 @@
-//! Tickets' and their events' rows, column lists and bindings, shared by
-//! both backends: the schemas have the same columns with compatible types,
-//! so one `FromRow` derive and one conversion serve PostgreSQL and SQLite.
+//! The mapping between stored rows and the domain's types: every row
+//! struct, its column lists and bindings, and its conversions, shared by
+//! both backends. The schemas have the same columns with compatible types,
+//! so one `FromRow` derive and one conversion serve PostgreSQL and SQLite;
+//! enumerations are stored as text and read back with [`parse`].
 
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
 use super::parse::{parse, parse_optional};
+use crate::domain::access::{Credential, Role};
 use crate::domain::policy::{Channel, Plan, Priority, Region};
 use crate::domain::priority::{Impact, ImpactScope, PriorityDecision, RequestKind, Workaround};
+use crate::domain::service_request::{ServiceKind, ServiceRequest, ServiceRequestStatus};
 use crate::domain::sla::SlaState;
+use crate::domain::survey::{Rating, Survey, SurveyAnswer};
 use crate::domain::ticket::{
-    EventKind, FirstResponse, NotificationMethod, Origin, Ticket, TicketEvent, TicketStatus,
+    Account, EventKind, FirstResponse, NotificationMethod, Origin, Ticket, TicketEvent,
+    TicketStatus,
 };
 use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountRow {
+    pub id: String,
+    pub display_name: String,
+    pub plan: String,
+    pub create_time: DateTime<Utc>,
+    pub update_time: DateTime<Utc>,
+}
+
+macro_rules! account_columns {
+    () => {
+        "id, display_name, plan, create_time, update_time"
+    };
+}
+pub(crate) use account_columns;
+
+impl TryFrom<AccountRow> for Account {
+    type Error = Error;
+
+    fn try_from(row: AccountRow) -> Result<Self> {
+        Ok(Account {
+            plan: parse("plan", &row.plan, Plan::parse)?,
+            id: row.id,
+            display_name: row.display_name,
+            create_time: row.create_time,
+            update_time: row.update_time,
+        })
+    }
+}
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TicketRow {
@@ -147,6 +183,41 @@ macro_rules! bind_ticket_insert {
     }};
 }
 pub(crate) use bind_ticket_insert;
+
+/// What a ticket change writes: `update_ticket`'s SET list, from `$3` (`$1`
+/// is the ticket's id, `$2` its expected version), in `bind_ticket_update!`
+/// order. The rest of a ticket does not change once received.
+macro_rules! ticket_update_assignments {
+    () => {
+        "status = $3, priority = $4, priority_rule_id = $5, priority_rule_description = $6, \
+         response_target_seconds = $7, response_due_at = $8, at_risk_at = $9, \
+         first_response_at = $10, first_responder = $11, first_response_method = $12, \
+         sla_state = $13, next_sla_check_at = $14"
+    };
+}
+pub(crate) use ticket_update_assignments;
+
+/// Binds a [`TicketRow`]'s changeable columns in `ticket_update_assignments!`
+/// order, after the caller's `$1` and `$2`.
+macro_rules! bind_ticket_update {
+    ($query:expr, $row:expr) => {{
+        let row = $row;
+        $query
+            .bind(&row.status)
+            .bind(&row.priority)
+            .bind(&row.priority_rule_id)
+            .bind(&row.priority_rule_description)
+            .bind(row.response_target_seconds)
+            .bind(row.response_due_at)
+            .bind(row.at_risk_at)
+            .bind(row.first_response_at)
+            .bind(&row.first_responder)
+            .bind(&row.first_response_method)
+            .bind(&row.sla_state)
+            .bind(row.next_sla_check_at)
+    }};
+}
+pub(crate) use bind_ticket_update;
 
 /// The event columns an insert writes after `ticket_id`, in
 /// `bind_event_insert!` order.
@@ -384,6 +455,178 @@ impl TryFrom<EventRow> for TicketEvent {
     }
 }
 
+/// An event with the transaction id that positions it in the log (0 on SQLite).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LoggedEventRow {
+    pub txid: i64,
+    #[sqlx(flatten)]
+    pub event: EventRow,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SurveyRow {
+    pub id: i64,
+    pub token: String,
+    pub ticket_id: Uuid,
+    pub issued_at: DateTime<Utc>,
+    pub rating: Option<String>,
+    pub comment: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+macro_rules! survey_columns {
+    () => {
+        "id, token, ticket_id, issued_at, rating, comment, answered_at"
+    };
+}
+pub(crate) use survey_columns;
+
+impl TryFrom<SurveyRow> for Survey {
+    type Error = Error;
+
+    fn try_from(row: SurveyRow) -> Result<Self> {
+        let answer = match (row.rating, row.answered_at) {
+            (Some(rating), Some(answered_at)) => Some(SurveyAnswer {
+                rating: parse("rating", &rating, Rating::parse)?,
+                comment: row.comment,
+                answered_at,
+            }),
+            (None, None) => None,
+            _ => return Err(Error::Internal("survey answer stored incompletely".into())),
+        };
+        Ok(Survey {
+            id: row.id,
+            token: row.token,
+            ticket_id: row.ticket_id,
+            issued_at: row.issued_at,
+            answer,
+        })
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ServiceRequestRow {
+    pub id: Uuid,
+    pub number: i64,
+    pub account_id: String,
+    pub kind: String,
+    pub summary: String,
+    pub details: String,
+    pub contact_email: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub request_id: Option<String>,
+    pub version: i64,
+}
+
+macro_rules! service_request_columns {
+    () => {
+        "id, number, account_id, kind, summary, details, contact_email, status, created_at, \
+         updated_at, request_id, version"
+    };
+}
+pub(crate) use service_request_columns;
+
+impl TryFrom<ServiceRequestRow> for ServiceRequest {
+    type Error = Error;
+
+    fn try_from(row: ServiceRequestRow) -> Result<Self> {
+        Ok(ServiceRequest {
+            id: row.id,
+            number: row.number,
+            account_id: row.account_id,
+            kind: parse("kind", &row.kind, ServiceKind::parse)?,
+            summary: row.summary,
+            details: row.details,
+            contact_email: row.contact_email,
+            status: parse("status", &row.status, ServiceRequestStatus::parse)?,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            request_id: row.request_id,
+            version: row.version,
+        })
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CredentialRow {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub channels: String,
+    pub secret_hash: Vec<u8>,
+    pub create_time: DateTime<Utc>,
+    pub revoke_time: Option<DateTime<Utc>>,
+    pub last_use_time: Option<DateTime<Utc>>,
+}
+
+impl From<&Credential> for CredentialRow {
+    fn from(credential: &Credential) -> Self {
+        Self {
+            id: credential.id.clone(),
+            name: credential.name.clone(),
+            role: credential.role.as_str().to_owned(),
+            channels: credential
+                .channels
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            secret_hash: credential.secret_hash.clone(),
+            create_time: credential.create_time,
+            revoke_time: credential.revoke_time,
+            last_use_time: credential.last_use_time,
+        }
+    }
+}
+
+impl TryFrom<CredentialRow> for Credential {
+    type Error = Error;
+
+    fn try_from(row: CredentialRow) -> Result<Self> {
+        Ok(Credential {
+            role: parse("role", &row.role, Role::parse)?,
+            channels: row
+                .channels
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(|c| parse("channel", c, Channel::parse))
+                .collect::<Result<_>>()?,
+            id: row.id,
+            name: row.name,
+            secret_hash: row.secret_hash,
+            create_time: row.create_time,
+            revoke_time: row.revoke_time,
+            last_use_time: row.last_use_time,
+        })
+    }
+}
+
+macro_rules! credential_columns {
+    () => {
+        "id, name, role, channels, secret_hash, create_time, revoke_time, last_use_time"
+    };
+}
+pub(crate) use credential_columns;
+
+/// Binds a [`CredentialRow`] in `credential_columns!` order.
+macro_rules! bind_credential_insert {
+    ($query:expr, $row:expr) => {{
+        let row = $row;
+        $query
+            .bind(&row.id)
+            .bind(&row.name)
+            .bind(&row.role)
+            .bind(&row.channels)
+            .bind(&row.secret_hash)
+            .bind(row.create_time)
+            .bind(row.revoke_time)
+            .bind(row.last_use_time)
+    }};
+}
+pub(crate) use bind_credential_insert;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -435,5 +678,17 @@ mod tests {
             let back = Ticket::try_from(TicketRow::from(&ticket)).unwrap();
             assert_eq!(back, ticket);
         }
+    }
+
+    #[test]
+    fn an_unknown_stored_value_is_an_internal_error_not_a_panic() {
+        let row = AccountRow {
+            id: "acme".into(),
+            display_name: "Acme".into(),
+            plan: "platinum".into(),
+            create_time: Utc::now(),
+            update_time: Utc::now(),
+        };
+        assert!(matches!(Account::try_from(row), Err(Error::Internal(_))));
     }
 }
