@@ -106,19 +106,6 @@ pub struct EventRow {
     pub note: Option<String>,
 }
 
-/// Every ticket column in table order: the select list of both backends.
-macro_rules! ticket_columns {
-    () => {
-        "id, number, account_id, plan, channel, contact_email, contact_name, chat_session_id, \
-         transcript_uri, first_message, call_id, caller_number, dialed_number, region, subject, \
-         description, request_kind, impact_scope, workaround, priority, priority_rule_id, \
-         priority_rule_description, status, received_at, response_target_seconds, \
-         response_due_at, policy_version, request_id, at_risk_at, first_response_at, \
-         first_responder, first_response_method, sla_state, next_sla_check_at, version"
-    };
-}
-pub(crate) use ticket_columns;
-
 /// The columns an insert writes: all but the store-assigned `number`.
 macro_rules! ticket_insert_columns {
     () => {
@@ -131,6 +118,18 @@ macro_rules! ticket_insert_columns {
     };
 }
 pub(crate) use ticket_insert_columns;
+
+/// Every ticket column: the select list of both backends (rows are read by
+/// column name, so the order is free).
+macro_rules! ticket_columns {
+    () => {
+        concat!(
+            "number, ",
+            $crate::store::sql::rows::ticket_insert_columns!()
+        )
+    };
+}
+pub(crate) use ticket_columns;
 
 macro_rules! event_columns {
     () => {
