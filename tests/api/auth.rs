@@ -4,12 +4,10 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use ticketd::client::{AuthedChannel, Bearer, policy_client, ticket_client};
+use ticketd::client::{Bearer, policy_client, ticket_client};
 use ticketd::domain::access::Role;
 use ticketd::domain::policy::Channel as TicketChannel;
 use ticketd::proto::pb;
-use ticketd::proto::pb::policy_service_client::PolicyServiceClient;
-use ticketd::proto::pb::ticket_service_client::TicketServiceClient;
 use tonic::Code;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 use tonic_health::pb::HealthCheckRequest;
@@ -20,217 +18,91 @@ use crate::helpers::{
     Backend, TestApp, account, chat_ticket, error_info, lock_account_row, phone_ticket,
     spawn_app_with, wait_until_waiting_on_lock, web_ticket,
 };
+use crate::support::rpcs::{Call, Clients};
 
-/// Each RPC the contract has (CreateTicket once per channel), with the
-/// scope it needs, written out here rather than read from the server's
-/// table so the two are checked against each other.
-/// Declares the RPC list once, as an enum and as the array of its values.
-macro_rules! rpcs {
-    ($($rpc:ident),+ $(,)?) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-        enum Rpc { $($rpc),+ }
-        const RPCS: &[Rpc] = &[$(Rpc::$rpc),+];
-    };
+/// A call to each RPC the contract has (CreateTicket once per channel),
+/// with a request that is valid where that is cheap and empty elsewhere: an
+/// allowed caller may then get INVALID_ARGUMENT or NOT_FOUND, never
+/// UNAUTHENTICATED or PERMISSION_DENIED.
+fn matrix_calls() -> Vec<Call> {
+    vec![
+        Call::CreateAccount(pb::CreateAccountRequest::default()),
+        Call::GetAccount(pb::GetAccountRequest {
+            name: account("acme"),
+        }),
+        Call::UpdateAccount(pb::UpdateAccountRequest::default()),
+        Call::ListAccounts(pb::ListAccountsRequest::default()),
+        Call::CreateTicket(chat_ticket("acme")),
+        Call::CreateTicket(phone_ticket("acme")),
+        Call::CreateTicket(web_ticket("acme")),
+        Call::GetTicket(pb::GetTicketRequest {
+            name: "tickets/1".into(),
+        }),
+        Call::ListTickets(pb::ListTicketsRequest::default()),
+        Call::Acknowledge(pb::AcknowledgeTicketRequest::default()),
+        Call::UpdateStatus(pb::UpdateTicketStatusRequest::default()),
+        Call::Resolve(pb::ResolveTicketRequest::default()),
+        Call::AnswerSurvey(pb::AnswerSurveyRequest::default()),
+        Call::ListSurveys(pb::ListSurveysRequest::default()),
+        Call::Reopen(pb::ReopenTicketRequest::default()),
+        Call::Close(pb::CloseTicketRequest::default()),
+        Call::Reprioritize(pb::ReprioritizeTicketRequest::default()),
+        Call::ListEvents(pb::ListTicketEventsRequest::default()),
+        Call::ListByDeadline(pb::ListTicketsByDeadlineRequest::default()),
+        Call::ComplianceReport(pb::GetComplianceReportRequest::default()),
+        Call::CreateServiceRequest(pb::CreateServiceRequestRequest::default()),
+        Call::GetServiceRequest(pb::GetServiceRequestRequest::default()),
+        Call::ListServiceRequests(pb::ListServiceRequestsRequest::default()),
+        Call::UpdateServiceRequestStatus(pb::UpdateServiceRequestStatusRequest::default()),
+        Call::Watch(pb::WatchSlaStatusRequest::default()),
+        Call::GetPolicy(pb::GetPolicyRequest::default()),
+        Call::CheckChannel(pb::CheckChannelRequest::default()),
+        Call::ClassifyPriority(pb::ClassifyPriorityRequest::default()),
+        Call::ComputeDeadline(pb::ComputeDeadlineRequest::default()),
+    ]
 }
 
-rpcs!(
-    CreateAccount,
-    GetAccount,
-    UpdateAccount,
-    ListAccounts,
-    CreateChatTicket,
-    CreatePhoneTicket,
-    CreateWebTicket,
-    GetTicket,
-    ListTickets,
-    AcknowledgeTicket,
-    UpdateTicketStatus,
-    ResolveTicket,
-    AnswerSurvey,
-    ListSurveys,
-    ReopenTicket,
-    CloseTicket,
-    ReprioritizeTicket,
-    ListTicketEvents,
-    ListTicketsByDeadline,
-    GetComplianceReport,
-    CreateServiceRequest,
-    GetServiceRequest,
-    ListServiceRequests,
-    UpdateServiceRequestStatus,
-    WatchSlaStatus,
-    GetPolicy,
-    CheckChannel,
-    ClassifyPriority,
-    ComputeDeadline,
-);
-
-impl Rpc {
-    /// The method's name in the contract.
-    fn method(self) -> String {
-        match self {
-            Rpc::CreateChatTicket | Rpc::CreatePhoneTicket | Rpc::CreateWebTicket => {
-                "CreateTicket".to_owned()
-            }
-            // Debug names equal method names for every other variant.
-            other => format!("{other:?}"),
+/// The scope a call needs, and for ticket creation the channel, written out
+/// here rather than read from the server's table so the two are checked
+/// against each other. The match is exhaustive: a new RPC does not compile
+/// until it says what it needs.
+fn needs(call: &Call) -> (&'static str, Option<&'static str>) {
+    use pb::create_ticket_request::Origin;
+    match call {
+        Call::CreateAccount(_) | Call::UpdateAccount(_) => ("admin", None),
+        Call::CreateTicket(request) => {
+            let channel = match request.origin {
+                Some(Origin::Chat(_)) => "CHANNEL_CHAT",
+                Some(Origin::PhoneCall(_)) => "CHANNEL_PHONE",
+                Some(Origin::WebForm(_)) => "CHANNEL_WEB_FORM",
+                None => panic!("the matrix creates tickets on a channel"),
+            };
+            ("tickets.create", Some(channel))
         }
-    }
-
-    /// The scope the call needs, and for ticket creation the channel.
-    fn needs(self) -> (&'static str, Option<&'static str>) {
-        use Rpc::*;
-        match self {
-            CreateAccount | UpdateAccount => ("admin", None),
-            CreateChatTicket => ("tickets.create", Some("CHANNEL_CHAT")),
-            CreatePhoneTicket => ("tickets.create", Some("CHANNEL_PHONE")),
-            CreateWebTicket => ("tickets.create", Some("CHANNEL_WEB_FORM")),
-            GetAccount
-            | ListAccounts
-            | GetTicket
-            | ListTickets
-            | ListSurveys
-            | ListTicketEvents
-            | ListTicketsByDeadline
-            | GetComplianceReport
-            | GetServiceRequest
-            | ListServiceRequests => ("tickets.read", None),
-            AcknowledgeTicket
-            | UpdateTicketStatus
-            | ResolveTicket
-            | ReopenTicket
-            | CloseTicket
-            | ReprioritizeTicket
-            | UpdateServiceRequestStatus => ("tickets.act", None),
-            AnswerSurvey => ("surveys.answer", None),
-            CreateServiceRequest => ("service_requests.create", None),
-            WatchSlaStatus => ("sla.watch", None),
-            GetPolicy | CheckChannel | ClassifyPriority | ComputeDeadline => ("policy.read", None),
-        }
-    }
-
-    /// Calls the RPC with a request that is valid where that is cheap and
-    /// empty elsewhere: an allowed caller may then get INVALID_ARGUMENT or
-    /// NOT_FOUND, never UNAUTHENTICATED or PERMISSION_DENIED.
-    async fn call(
-        self,
-        tickets: &mut TicketServiceClient<AuthedChannel>,
-        policy: &mut PolicyServiceClient<AuthedChannel>,
-    ) -> Result<(), tonic::Status> {
-        use Rpc::*;
-        match self {
-            CreateAccount => tickets
-                .create_account(pb::CreateAccountRequest::default())
-                .await
-                .map(drop),
-            GetAccount => tickets
-                .get_account(pb::GetAccountRequest {
-                    name: account("acme"),
-                })
-                .await
-                .map(drop),
-            UpdateAccount => tickets
-                .update_account(pb::UpdateAccountRequest::default())
-                .await
-                .map(drop),
-            ListAccounts => tickets
-                .list_accounts(pb::ListAccountsRequest::default())
-                .await
-                .map(drop),
-            CreateChatTicket => tickets.create_ticket(chat_ticket("acme")).await.map(drop),
-            CreatePhoneTicket => tickets.create_ticket(phone_ticket("acme")).await.map(drop),
-            CreateWebTicket => tickets.create_ticket(web_ticket("acme")).await.map(drop),
-            GetTicket => tickets
-                .get_ticket(pb::GetTicketRequest {
-                    name: "tickets/1".into(),
-                })
-                .await
-                .map(drop),
-            ListTickets => tickets
-                .list_tickets(pb::ListTicketsRequest::default())
-                .await
-                .map(drop),
-            AcknowledgeTicket => tickets
-                .acknowledge_ticket(pb::AcknowledgeTicketRequest::default())
-                .await
-                .map(drop),
-            UpdateTicketStatus => tickets
-                .update_ticket_status(pb::UpdateTicketStatusRequest::default())
-                .await
-                .map(drop),
-            ResolveTicket => tickets
-                .resolve_ticket(pb::ResolveTicketRequest::default())
-                .await
-                .map(drop),
-            AnswerSurvey => tickets
-                .answer_survey(pb::AnswerSurveyRequest::default())
-                .await
-                .map(drop),
-            ListSurveys => tickets
-                .list_surveys(pb::ListSurveysRequest::default())
-                .await
-                .map(drop),
-            ReopenTicket => tickets
-                .reopen_ticket(pb::ReopenTicketRequest::default())
-                .await
-                .map(drop),
-            CloseTicket => tickets
-                .close_ticket(pb::CloseTicketRequest::default())
-                .await
-                .map(drop),
-            ReprioritizeTicket => tickets
-                .reprioritize_ticket(pb::ReprioritizeTicketRequest::default())
-                .await
-                .map(drop),
-            ListTicketEvents => tickets
-                .list_ticket_events(pb::ListTicketEventsRequest::default())
-                .await
-                .map(drop),
-            ListTicketsByDeadline => tickets
-                .list_tickets_by_deadline(pb::ListTicketsByDeadlineRequest::default())
-                .await
-                .map(drop),
-            GetComplianceReport => tickets
-                .get_compliance_report(pb::GetComplianceReportRequest::default())
-                .await
-                .map(drop),
-            CreateServiceRequest => tickets
-                .create_service_request(pb::CreateServiceRequestRequest::default())
-                .await
-                .map(drop),
-            GetServiceRequest => tickets
-                .get_service_request(pb::GetServiceRequestRequest::default())
-                .await
-                .map(drop),
-            ListServiceRequests => tickets
-                .list_service_requests(pb::ListServiceRequestsRequest::default())
-                .await
-                .map(drop),
-            UpdateServiceRequestStatus => tickets
-                .update_service_request_status(pb::UpdateServiceRequestStatusRequest::default())
-                .await
-                .map(drop),
-            WatchSlaStatus => tickets
-                .watch_sla_status(pb::WatchSlaStatusRequest::default())
-                .await
-                .map(drop),
-            GetPolicy => policy
-                .get_policy(pb::GetPolicyRequest::default())
-                .await
-                .map(drop),
-            CheckChannel => policy
-                .check_channel(pb::CheckChannelRequest::default())
-                .await
-                .map(drop),
-            ClassifyPriority => policy
-                .classify_priority(pb::ClassifyPriorityRequest::default())
-                .await
-                .map(drop),
-            ComputeDeadline => policy
-                .compute_deadline(pb::ComputeDeadlineRequest::default())
-                .await
-                .map(drop),
-        }
+        Call::GetAccount(_)
+        | Call::ListAccounts(_)
+        | Call::GetTicket(_)
+        | Call::ListTickets(_)
+        | Call::ListSurveys(_)
+        | Call::ListEvents(_)
+        | Call::ListByDeadline(_)
+        | Call::ComplianceReport(_)
+        | Call::GetServiceRequest(_)
+        | Call::ListServiceRequests(_) => ("tickets.read", None),
+        Call::Acknowledge(_)
+        | Call::UpdateStatus(_)
+        | Call::Resolve(_)
+        | Call::Reopen(_)
+        | Call::Close(_)
+        | Call::Reprioritize(_)
+        | Call::UpdateServiceRequestStatus(_) => ("tickets.act", None),
+        Call::AnswerSurvey(_) => ("surveys.answer", None),
+        Call::CreateServiceRequest(_) => ("service_requests.create", None),
+        Call::Watch(_) => ("sla.watch", None),
+        Call::GetPolicy(_)
+        | Call::CheckChannel(_)
+        | Call::ClassifyPriority(_)
+        | Call::ComputeDeadline(_) => ("policy.read", None),
     }
 }
 
@@ -245,9 +117,9 @@ enum Caller {
 }
 
 impl Caller {
-    /// Whether the caller may make `rpc`, from the roles as documented.
-    fn may(self, rpc: Rpc) -> bool {
-        let (scope, channel) = rpc.needs();
+    /// Whether the caller may make a call that needs `scope` (and, to
+    /// create a ticket, `channel`), from the roles as documented.
+    fn may(self, scope: &str, channel: Option<&str>) -> bool {
         match self {
             Caller::Anonymous => false,
             Caller::Admin => true,
@@ -284,7 +156,7 @@ async fn every_rpc_answers_every_role_as_its_scopes_say(app: TestApp) {
     ];
     let mut cells = 0;
     for (i, caller) in callers.into_iter().enumerate() {
-        let (mut tickets, mut policy) = match caller {
+        let (tickets, policy) = match caller {
             Caller::Anonymous => (
                 ticket_client(app.channel.clone(), Bearer::none()),
                 policy_client(app.channel.clone(), Bearer::none()),
@@ -297,13 +169,19 @@ async fn every_rpc_answers_every_role_as_its_scopes_say(app: TestApp) {
             Caller::Agent => app.clients_with(&app.issue("ana", Role::Agent, &[]).await),
             Caller::Admin => app.clients_with(&app.issue("ops", Role::Admin, &[]).await),
         };
-        for &rpc in RPCS {
-            let result = rpc.call(&mut tickets, &mut policy).await;
+        let mut clients = Clients { tickets, policy };
+        for call in matrix_calls() {
+            let (scope, channel) = needs(&call);
+            let rpc = match channel {
+                Some(channel) => format!("{} on {channel}", call.method()),
+                None => call.method().to_owned(),
+            };
+            let result = call.send(&mut clients).await;
             let code = result.as_ref().err().map(|s| s.code());
-            let cell = format!("{caller:?} × {rpc:?}: {result:?}");
+            let cell = format!("{caller:?} × {rpc}: {result:?}");
             match caller {
                 Caller::Anonymous => assert_eq!(code, Some(Code::Unauthenticated), "{cell}"),
-                _ if caller.may(rpc) => assert!(
+                _ if caller.may(scope, channel) => assert!(
                     !matches!(code, Some(Code::Unauthenticated | Code::PermissionDenied)),
                     "{cell}"
                 ),
@@ -312,7 +190,6 @@ async fn every_rpc_answers_every_role_as_its_scopes_say(app: TestApp) {
                     assert_eq!(status.code(), Code::PermissionDenied, "{cell}");
                     let info = error_info(&status);
                     assert_eq!(info.reason, "MISSING_SCOPE", "{cell}");
-                    let (scope, channel) = rpc.needs();
                     assert_eq!(
                         info.metadata.get("scope").map(String::as_str),
                         Some(scope),
@@ -332,15 +209,24 @@ async fn every_rpc_answers_every_role_as_its_scopes_say(app: TestApp) {
             cells += 1;
         }
     }
-    assert_eq!(cells, callers.len() * RPCS.len());
+    assert_eq!(cells, callers.len() * matrix_calls().len());
 }
 
-/// The matrix names every method of the contract, so a new RPC cannot
-/// arrive without a row.
+/// The matrix names every method of the contract (the shared RPC list is
+/// checked against it), and creates tickets on every channel, so a new RPC
+/// cannot arrive without a row.
 #[test]
 fn the_matrix_covers_every_method_of_the_contract() {
-    let matrix: BTreeSet<String> = RPCS.iter().map(|r| r.method()).collect();
-    assert_eq!(crate::support::contract::methods(), matrix);
+    let calls = matrix_calls();
+    let matrix: BTreeSet<String> = calls.iter().map(|c| c.method().to_owned()).collect();
+    assert_eq!(crate::support::rpcs::methods(), matrix);
+    let channels: BTreeSet<&str> = calls.iter().filter_map(|c| needs(c).1).collect();
+    let every_channel = [
+        TicketChannel::Chat,
+        TicketChannel::Phone,
+        TicketChannel::WebForm,
+    ];
+    assert_eq!(channels, every_channel.map(proto_channel).into());
 }
 
 async fn bad_tokens_are_unauthenticated_and_health_needs_none(app: TestApp) {

@@ -10,32 +10,32 @@ pub(super) fn cases() -> Vec<Case> {
     vec![
         Case {
             what: "an account without an id",
-            call: Call::CreateAccount(new_account("")),
+            call: Call::CreateAccount(new_account("")).into(),
             fields: &["account_id"],
         },
         Case {
             what: "an account id with capitals and an underscore",
-            call: Call::CreateAccount(new_account("New_Co")),
+            call: Call::CreateAccount(new_account("New_Co")).into(),
             fields: &["account_id"],
         },
         Case {
             what: "an account whose display name is 201 characters",
-            call: new_account_where(|a| a.display_name = "é".repeat(201)),
+            call: new_account_where(|a| a.display_name = "é".repeat(201)).into(),
             fields: &["account.display_name"],
         },
         Case {
             what: "an account whose display name holds a NUL",
-            call: new_account_where(|a| a.display_name = "New\0Co".into()),
+            call: new_account_where(|a| a.display_name = "New\0Co".into()).into(),
             fields: &["account.display_name"],
         },
         Case {
             what: "an account with PLAN_UNSPECIFIED",
-            call: new_account_where(|a| a.plan = 0),
+            call: new_account_where(|a| a.plan = 0).into(),
             fields: &["account.plan"],
         },
         Case {
             what: "an account with an unknown plan number",
-            call: new_account_where(|a| a.plan = 99),
+            call: new_account_where(|a| a.plan = 99).into(),
             fields: &["account.plan"],
         },
         Case {
@@ -43,17 +43,18 @@ pub(super) fn cases() -> Vec<Case> {
             call: update_acme(
                 pb::Plan::Free as i32,
                 Some(vec!["plan".into(), "create_time".into()]),
-            ),
+            )
+            .into(),
             fields: &["update_mask"],
         },
         Case {
             what: "an account update whose mask lists 5,000 paths",
-            call: update_acme(pb::Plan::Free as i32, Some(vec!["plan".into(); 5_000])),
+            call: update_acme(pb::Plan::Free as i32, Some(vec!["plan".into(); 5_000])).into(),
             fields: &["update_mask"],
         },
         Case {
             what: "an account update to an unknown plan number",
-            call: update_acme(42, None),
+            call: update_acme(42, None).into(),
             fields: &["account.plan"],
         },
         Case {
@@ -65,14 +66,16 @@ pub(super) fn cases() -> Vec<Case> {
                     ..Default::default()
                 }),
                 update_mask: None,
-            }),
+            })
+            .into(),
             fields: &["account.name"],
         },
         Case {
             what: "an account name of 60,000 characters",
             call: Call::GetAccount(pb::GetAccountRequest {
                 name: format!("accounts/{}", long(60_000)),
-            }),
+            })
+            .into(),
             fields: &["name"],
         },
         Case {
@@ -80,7 +83,8 @@ pub(super) fn cases() -> Vec<Case> {
             call: Call::ListAccounts(pb::ListAccountsRequest {
                 page_size: -1,
                 page_token: String::new(),
-            }),
+            })
+            .into(),
             fields: &["page_size"],
         },
         Case {
@@ -88,7 +92,8 @@ pub(super) fn cases() -> Vec<Case> {
             call: Call::ListAccounts(pb::ListAccountsRequest {
                 page_size: 10,
                 page_token: "zz".into(),
-            }),
+            })
+            .into(),
             fields: &["page_token"],
         },
         Case {
@@ -96,7 +101,8 @@ pub(super) fn cases() -> Vec<Case> {
             call: Call::ListAccounts(pb::ListAccountsRequest {
                 page_size: 10,
                 page_token: page_token::encode("\0", page_token::fingerprint("accounts")),
-            }),
+            })
+            .into(),
             fields: &["page_token"],
         },
     ]

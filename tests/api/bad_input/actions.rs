@@ -9,14 +9,15 @@ pub(super) fn cases(fx: &Fixtures) -> Vec<Case> {
     vec![
         Case {
             what: "an acknowledgement with NOTIFICATION_METHOD_UNSPECIFIED",
-            call: Call::Acknowledge(with(acknowledge(&fx.open_ticket), |r| r.method = 0)),
+            call: Call::Acknowledge(with(acknowledge(&fx.open_ticket), |r| r.method = 0)).into(),
             fields: &["method"],
         },
         Case {
             what: "an acknowledgement by a blank responder",
             call: Call::Acknowledge(with(acknowledge(&fx.open_ticket), |r| {
                 r.responder = "   ".into()
-            })),
+            }))
+            .into(),
             fields: &["responder"],
         },
         Case {
@@ -26,7 +27,8 @@ pub(super) fn cases(fx: &Fixtures) -> Vec<Case> {
                 status: pb::TicketStatus::Resolved.into(),
                 actor: "ana".into(),
                 note: String::new(),
-            }),
+            })
+            .into(),
             fields: &["status"],
         },
         Case {
@@ -36,7 +38,8 @@ pub(super) fn cases(fx: &Fixtures) -> Vec<Case> {
                 status: pb::TicketStatus::InProgress.into(),
                 actor: "ana".into(),
                 note: long(2_001),
-            }),
+            })
+            .into(),
             fields: &["note"],
         },
         Case {
@@ -45,7 +48,8 @@ pub(super) fn cases(fx: &Fixtures) -> Vec<Case> {
                 name: fx.open_ticket.clone(),
                 actor: String::new(),
                 note: "fixed".into(),
-            }),
+            })
+            .into(),
             fields: &["actor"],
         },
         Case {
@@ -54,7 +58,8 @@ pub(super) fn cases(fx: &Fixtures) -> Vec<Case> {
                 name: fx.resolved_ticket.clone(),
                 actor: "ana".into(),
                 reason: "still\0broken".into(),
-            }),
+            })
+            .into(),
             fields: &["reason"],
         },
         Case {
@@ -62,7 +67,8 @@ pub(super) fn cases(fx: &Fixtures) -> Vec<Case> {
             call: Call::Close(pb::CloseTicketRequest {
                 name: "tickets/-2".into(),
                 actor: "ana".into(),
-            }),
+            })
+            .into(),
             fields: &["name"],
         },
         Case {
@@ -70,17 +76,20 @@ pub(super) fn cases(fx: &Fixtures) -> Vec<Case> {
             call: Call::Close(pb::CloseTicketRequest {
                 name: fx.resolved_ticket.clone(),
                 actor: long(201),
-            }),
+            })
+            .into(),
             fields: &["actor"],
         },
         Case {
             what: "a reprioritisation to PRIORITY_UNSPECIFIED",
-            call: Call::Reprioritize(with(reprioritize(&fx.open_ticket), |r| r.priority = 0)),
+            call: Call::Reprioritize(with(reprioritize(&fx.open_ticket), |r| r.priority = 0))
+                .into(),
             fields: &["priority"],
         },
         Case {
             what: "a reprioritisation without a reason",
-            call: Call::Reprioritize(with(reprioritize(&fx.open_ticket), |r| r.reason.clear())),
+            call: Call::Reprioritize(with(reprioritize(&fx.open_ticket), |r| r.reason.clear()))
+                .into(),
             fields: &["reason"],
         },
         Case {
@@ -89,7 +98,8 @@ pub(super) fn cases(fx: &Fixtures) -> Vec<Case> {
                 name: fx.open_ticket.clone(),
                 page_size: -5,
                 page_token: String::new(),
-            }),
+            })
+            .into(),
             fields: &["page_size"],
         },
     ]

@@ -13,7 +13,8 @@ pub(super) fn cases() -> Vec<Case> {
                     seconds: -60,
                     nanos: 0,
                 })
-            }),
+            })
+            .into(),
             fields: &["due_within"],
         },
         Case {
@@ -23,29 +24,31 @@ pub(super) fn cases() -> Vec<Case> {
                     seconds: 60,
                     nanos: 2_000_000_000,
                 })
-            }),
+            })
+            .into(),
             fields: &["due_within"],
         },
         Case {
             what: "a deadline listing of MET tickets",
-            call: by_deadline(|r| r.sla_states = vec![pb::SlaState::Met.into()]),
+            call: by_deadline(|r| r.sla_states = vec![pb::SlaState::Met.into()]).into(),
             fields: &["sla_states[0]"],
         },
         Case {
             what: "a deadline listing that names a state twice",
             call: by_deadline(|r| {
                 r.sla_states = vec![pb::SlaState::AtRisk.into(), pb::SlaState::AtRisk.into()]
-            }),
+            })
+            .into(),
             fields: &["sla_states[1]"],
         },
         Case {
             what: "a deadline listing that repeats a state 10,000 times",
-            call: by_deadline(|r| r.sla_states = vec![pb::SlaState::AtRisk.into(); 10_000]),
+            call: by_deadline(|r| r.sla_states = vec![pb::SlaState::AtRisk.into(); 10_000]).into(),
             fields: &["sla_states"],
         },
         Case {
             what: "a deadline listing with an unknown priority number",
-            call: by_deadline(|r| r.priority = 5),
+            call: by_deadline(|r| r.priority = 5).into(),
             fields: &["priority"],
         },
     ]

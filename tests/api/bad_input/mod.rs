@@ -16,6 +16,7 @@ use tonic::transport::Channel;
 use tonic::{Code, Status};
 
 use crate::helpers::*;
+use crate::support::rpcs::{Call, Clients};
 
 mod accounts;
 mod actions;
@@ -27,114 +28,48 @@ mod surveys;
 mod tickets;
 mod watch;
 
-/// One RPC and its request.
-enum Call {
-    CreateAccount(pb::CreateAccountRequest),
-    GetAccount(pb::GetAccountRequest),
-    UpdateAccount(pb::UpdateAccountRequest),
-    ListAccounts(pb::ListAccountsRequest),
-    CreateTicket(pb::CreateTicketRequest),
-    GetTicket(pb::GetTicketRequest),
-    ListTickets(pb::ListTicketsRequest),
-    Acknowledge(pb::AcknowledgeTicketRequest),
-    UpdateStatus(pb::UpdateTicketStatusRequest),
-    Resolve(pb::ResolveTicketRequest),
-    Reopen(pb::ReopenTicketRequest),
-    Close(pb::CloseTicketRequest),
-    Reprioritize(pb::ReprioritizeTicketRequest),
-    ListEvents(pb::ListTicketEventsRequest),
-    AnswerSurvey(pb::AnswerSurveyRequest),
-    ListSurveys(pb::ListSurveysRequest),
-    CreateServiceRequest(pb::CreateServiceRequestRequest),
-    GetServiceRequest(pb::GetServiceRequestRequest),
-    ListServiceRequests(pb::ListServiceRequestsRequest),
-    UpdateServiceRequestStatus(pb::UpdateServiceRequestStatusRequest),
-    ListByDeadline(pb::ListTicketsByDeadlineRequest),
-    ComplianceReport(pb::GetComplianceReportRequest),
-    Watch(pb::WatchSlaStatusRequest),
-    CheckChannel(pb::CheckChannelRequest),
-    ClassifyPriority(pb::ClassifyPriorityRequest),
-    ComputeDeadline(pb::ComputeDeadlineRequest),
+/// What a case sends.
+enum Input {
+    /// A call through the generated clients.
+    Call(Call),
     /// Bytes no generated client sends (invalid UTF-8, a cut-off field), to
     /// a method path.
     Raw(&'static str, Vec<u8>),
 }
 
-impl Call {
-    /// The method the call goes to, as the contract names it.
+impl From<Call> for Input {
+    fn from(call: Call) -> Self {
+        Input::Call(call)
+    }
+}
+
+impl Input {
+    /// The method the input goes to, as the contract names it.
     fn method(&self) -> &'static str {
         match self {
-            Call::CreateAccount(_) => "CreateAccount",
-            Call::GetAccount(_) => "GetAccount",
-            Call::UpdateAccount(_) => "UpdateAccount",
-            Call::ListAccounts(_) => "ListAccounts",
-            Call::CreateTicket(_) => "CreateTicket",
-            Call::GetTicket(_) => "GetTicket",
-            Call::ListTickets(_) => "ListTickets",
-            Call::Acknowledge(_) => "AcknowledgeTicket",
-            Call::UpdateStatus(_) => "UpdateTicketStatus",
-            Call::Resolve(_) => "ResolveTicket",
-            Call::Reopen(_) => "ReopenTicket",
-            Call::Close(_) => "CloseTicket",
-            Call::Reprioritize(_) => "ReprioritizeTicket",
-            Call::ListEvents(_) => "ListTicketEvents",
-            Call::AnswerSurvey(_) => "AnswerSurvey",
-            Call::ListSurveys(_) => "ListSurveys",
-            Call::CreateServiceRequest(_) => "CreateServiceRequest",
-            Call::GetServiceRequest(_) => "GetServiceRequest",
-            Call::ListServiceRequests(_) => "ListServiceRequests",
-            Call::UpdateServiceRequestStatus(_) => "UpdateServiceRequestStatus",
-            Call::ListByDeadline(_) => "ListTicketsByDeadline",
-            Call::ComplianceReport(_) => "GetComplianceReport",
-            Call::Watch(_) => "WatchSlaStatus",
-            Call::CheckChannel(_) => "CheckChannel",
-            Call::ClassifyPriority(_) => "ClassifyPriority",
-            Call::ComputeDeadline(_) => "ComputeDeadline",
-            Call::Raw(path, _) => path.rsplit('/').next().unwrap_or(path),
+            Input::Call(call) => call.method(),
+            Input::Raw(path, _) => path.rsplit('/').next().unwrap_or(path),
         }
     }
 }
 
 struct Case {
     what: &'static str,
-    call: Call,
+    call: Input,
     /// The fields the BadRequest must name, in order.
     fields: &'static [&'static str],
 }
 
-async fn send(app: &TestApp, call: Call) -> Result<(), Status> {
-    let mut tickets = app.tickets.clone();
-    let mut policy = app.policy.clone();
-    match call {
-        Call::CreateAccount(r) => tickets.create_account(r).await.map(drop),
-        Call::GetAccount(r) => tickets.get_account(r).await.map(drop),
-        Call::UpdateAccount(r) => tickets.update_account(r).await.map(drop),
-        Call::ListAccounts(r) => tickets.list_accounts(r).await.map(drop),
-        Call::CreateTicket(r) => tickets.create_ticket(r).await.map(drop),
-        Call::GetTicket(r) => tickets.get_ticket(r).await.map(drop),
-        Call::ListTickets(r) => tickets.list_tickets(r).await.map(drop),
-        Call::Acknowledge(r) => tickets.acknowledge_ticket(r).await.map(drop),
-        Call::UpdateStatus(r) => tickets.update_ticket_status(r).await.map(drop),
-        Call::Resolve(r) => tickets.resolve_ticket(r).await.map(drop),
-        Call::Reopen(r) => tickets.reopen_ticket(r).await.map(drop),
-        Call::Close(r) => tickets.close_ticket(r).await.map(drop),
-        Call::Reprioritize(r) => tickets.reprioritize_ticket(r).await.map(drop),
-        Call::ListEvents(r) => tickets.list_ticket_events(r).await.map(drop),
-        Call::AnswerSurvey(r) => tickets.answer_survey(r).await.map(drop),
-        Call::ListSurveys(r) => tickets.list_surveys(r).await.map(drop),
-        Call::CreateServiceRequest(r) => tickets.create_service_request(r).await.map(drop),
-        Call::GetServiceRequest(r) => tickets.get_service_request(r).await.map(drop),
-        Call::ListServiceRequests(r) => tickets.list_service_requests(r).await.map(drop),
-        Call::UpdateServiceRequestStatus(r) => {
-            tickets.update_service_request_status(r).await.map(drop)
+async fn send(app: &TestApp, input: Input) -> Result<(), Status> {
+    match input {
+        Input::Call(call) => {
+            let mut clients = Clients {
+                tickets: app.tickets.clone(),
+                policy: app.policy.clone(),
+            };
+            call.send(&mut clients).await
         }
-        Call::ListByDeadline(r) => tickets.list_tickets_by_deadline(r).await.map(drop),
-        Call::ComplianceReport(r) => tickets.get_compliance_report(r).await.map(drop),
-        Call::Watch(r) => tickets.watch_sla_status(r).await.map(drop),
-        Call::CheckChannel(r) => policy.check_channel(r).await.map(drop),
-        Call::ClassifyPriority(r) => policy.classify_priority(r).await.map(drop),
-        Call::ComputeDeadline(r) => policy.compute_deadline(r).await.map(drop),
-        Call::Raw(path, body) => send_raw(app, path, body).await,
+        Input::Raw(path, body) => send_raw(app, path, body).await,
     }
 }
 
@@ -281,8 +216,9 @@ fn long(n: usize) -> String {
 /// The methods whose requests have no field to get wrong.
 const NOTHING_TO_REFUSE: &[&str] = &["GetPolicy"];
 
-/// Every method of the contract has a bad input here, or is listed as
-/// having nothing to refuse, so a new RPC cannot arrive without its cases.
+/// Every method of the contract (the shared RPC list is checked against it)
+/// has a bad input here, or is listed as having nothing to refuse, so a new
+/// RPC cannot arrive without its cases.
 #[test]
 fn every_method_of_the_contract_has_bad_input_cases() {
     let fx = Fixtures {
@@ -297,7 +233,7 @@ fn every_method_of_the_contract_has_bad_input_cases() {
         .chain(NOTHING_TO_REFUSE.iter().copied())
         .map(str::to_owned)
         .collect();
-    assert_eq!(crate::support::contract::methods(), covered);
+    assert_eq!(crate::support::rpcs::methods(), covered);
 }
 
 /// Error messages travel in HTTP/2 trailers, which clients cap (8 KiB in

@@ -2,7 +2,7 @@
 
 use ticketd::proto::pb;
 
-use super::{Call, Case, delimited, encoded_with, with};
+use super::{Call, Case, Input, delimited, encoded_with, with};
 use crate::helpers::*;
 
 pub(super) fn cases() -> Vec<Case> {
@@ -14,7 +14,8 @@ pub(super) fn cases() -> Vec<Case> {
                 account: String::new(),
                 plan: 0,
                 channel: pb::Channel::Phone.into(),
-            }),
+            })
+            .into(),
             fields: &["account"],
         },
         Case {
@@ -23,7 +24,8 @@ pub(super) fn cases() -> Vec<Case> {
                 account: account("acme"),
                 plan: pb::Plan::Free.into(),
                 channel: pb::Channel::Phone.into(),
-            }),
+            })
+            .into(),
             fields: &["plan"],
         },
         Case {
@@ -32,12 +34,13 @@ pub(super) fn cases() -> Vec<Case> {
                 account: String::new(),
                 plan: pb::Plan::Free.into(),
                 channel: 0,
-            }),
+            })
+            .into(),
             fields: &["channel"],
         },
         Case {
             what: "a channel check whose account is not UTF-8",
-            call: Call::Raw(
+            call: Input::Raw(
                 "/support.v1.PolicyService/CheckChannel",
                 encoded_with(
                     &pb::CheckChannelRequest {
@@ -54,12 +57,13 @@ pub(super) fn cases() -> Vec<Case> {
             what: "a classification of a problem without a scope",
             call: Call::ClassifyPriority(pb::ClassifyPriorityRequest {
                 impact: impact(K::Problem, S::Unspecified, W::None),
-            }),
+            })
+            .into(),
             fields: &["impact.scope"],
         },
         Case {
             what: "a classification without an impact",
-            call: Call::ClassifyPriority(pb::ClassifyPriorityRequest { impact: None }),
+            call: Call::ClassifyPriority(pb::ClassifyPriorityRequest { impact: None }).into(),
             fields: &["impact"],
         },
         Case {
@@ -69,12 +73,13 @@ pub(super) fn cases() -> Vec<Case> {
                     seconds: 253_402_300_000,
                     nanos: 0,
                 })
-            })),
+            }))
+            .into(),
             fields: &["received_at"],
         },
         Case {
             what: "a deadline question with PLAN_UNSPECIFIED",
-            call: Call::ComputeDeadline(with(deadline_question(), |r| r.plan = 0)),
+            call: Call::ComputeDeadline(with(deadline_question(), |r| r.plan = 0)).into(),
             fields: &["plan"],
         },
     ]

@@ -13,7 +13,8 @@ pub(super) fn cases(fx: &Fixtures) -> Vec<Case> {
                 token: fx.survey_token.clone(),
                 rating: 0,
                 comment: String::new(),
-            }),
+            })
+            .into(),
             fields: &["rating"],
         },
         Case {
@@ -22,7 +23,8 @@ pub(super) fn cases(fx: &Fixtures) -> Vec<Case> {
                 token: fx.survey_token.clone(),
                 rating: 3,
                 comment: String::new(),
-            }),
+            })
+            .into(),
             fields: &["rating"],
         },
         Case {
@@ -31,7 +33,8 @@ pub(super) fn cases(fx: &Fixtures) -> Vec<Case> {
                 token: fx.survey_token.clone(),
                 rating: pb::SatisfactionRating::Good.into(),
                 comment: long(2_001),
-            }),
+            })
+            .into(),
             fields: &["comment"],
         },
         Case {
@@ -40,7 +43,8 @@ pub(super) fn cases(fx: &Fixtures) -> Vec<Case> {
                 token: String::new(),
                 rating: pb::SatisfactionRating::Good.into(),
                 comment: String::new(),
-            }),
+            })
+            .into(),
             fields: &["token"],
         },
         Case {
@@ -48,39 +52,44 @@ pub(super) fn cases(fx: &Fixtures) -> Vec<Case> {
             call: Call::ListSurveys(pb::ListSurveysRequest {
                 ticket: "surveys/1".into(),
                 ..Default::default()
-            }),
+            })
+            .into(),
             fields: &["ticket"],
         },
         // Professional services.
         Case {
             what: "a service request with SERVICE_KIND_UNSPECIFIED",
-            call: Call::CreateServiceRequest(with(training_request("acme"), |r| r.kind = 0)),
+            call: Call::CreateServiceRequest(with(training_request("acme"), |r| r.kind = 0)).into(),
             fields: &["kind"],
         },
         Case {
             what: "a service request whose contact is no e-mail address",
             call: Call::CreateServiceRequest(with(training_request("acme"), |r| {
                 r.contact_email = "nobody".into()
-            })),
+            }))
+            .into(),
             fields: &["contact_email"],
         },
         Case {
             what: "a service request without a summary",
-            call: Call::CreateServiceRequest(with(training_request("acme"), |r| r.summary.clear())),
+            call: Call::CreateServiceRequest(with(training_request("acme"), |r| r.summary.clear()))
+                .into(),
             fields: &["summary"],
         },
         Case {
             what: "a service request with 20,001 characters of details",
             call: Call::CreateServiceRequest(with(training_request("acme"), |r| {
                 r.details = long(20_001)
-            })),
+            }))
+            .into(),
             fields: &["details"],
         },
         Case {
             what: "a service request name that is not a number",
             call: Call::GetServiceRequest(pb::GetServiceRequestRequest {
                 name: "serviceRequests/abc".into(),
-            }),
+            })
+            .into(),
             fields: &["name"],
         },
         Case {
@@ -88,7 +97,8 @@ pub(super) fn cases(fx: &Fixtures) -> Vec<Case> {
             call: Call::UpdateServiceRequestStatus(pb::UpdateServiceRequestStatusRequest {
                 name: fx.service_request.clone(),
                 status: 9,
-            }),
+            })
+            .into(),
             fields: &["status"],
         },
         Case {
@@ -96,7 +106,8 @@ pub(super) fn cases(fx: &Fixtures) -> Vec<Case> {
             call: Call::ListServiceRequests(pb::ListServiceRequestsRequest {
                 kind: 12,
                 ..Default::default()
-            }),
+            })
+            .into(),
             fields: &["kind"],
         },
     ]

@@ -2,7 +2,7 @@
 
 use ticketd::proto::pb;
 
-use super::{Call, Case, with};
+use super::{Call, Case, Input, with};
 
 pub(super) fn cases() -> Vec<Case> {
     vec![
@@ -10,19 +10,21 @@ pub(super) fn cases() -> Vec<Case> {
             what: "a ticket number written with a leading zero",
             call: Call::GetTicket(pb::GetTicketRequest {
                 name: "tickets/0001".into(),
-            }),
+            })
+            .into(),
             fields: &["name"],
         },
         Case {
             what: "a ticket name that is neither a uuid nor a number",
             call: Call::GetTicket(pb::GetTicketRequest {
                 name: "tickets/abc".into(),
-            }),
+            })
+            .into(),
             fields: &["name"],
         },
         Case {
             what: "a ticket name cut off in the middle of the field",
-            call: Call::Raw(
+            call: Input::Raw(
                 "/support.v1.TicketService/GetTicket",
                 // Field 1 says 9 bytes follow; 3 do.
                 vec![0x0a, 0x09, b't', b'i', b'c'],
@@ -31,22 +33,22 @@ pub(super) fn cases() -> Vec<Case> {
         },
         Case {
             what: "a ticket listing with an unknown channel number",
-            call: listing(|r| r.channel = 9),
+            call: listing(|r| r.channel = 9).into(),
             fields: &["channel"],
         },
         Case {
             what: "a ticket listing with a negative status number",
-            call: listing(|r| r.status = -1),
+            call: listing(|r| r.status = -1).into(),
             fields: &["status"],
         },
         Case {
             what: "a ticket listing for an account without its prefix",
-            call: listing(|r| r.account = "acme".into()),
+            call: listing(|r| r.account = "acme".into()).into(),
             fields: &["account"],
         },
         Case {
             what: "a ticket listing with page size i32::MIN",
-            call: listing(|r| r.page_size = i32::MIN),
+            call: listing(|r| r.page_size = i32::MIN).into(),
             fields: &["page_size"],
         },
     ]

@@ -8,27 +8,28 @@ pub(super) fn cases() -> Vec<Case> {
     vec![
         Case {
             what: "a watch filtered by PLAN_UNSPECIFIED",
-            call: watch(|r| r.plans = vec![0]),
+            call: watch(|r| r.plans = vec![0]).into(),
             fields: &["plans[0]"],
         },
         Case {
             what: "a watch that lists a channel twice",
-            call: watch(|r| r.channels = vec![pb::Channel::Chat.into(), pb::Channel::Chat.into()]),
+            call: watch(|r| r.channels = vec![pb::Channel::Chat.into(), pb::Channel::Chat.into()])
+                .into(),
             fields: &["channels[1]"],
         },
         Case {
             what: "a watch that lists nine plans",
-            call: watch(|r| r.plans = all_plans()),
+            call: watch(|r| r.plans = all_plans()).into(),
             fields: &["plans"],
         },
         Case {
             what: "a watch resumed from a cursor the server never sent",
-            call: watch(|r| r.resume_cursor = "v1.-1.x".into()),
+            call: watch(|r| r.resume_cursor = "v1.-1.x".into()).into(),
             fields: &["resume_cursor"],
         },
         Case {
             what: "a watch of an account name with a slash in it",
-            call: watch(|r| r.account = "accounts/acme/tickets".into()),
+            call: watch(|r| r.account = "accounts/acme/tickets".into()).into(),
             fields: &["account"],
         },
     ]
