@@ -39,8 +39,9 @@ pub enum Requirement {
 }
 
 /// The requirement for a call to `path` (`/package.Service/Method`).
-/// Unknown TicketService methods need the administrator scope, so a method
-/// added to the contract without a line here is closed, not open.
+/// Unknown TicketService and PolicyService methods need the administrator
+/// scope, so a method added to the contract without a line here is closed,
+/// not open.
 pub fn requirement(path: &str, reflection_open: bool) -> Requirement {
     let Some((service, method)) = path.trim_start_matches('/').split_once('/') else {
         return Requirement::Authenticated;
@@ -54,9 +55,18 @@ pub fn requirement(path: &str, reflection_open: bool) -> Requirement {
                 Requirement::Authenticated
             }
         }
-        POLICY_SERVICE => Requirement::Scope(Scope::ReadPolicy),
+        POLICY_SERVICE => Requirement::Scope(policy_method_scope(method)),
         TICKET_SERVICE => Requirement::Scope(ticket_method_scope(method)),
         _ => Requirement::Authenticated,
+    }
+}
+
+fn policy_method_scope(method: &str) -> Scope {
+    use Scope::*;
+    match method {
+        "GetPolicy" | "CheckChannel" | "ClassifyPriority" | "ComputeDeadline" => ReadPolicy,
+        "ValidatePolicyDocument" => Administer,
+        _ => Administer,
     }
 }
 
@@ -113,15 +123,20 @@ mod tests {
     }
 
     #[test]
-    fn every_ticket_method_is_listed_rather_than_falling_to_the_default() {
+    fn every_method_is_listed_rather_than_falling_to_the_default() {
         let methods = contract_methods();
         assert!(methods.len() > 25, "{methods:?}");
-        for (service, method) in methods.iter().filter(|(s, _)| s == TICKET_SERVICE) {
-            // The default arm answers Administer; only the account writes
-            // mean it.
-            if ticket_method_scope(method) == Scope::Administer {
+        for (service, method) in &methods {
+            // The default arms answer Administer; only the account writes
+            // and the policy document check mean it.
+            let scope = match service.as_str() {
+                TICKET_SERVICE => ticket_method_scope(method),
+                _ => policy_method_scope(method),
+            };
+            if scope == Scope::Administer {
                 assert!(
-                    ["CreateAccount", "UpdateAccount"].contains(&method.as_str()),
+                    ["CreateAccount", "UpdateAccount", "ValidatePolicyDocument"]
+                        .contains(&method.as_str()),
                     "{service}/{method} has no line in the scope table"
                 );
             }
@@ -167,6 +182,10 @@ mod tests {
     fn unknown_paths_need_credentials() {
         assert_eq!(
             requirement("/support.v1.TicketService/DropEverything", true),
+            Requirement::Scope(Scope::Administer)
+        );
+        assert_eq!(
+            requirement("/support.v1.PolicyService/DropEverything", true),
             Requirement::Scope(Scope::Administer)
         );
         assert_eq!(

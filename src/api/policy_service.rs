@@ -1,4 +1,5 @@
-//! `support.v1.PolicyService`: read-only answers from the policy in force.
+//! `support.v1.PolicyService`: read-only answers from the policy in force,
+//! and the check of a policy document that is not (yet) in force.
 
 use tonic::{Request, Response, Status};
 
@@ -74,6 +75,16 @@ impl PolicyService for PolicyApi {
                 q.priority,
                 q.received_at,
             ))),
+        }))
+    }
+
+    async fn validate_policy_document(
+        &self,
+        request: Request<pb::ValidatePolicyDocumentRequest>,
+    ) -> Result<Response<pb::ValidatePolicyDocumentResponse>, Status> {
+        let policy = validate::policy_document(request.get_ref())?;
+        Ok(Response::new(pb::ValidatePolicyDocumentResponse {
+            policy: Some((&policy).into()),
         }))
     }
 }

@@ -59,6 +59,7 @@ fn matrix_calls() -> Vec<Call> {
         Call::CheckChannel(pb::CheckChannelRequest::default()),
         Call::ClassifyPriority(pb::ClassifyPriorityRequest::default()),
         Call::ComputeDeadline(pb::ComputeDeadlineRequest::default()),
+        Call::ValidatePolicyDocument(pb::ValidatePolicyDocumentRequest::default()),
     ]
 }
 
@@ -69,7 +70,9 @@ fn matrix_calls() -> Vec<Call> {
 fn needs(call: &Call) -> (&'static str, Option<&'static str>) {
     use pb::create_ticket_request::Origin;
     match call {
-        Call::CreateAccount(_) | Call::UpdateAccount(_) => ("admin", None),
+        Call::CreateAccount(_) | Call::UpdateAccount(_) | Call::ValidatePolicyDocument(_) => {
+            ("admin", None)
+        }
         Call::CreateTicket(request) => {
             let channel = match request.origin {
                 Some(Origin::Chat(_)) => "CHANNEL_CHAT",

@@ -761,3 +761,29 @@ pub async fn lock_account_row(
         .unwrap();
     blocker
 }
+
+/// The published policy document, as the server builds it in.
+pub const PUBLISHED_POLICY: &str = include_str!("../../policy/published.toml");
+
+/// The published document with three problems, in document order: an
+/// at-risk threshold of 0 (`at_risk_percent`), the Pro plan (the fourth)
+/// without channels (`plans[3].channels`) and a Pro P1 target of zero
+/// (`targets.first_response.pro.p1`).
+pub fn policy_with_problems() -> String {
+    PUBLISHED_POLICY
+        .replacen("at_risk_percent = 75", "at_risk_percent = 0", 1)
+        .replacen(
+            "id = \"pro\"\nname = \"Pro\"\nchannels = [\"web_form\", \"chat\"]",
+            "id = \"pro\"\nname = \"Pro\"\nchannels = []",
+            1,
+        )
+        .replacen(r#"pro = { p1 = "1h""#, r#"pro = { p1 = "0m""#, 1)
+}
+
+/// The 1-based line of `text` on which `needle` first appears.
+pub fn line_of(text: &str, needle: &str) -> usize {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in the text"));
+    text[..at].matches('\n').count() + 1
+}

@@ -8,6 +8,7 @@
 mod accounts;
 mod output;
 mod policy;
+mod policy_diff;
 mod sla;
 mod tickets;
 mod values;
@@ -49,7 +50,7 @@ enum Command {
     /// Support tickets.
     #[command(subcommand)]
     Ticket(Box<tickets::TicketCommand>),
-    /// The support policy in force.
+    /// The support policy in force, and policy documents.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
     /// What is due, at risk or breached; compliance over a period.

@@ -1,12 +1,19 @@
-//! `ticketctl policy …`: the support policy in force.
+//! `ticketctl policy …`: the support policy in force, and policy documents
+//! checked and compared against it.
 
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use ticketd_client::client::AuthedChannel;
 use ticketd_client::proto::pb;
 use ticketd_client::proto::pb::policy_service_client::PolicyServiceClient;
 
+use tonic_types::StatusExt;
+
 use crate::output::{channel_name, hours, plan_name, priority_name, time};
+use crate::policy_diff::diff;
 use crate::values::{every, short_name};
 use crate::{account_name, timestamp};
 
@@ -34,6 +41,23 @@ pub enum PolicyCommand {
         /// RFC 3339; default now.
         #[arg(long)]
         received_at: Option<DateTime<Utc>>,
+    },
+    /// Check a policy document (TOML, shaped as policy/published.toml)
+    /// without activating it: prints "valid" and a summary, or every problem
+    /// as `line N: path: message` and exits with status 1.
+    Validate {
+        /// The policy document.
+        file: PathBuf,
+    },
+    /// What would change, table by table and cell by cell, from one policy
+    /// to another.
+    Diff {
+        /// The policy document to compare from; default the policy in force.
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// The policy document to compare to.
+        #[arg(long)]
+        to: PathBuf,
     },
 }
 
@@ -140,8 +164,127 @@ pub async fn run(
                 time(answer.response_due_at.as_ref())
             );
         }
+        PolicyCommand::Validate { file } => {
+            let policy = validated(client, &file).await?;
+            println!("valid: {}", summary(&policy));
+        }
+        PolicyCommand::Diff { from, to } => {
+            let (old, old_source) = match &from {
+                Some(file) => (validated(client, file).await?, file.display().to_string()),
+                None => (
+                    client
+                        .get_policy(pb::GetPolicyRequest {})
+                        .await?
+                        .into_inner()
+                        .policy
+                        .unwrap_or_default(),
+                    "in force".to_owned(),
+                ),
+            };
+            let new = validated(client, &to).await?;
+            println!(
+                "policy {:?} ({old_source}) → {:?} ({})",
+                old.version,
+                new.version,
+                to.display()
+            );
+            let tables = diff(&old, &new);
+            if tables.is_empty() {
+                println!("no differences");
+            }
+            for table in tables {
+                println!("\n{}:", table.table);
+                for change in table.changes {
+                    println!("  {change}");
+                }
+            }
+        }
     }
     Ok(())
+}
+
+/// The policy `file` defines, as the server reads it. A document with
+/// problems is an error, after each problem is printed as
+/// `line N: path: message`.
+async fn validated(
+    client: &mut PolicyServiceClient<AuthedChannel>,
+    file: &Path,
+) -> anyhow::Result<pb::Policy> {
+    let document = std::fs::read_to_string(file)
+        .with_context(|| format!("reading policy document {}", file.display()))?;
+    let status = match client
+        .validate_policy_document(pb::ValidatePolicyDocumentRequest { document })
+        .await
+    {
+        Ok(answer) => return Ok(answer.into_inner().policy.unwrap_or_default()),
+        Err(status) => status,
+    };
+    let Some(bad) = status
+        .get_details_bad_request()
+        .filter(|_| status.code() == tonic::Code::InvalidArgument)
+    else {
+        return Err(status.into());
+    };
+    let mut problems = 0;
+    for violation in &bad.field_violations {
+        for line in problem_lines(&violation.field, &violation.description) {
+            println!("{line}");
+            problems += 1;
+        }
+    }
+    anyhow::bail!(
+        "{} is not a valid policy document ({problems} problem{})",
+        file.display(),
+        if problems == 1 { "" } else { "s" }
+    )
+}
+
+/// A violation of ValidatePolicyDocument as problem lines: its field is
+/// `document.` and the path, its description `line N: message`, several of
+/// them joined by `; ` when they share a path.
+fn problem_lines(field: &str, description: &str) -> Vec<String> {
+    let path = field
+        .strip_prefix("document.")
+        .unwrap_or(if field == "document" {
+            "(document)"
+        } else {
+            field
+        });
+    description
+        .split("; line ")
+        .enumerate()
+        .map(|(i, part)| {
+            let part = if i == 0 {
+                part.to_owned()
+            } else {
+                format!("line {part}")
+            };
+            match part
+                .strip_prefix("line ")
+                .and_then(|rest| rest.split_once(": "))
+                .filter(|(n, _)| n.bytes().all(|b| b.is_ascii_digit()))
+            {
+                Some((line, message)) => format!("line {line}: {path}: {message}"),
+                None => format!("{path}: {part}"),
+            }
+        })
+        .collect()
+}
+
+/// One line about a policy: its label and the size of each table.
+fn summary(policy: &pb::Policy) -> String {
+    format!(
+        "policy {:?}: {} plans, {} response targets, {} phone lines, {} priorities, \
+         {} priority rules, at risk after {} %, {} professional services",
+        policy.version,
+        policy.plan_channels.len(),
+        policy.response_targets.len(),
+        policy.phone_lines.len(),
+        policy.priorities.len(),
+        policy.priority_rules.len(),
+        policy.at_risk_percent,
+        policy.professional_services.len()
+    )
 }
 
 fn print_policy(policy: &pb::Policy) {
@@ -187,6 +330,36 @@ fn print_policy(policy: &pb::Policy) {
         println!(
             "\nsupport hours: {} Response clock: {}.",
             hours.description, hours.response_clock
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_problem_is_printed_with_its_line_and_path() {
+        assert_eq!(
+            problem_lines(
+                "document.targets.first_response.pro.p1",
+                "line 12: a target of \"0m\" is not positive"
+            ),
+            ["line 12: targets.first_response.pro.p1: a target of \"0m\" is not positive"]
+        );
+        assert_eq!(
+            problem_lines(
+                "document.plans",
+                "line 3: plan \"pro\" is missing; line 3: plan \"api\" is missing"
+            ),
+            [
+                "line 3: plans: plan \"pro\" is missing",
+                "line 3: plans: plan \"api\" is missing"
+            ]
+        );
+        assert_eq!(
+            problem_lines("document", "is required"),
+            ["(document): is required"]
         );
     }
 }

@@ -188,6 +188,9 @@ validators! {
             assert!(is_timestamp_in_range(&policy().response_due_at(q.plan, q.priority, q.received_at)));
         }
     };
+    ValidatePolicyDocumentRequest => |r| {
+        check("ValidatePolicyDocument", policy_document(&r));
+    };
 }
 
 /// What the server does with a message body: decode it (the codec answers a
@@ -543,6 +546,24 @@ fn validate_every_request(s: &Soup) {
         received_at: s.times[0],
     }
     .validate();
+    pb::ValidatePolicyDocumentRequest { document: t(5) }.validate();
+}
+
+/// Policy documents a careless editor makes: the published one with a
+/// stretch of it replaced by hostile text.
+fn document() -> impl Strategy<Value = String> {
+    const PUBLISHED: &str = include_str!("../../../policy/published.toml");
+    (0..PUBLISHED.len(), 0..80usize, text()).prop_map(|(at, len, insert)| {
+        let mut start = at;
+        while !PUBLISHED.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = (start + len).min(PUBLISHED.len());
+        while !PUBLISHED.is_char_boundary(end) {
+            end += 1;
+        }
+        format!("{}{insert}{}", &PUBLISHED[..start], &PUBLISHED[end..])
+    })
 }
 
 /// Every request of TicketService and PolicyService is in the list above,
@@ -592,5 +613,12 @@ proptest! {
     #[test]
     fn hostile_field_values_are_accepted_or_refused_as_invalid_argument(s in soup()) {
         validate_every_request(&s);
+    }
+
+    #[test]
+    fn edited_policy_documents_are_accepted_or_refused_as_invalid_argument(
+        document in document(),
+    ) {
+        pb::ValidatePolicyDocumentRequest { document }.validate();
     }
 }

@@ -37,3 +37,21 @@ pub(super) const MAX_SURVEY_TOKEN_CHARS: usize = 64;
 pub(super) const MAX_NUMBER_DIGITS: usize = 18;
 /// The longest span a request may ask about: a year, leap years included.
 pub(super) const MAX_PERIOD_DAYS: i64 = 366;
+/// The longest policy document ValidatePolicyDocument reads: 128 KiB, about
+/// eighteen times the published one, and half the default message limit
+/// (`config::DEFAULT_MAX_MESSAGE_BYTES`), so a document just over it still
+/// arrives and is refused by name.
+pub const MAX_POLICY_DOCUMENT_BYTES: usize = 128 * 1024;
+/// Most bytes of a document problem's path, and of its message, quoted in a
+/// refusal (both can quote the document's own text).
+pub(super) const MAX_PROBLEM_PATH_BYTES: usize = 96;
+pub(super) const MAX_PROBLEM_MESSAGE_BYTES: usize = 240;
+/// Most bytes of problems (fields and descriptions) one refusal lists, so the
+/// message it makes stays within what trailers carry; problems past it are
+/// counted, not listed.
+pub(super) const MAX_PROBLEM_BYTES: usize = 1_600;
+
+const _: () = assert!(
+    MAX_POLICY_DOCUMENT_BYTES + 1_024 < crate::config::DEFAULT_MAX_MESSAGE_BYTES,
+    "a document just over its limit must still fit in a message"
+);

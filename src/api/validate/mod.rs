@@ -21,7 +21,8 @@ pub use actions::{acknowledge, close, reopen, reprioritize, resolve, update_stat
 pub use compliance::compliance_period;
 pub use limits::{
     DEFAULT_PAGE_SIZE, MAX_DESCRIPTION_CHARS, MAX_ID_CHARS, MAX_LIST_VALUES, MAX_NAME_CHARS,
-    MAX_PAGE_SIZE, MAX_REQUEST_ID_CHARS, MAX_SUBJECT_CHARS, MAX_URI_CHARS, MAX_VIOLATIONS,
+    MAX_PAGE_SIZE, MAX_POLICY_DOCUMENT_BYTES, MAX_REQUEST_ID_CHARS, MAX_SUBJECT_CHARS,
+    MAX_URI_CHARS, MAX_VIOLATIONS,
 };
 pub use listing::{
     DeadlineListing, EventListing, TicketListing, list_ticket_events, list_tickets,
@@ -30,7 +31,7 @@ pub use listing::{
 pub use names::{is_account_id, ticket_name};
 pub use policy::{
     ChannelQuestion, DeadlineQuestion, PlanOrAccount, check_channel, classify_priority,
-    compute_deadline,
+    compute_deadline, policy_document,
 };
 pub use service_requests::{
     ServiceRequestListing, create_service_request, list_service_requests, service_request_name,

@@ -82,7 +82,42 @@ pub(super) fn cases() -> Vec<Case> {
             call: Call::ComputeDeadline(with(deadline_question(), |r| r.plan = 0)).into(),
             fields: &["plan"],
         },
+        Case {
+            what: "an empty policy document",
+            call: document(String::new()),
+            fields: &["document"],
+        },
+        Case {
+            what: "a policy document over its size limit",
+            call: document(format!(
+                "{PUBLISHED_POLICY}\n# {}\n",
+                "x".repeat(ticketd::api::validate::MAX_POLICY_DOCUMENT_BYTES)
+            )),
+            fields: &["document"],
+        },
+        Case {
+            what: "a policy document that is not TOML",
+            call: document(PUBLISHED_POLICY.replacen(
+                "at_risk_percent = 75",
+                "at_risk_percent = = 75",
+                1,
+            )),
+            fields: &["document.at_risk_percent"],
+        },
+        Case {
+            what: "a policy document with several problems",
+            call: document(policy_with_problems()),
+            fields: &[
+                "document.at_risk_percent",
+                "document.plans[3].channels",
+                "document.targets.first_response.pro.p1",
+            ],
+        },
     ]
+}
+
+fn document(document: String) -> Input {
+    Call::ValidatePolicyDocument(pb::ValidatePolicyDocumentRequest { document }).into()
 }
 
 fn deadline_question() -> pb::ComputeDeadlineRequest {

@@ -77,6 +77,7 @@ rpcs! {
     CheckChannel(pb::CheckChannelRequest) => "CheckChannel", policy.check_channel;
     ClassifyPriority(pb::ClassifyPriorityRequest) => "ClassifyPriority", policy.classify_priority;
     ComputeDeadline(pb::ComputeDeadlineRequest) => "ComputeDeadline", policy.compute_deadline;
+    ValidatePolicyDocument(pb::ValidatePolicyDocumentRequest) => "ValidatePolicyDocument", policy.validate_policy_document;
 }
 
 /// The methods the list covers, as a set to compare other lists with.

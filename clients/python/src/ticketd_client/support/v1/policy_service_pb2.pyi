@@ -233,3 +233,51 @@ class ComputeDeadlineResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ComputeDeadlineResponse: _TypeAlias = ComputeDeadlineResponse  # noqa: Y015
+
+@_typing.final
+class ValidatePolicyDocumentRequest(_message.Message):
+    """Request for PolicyService.ValidatePolicyDocument."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DOCUMENT_FIELD_NUMBER: _builtins.int
+    document: _builtins.str
+    """The policy document: TOML text of at most 131072 bytes (UTF-8), shaped as
+    `policy/published.toml`. Required.
+    """
+    def __init__(
+        self,
+        *,
+        document: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document", b"document"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ValidatePolicyDocumentRequest: _TypeAlias = ValidatePolicyDocumentRequest  # noqa: Y015
+
+@_typing.final
+class ValidatePolicyDocumentResponse(_message.Message):
+    """Response for PolicyService.ValidatePolicyDocument."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POLICY_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def policy(self) -> _policy_pb2.Policy:
+        """The policy the document defines, in the form GetPolicy returns."""
+
+    def __init__(
+        self,
+        *,
+        policy: _policy_pb2.Policy | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["policy", b"policy"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["policy", b"policy"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ValidatePolicyDocumentResponse: _TypeAlias = ValidatePolicyDocumentResponse  # noqa: Y015

@@ -59,6 +59,11 @@ class PolicyServiceStub:
                 request_serializer=support_dot_v1_dot_policy__service__pb2.ComputeDeadlineRequest.SerializeToString,
                 response_deserializer=support_dot_v1_dot_policy__service__pb2.ComputeDeadlineResponse.FromString,
                 _registered_method=True)
+        self.ValidatePolicyDocument = channel.unary_unary(
+                '/support.v1.PolicyService/ValidatePolicyDocument',
+                request_serializer=support_dot_v1_dot_policy__service__pb2.ValidatePolicyDocumentRequest.SerializeToString,
+                response_deserializer=support_dot_v1_dot_policy__service__pb2.ValidatePolicyDocumentResponse.FromString,
+                _registered_method=True)
 
 
 class PolicyServiceServicer:
@@ -106,6 +111,23 @@ class PolicyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ValidatePolicyDocument(self, request, context):
+        """Checks a policy document (TOML, shaped as `policy/published.toml`) and
+        returns the policy it defines, as GetPolicy would return it were the
+        document in force. Nothing is stored or activated. Needs the `admin`
+        scope.
+        Errors: INVALID_ARGUMENT (field violations) when the document is empty,
+        longer than 131072 bytes, or has problems. Each problem is listed: the
+        violation's field is `document.` and the problem's path in the document
+        (such as `document.targets.first_response.pro.p1`), or `document` for a
+        problem of the whole document, and its description starts with
+        `line N: `. Problems at one path share a violation; when more than fit
+        in one answer, the last violation (`document`) says how many were left out.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PolicyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -128,6 +150,11 @@ def add_PolicyServiceServicer_to_server(servicer, server):
                     servicer.ComputeDeadline,
                     request_deserializer=support_dot_v1_dot_policy__service__pb2.ComputeDeadlineRequest.FromString,
                     response_serializer=support_dot_v1_dot_policy__service__pb2.ComputeDeadlineResponse.SerializeToString,
+            ),
+            'ValidatePolicyDocument': grpc.unary_unary_rpc_method_handler(
+                    servicer.ValidatePolicyDocument,
+                    request_deserializer=support_dot_v1_dot_policy__service__pb2.ValidatePolicyDocumentRequest.FromString,
+                    response_serializer=support_dot_v1_dot_policy__service__pb2.ValidatePolicyDocumentResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -243,6 +270,33 @@ class PolicyService:
             '/support.v1.PolicyService/ComputeDeadline',
             support_dot_v1_dot_policy__service__pb2.ComputeDeadlineRequest.SerializeToString,
             support_dot_v1_dot_policy__service__pb2.ComputeDeadlineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ValidatePolicyDocument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/support.v1.PolicyService/ValidatePolicyDocument',
+            support_dot_v1_dot_policy__service__pb2.ValidatePolicyDocumentRequest.SerializeToString,
+            support_dot_v1_dot_policy__service__pb2.ValidatePolicyDocumentResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -59,6 +59,19 @@ class PolicyServiceStub:
     """Computes the first-response deadline for a plan, priority and receipt time.
     Errors: INVALID_ARGUMENT (field violations) when a field is missing or unspecified.
     """
+    ValidatePolicyDocument: _grpc.UnaryUnaryMultiCallable[_policy_service_pb2.ValidatePolicyDocumentRequest, _policy_service_pb2.ValidatePolicyDocumentResponse]
+    """Checks a policy document (TOML, shaped as `policy/published.toml`) and
+    returns the policy it defines, as GetPolicy would return it were the
+    document in force. Nothing is stored or activated. Needs the `admin`
+    scope.
+    Errors: INVALID_ARGUMENT (field violations) when the document is empty,
+    longer than 131072 bytes, or has problems. Each problem is listed: the
+    violation's field is `document.` and the problem's path in the document
+    (such as `document.targets.first_response.pro.p1`), or `document` for a
+    problem of the whole document, and its description starts with
+    `line N: `. Problems at one path share a violation; when more than fit
+    in one answer, the last violation (`document`) says how many were left out.
+    """
 
 @_typing.type_check_only
 class PolicyServiceAsyncStub(PolicyServiceStub):
@@ -90,6 +103,19 @@ class PolicyServiceAsyncStub(PolicyServiceStub):
     ComputeDeadline: _aio.UnaryUnaryMultiCallable[_policy_service_pb2.ComputeDeadlineRequest, _policy_service_pb2.ComputeDeadlineResponse]  # type: ignore[assignment]
     """Computes the first-response deadline for a plan, priority and receipt time.
     Errors: INVALID_ARGUMENT (field violations) when a field is missing or unspecified.
+    """
+    ValidatePolicyDocument: _aio.UnaryUnaryMultiCallable[_policy_service_pb2.ValidatePolicyDocumentRequest, _policy_service_pb2.ValidatePolicyDocumentResponse]  # type: ignore[assignment]
+    """Checks a policy document (TOML, shaped as `policy/published.toml`) and
+    returns the policy it defines, as GetPolicy would return it were the
+    document in force. Nothing is stored or activated. Needs the `admin`
+    scope.
+    Errors: INVALID_ARGUMENT (field violations) when the document is empty,
+    longer than 131072 bytes, or has problems. Each problem is listed: the
+    violation's field is `document.` and the problem's path in the document
+    (such as `document.targets.first_response.pro.p1`), or `document` for a
+    problem of the whole document, and its description starts with
+    `line N: `. Problems at one path share a violation; when more than fit
+    in one answer, the last violation (`document`) says how many were left out.
     """
 
 class PolicyServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -143,6 +169,25 @@ class PolicyServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_policy_service_pb2.ComputeDeadlineResponse, _abc.Awaitable[_policy_service_pb2.ComputeDeadlineResponse]]:
         """Computes the first-response deadline for a plan, priority and receipt time.
         Errors: INVALID_ARGUMENT (field violations) when a field is missing or unspecified.
+        """
+
+    @_abc_1.abstractmethod
+    def ValidatePolicyDocument(
+        self,
+        request: _policy_service_pb2.ValidatePolicyDocumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_policy_service_pb2.ValidatePolicyDocumentResponse, _abc.Awaitable[_policy_service_pb2.ValidatePolicyDocumentResponse]]:
+        """Checks a policy document (TOML, shaped as `policy/published.toml`) and
+        returns the policy it defines, as GetPolicy would return it were the
+        document in force. Nothing is stored or activated. Needs the `admin`
+        scope.
+        Errors: INVALID_ARGUMENT (field violations) when the document is empty,
+        longer than 131072 bytes, or has problems. Each problem is listed: the
+        violation's field is `document.` and the problem's path in the document
+        (such as `document.targets.first_response.pro.p1`), or `document` for a
+        problem of the whole document, and its description starts with
+        `line N: `. Problems at one path share a violation; when more than fit
+        in one answer, the last violation (`document`) says how many were left out.
         """
 
 def add_PolicyServiceServicer_to_server(servicer: PolicyServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file support/v1/policy_service.proto.
  */
 export const file_support_v1_policy_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch9zdXBwb3J0L3YxL3BvbGljeV9zZXJ2aWNlLnByb3RvEgpzdXBwb3J0LnYxIhIKEEdldFBvbGljeVJlcXVlc3QiNwoRR2V0UG9saWN5UmVzcG9uc2USIgoGcG9saWN5GAEgASgLMhIuc3VwcG9ydC52MS5Qb2xpY3kibAoTQ2hlY2tDaGFubmVsUmVxdWVzdBIPCgdhY2NvdW50GAEgASgJEh4KBHBsYW4YAiABKA4yEC5zdXBwb3J0LnYxLlBsYW4SJAoHY2hhbm5lbBgDIAEoDjITLnN1cHBvcnQudjEuQ2hhbm5lbCJ2ChRDaGVja0NoYW5uZWxSZXNwb25zZRIPCgdhbGxvd2VkGAEgASgIEh4KBHBsYW4YAiABKA4yEC5zdXBwb3J0LnYxLlBsYW4SLQoQYWxsb3dlZF9jaGFubmVscxgDIAMoDjITLnN1cHBvcnQudjEuQ2hhbm5lbCI9ChdDbGFzc2lmeVByaW9yaXR5UmVxdWVzdBIiCgZpbXBhY3QYASABKAsyEi5zdXBwb3J0LnYxLkltcGFjdCJKChhDbGFzc2lmeVByaW9yaXR5UmVzcG9uc2USLgoIZGVjaXNpb24YASABKAsyHC5zdXBwb3J0LnYxLlByaW9yaXR5RGVjaXNpb24ikQEKFkNvbXB1dGVEZWFkbGluZVJlcXVlc3QSHgoEcGxhbhgBIAEoDjIQLnN1cHBvcnQudjEuUGxhbhImCghwcmlvcml0eRgCIAEoDjIULnN1cHBvcnQudjEuUHJpb3JpdHkSLwoLcmVjZWl2ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIoIBChdDb21wdXRlRGVhZGxpbmVSZXNwb25zZRIyCg9yZXNwb25zZV90YXJnZXQYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SMwoPcmVzcG9uc2VfZHVlX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcDLnAgoNUG9saWN5U2VydmljZRJICglHZXRQb2xpY3kSHC5zdXBwb3J0LnYxLkdldFBvbGljeVJlcXVlc3QaHS5zdXBwb3J0LnYxLkdldFBvbGljeVJlc3BvbnNlElEKDENoZWNrQ2hhbm5lbBIfLnN1cHBvcnQudjEuQ2hlY2tDaGFubmVsUmVxdWVzdBogLnN1cHBvcnQudjEuQ2hlY2tDaGFubmVsUmVzcG9uc2USXQoQQ2xhc3NpZnlQcmlvcml0eRIjLnN1cHBvcnQudjEuQ2xhc3NpZnlQcmlvcml0eVJlcXVlc3QaJC5zdXBwb3J0LnYxLkNsYXNzaWZ5UHJpb3JpdHlSZXNwb25zZRJaCg9Db21wdXRlRGVhZGxpbmUSIi5zdXBwb3J0LnYxLkNvbXB1dGVEZWFkbGluZVJlcXVlc3QaIy5zdXBwb3J0LnYxLkNvbXB1dGVEZWFkbGluZVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_support_v1_policy]);
+  fileDesc("Ch9zdXBwb3J0L3YxL3BvbGljeV9zZXJ2aWNlLnByb3RvEgpzdXBwb3J0LnYxIhIKEEdldFBvbGljeVJlcXVlc3QiNwoRR2V0UG9saWN5UmVzcG9uc2USIgoGcG9saWN5GAEgASgLMhIuc3VwcG9ydC52MS5Qb2xpY3kibAoTQ2hlY2tDaGFubmVsUmVxdWVzdBIPCgdhY2NvdW50GAEgASgJEh4KBHBsYW4YAiABKA4yEC5zdXBwb3J0LnYxLlBsYW4SJAoHY2hhbm5lbBgDIAEoDjITLnN1cHBvcnQudjEuQ2hhbm5lbCJ2ChRDaGVja0NoYW5uZWxSZXNwb25zZRIPCgdhbGxvd2VkGAEgASgIEh4KBHBsYW4YAiABKA4yEC5zdXBwb3J0LnYxLlBsYW4SLQoQYWxsb3dlZF9jaGFubmVscxgDIAMoDjITLnN1cHBvcnQudjEuQ2hhbm5lbCI9ChdDbGFzc2lmeVByaW9yaXR5UmVxdWVzdBIiCgZpbXBhY3QYASABKAsyEi5zdXBwb3J0LnYxLkltcGFjdCJKChhDbGFzc2lmeVByaW9yaXR5UmVzcG9uc2USLgoIZGVjaXNpb24YASABKAsyHC5zdXBwb3J0LnYxLlByaW9yaXR5RGVjaXNpb24ikQEKFkNvbXB1dGVEZWFkbGluZVJlcXVlc3QSHgoEcGxhbhgBIAEoDjIQLnN1cHBvcnQudjEuUGxhbhImCghwcmlvcml0eRgCIAEoDjIULnN1cHBvcnQudjEuUHJpb3JpdHkSLwoLcmVjZWl2ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIoIBChdDb21wdXRlRGVhZGxpbmVSZXNwb25zZRIyCg9yZXNwb25zZV90YXJnZXQYASABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SMwoPcmVzcG9uc2VfZHVlX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIxCh1WYWxpZGF0ZVBvbGljeURvY3VtZW50UmVxdWVzdBIQCghkb2N1bWVudBgBIAEoCSJECh5WYWxpZGF0ZVBvbGljeURvY3VtZW50UmVzcG9uc2USIgoGcG9saWN5GAEgASgLMhIuc3VwcG9ydC52MS5Qb2xpY3ky2AMKDVBvbGljeVNlcnZpY2USSAoJR2V0UG9saWN5Ehwuc3VwcG9ydC52MS5HZXRQb2xpY3lSZXF1ZXN0Gh0uc3VwcG9ydC52MS5HZXRQb2xpY3lSZXNwb25zZRJRCgxDaGVja0NoYW5uZWwSHy5zdXBwb3J0LnYxLkNoZWNrQ2hhbm5lbFJlcXVlc3QaIC5zdXBwb3J0LnYxLkNoZWNrQ2hhbm5lbFJlc3BvbnNlEl0KEENsYXNzaWZ5UHJpb3JpdHkSIy5zdXBwb3J0LnYxLkNsYXNzaWZ5UHJpb3JpdHlSZXF1ZXN0GiQuc3VwcG9ydC52MS5DbGFzc2lmeVByaW9yaXR5UmVzcG9uc2USWgoPQ29tcHV0ZURlYWRsaW5lEiIuc3VwcG9ydC52MS5Db21wdXRlRGVhZGxpbmVSZXF1ZXN0GiMuc3VwcG9ydC52MS5Db21wdXRlRGVhZGxpbmVSZXNwb25zZRJvChZWYWxpZGF0ZVBvbGljeURvY3VtZW50Eikuc3VwcG9ydC52MS5WYWxpZGF0ZVBvbGljeURvY3VtZW50UmVxdWVzdBoqLnN1cHBvcnQudjEuVmFsaWRhdGVQb2xpY3lEb2N1bWVudFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_support_v1_policy]);
 
 /**
  * Request for PolicyService.GetPolicy.
@@ -228,6 +228,49 @@ export const ComputeDeadlineResponseSchema: GenMessage<ComputeDeadlineResponse> 
   messageDesc(file_support_v1_policy_service, 7);
 
 /**
+ * Request for PolicyService.ValidatePolicyDocument.
+ *
+ * @generated from message support.v1.ValidatePolicyDocumentRequest
+ */
+export type ValidatePolicyDocumentRequest = Message<"support.v1.ValidatePolicyDocumentRequest"> & {
+  /**
+   * The policy document: TOML text of at most 131072 bytes (UTF-8), shaped as
+   * `policy/published.toml`. Required.
+   *
+   * @generated from field: string document = 1;
+   */
+  document: string;
+};
+
+/**
+ * Describes the message support.v1.ValidatePolicyDocumentRequest.
+ * Use `create(ValidatePolicyDocumentRequestSchema)` to create a new message.
+ */
+export const ValidatePolicyDocumentRequestSchema: GenMessage<ValidatePolicyDocumentRequest> = /*@__PURE__*/
+  messageDesc(file_support_v1_policy_service, 8);
+
+/**
+ * Response for PolicyService.ValidatePolicyDocument.
+ *
+ * @generated from message support.v1.ValidatePolicyDocumentResponse
+ */
+export type ValidatePolicyDocumentResponse = Message<"support.v1.ValidatePolicyDocumentResponse"> & {
+  /**
+   * The policy the document defines, in the form GetPolicy returns.
+   *
+   * @generated from field: support.v1.Policy policy = 1;
+   */
+  policy?: Policy | undefined;
+};
+
+/**
+ * Describes the message support.v1.ValidatePolicyDocumentResponse.
+ * Use `create(ValidatePolicyDocumentResponseSchema)` to create a new message.
+ */
+export const ValidatePolicyDocumentResponseSchema: GenMessage<ValidatePolicyDocumentResponse> = /*@__PURE__*/
+  messageDesc(file_support_v1_policy_service, 9);
+
+/**
  * Answers questions about the support policy without creating anything.
  * A request that does not decode is INVALID_ARGUMENT naming the field; one
  * larger than the server's limit (`--max-message-bytes`) is OUT_OF_RANGE
@@ -285,6 +328,26 @@ export const PolicyService: GenService<{
     methodKind: "unary";
     input: typeof ComputeDeadlineRequestSchema;
     output: typeof ComputeDeadlineResponseSchema;
+  },
+  /**
+   * Checks a policy document (TOML, shaped as `policy/published.toml`) and
+   * returns the policy it defines, as GetPolicy would return it were the
+   * document in force. Nothing is stored or activated. Needs the `admin`
+   * scope.
+   * Errors: INVALID_ARGUMENT (field violations) when the document is empty,
+   * longer than 131072 bytes, or has problems. Each problem is listed: the
+   * violation's field is `document.` and the problem's path in the document
+   * (such as `document.targets.first_response.pro.p1`), or `document` for a
+   * problem of the whole document, and its description starts with
+   * `line N: `. Problems at one path share a violation; when more than fit
+   * in one answer, the last violation (`document`) says how many were left out.
+   *
+   * @generated from rpc support.v1.PolicyService.ValidatePolicyDocument
+   */
+  validatePolicyDocument: {
+    methodKind: "unary";
+    input: typeof ValidatePolicyDocumentRequestSchema;
+    output: typeof ValidatePolicyDocumentResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_support_v1_policy_service, 0);
