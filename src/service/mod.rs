@@ -129,7 +129,8 @@ impl Service {
                 }
             };
             let ticket =
-                match intake::receive(&self.policy, &account, request.clone(), self.clock.now()) {
+                // Version 1 is the published policy, the only one served so far.
+                match intake::receive(&self.policy, 1, &account, request.clone(), self.clock.now()) {
                     Ok(ticket) => ticket,
                     Err(_) if from_cache => {
                         self.accounts.forget(&account.id);
