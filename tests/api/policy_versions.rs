@@ -1,0 +1,153 @@
+//! Policy versions through the server: it starts on the published policy as
+//! version 1, uses a newly activated version within 2 s, and every later
+//! decision about a ticket uses the version the ticket was received under.
+
+use std::sync::Arc;
+use std::time::{Duration as StdDuration, Instant};
+
+use ticketd::domain::policy::Policy;
+use ticketd::proto::pb;
+use ticketd::store::{Store, TicketKey};
+
+use crate::helpers::*;
+
+/// The published document, relabelled, with Business P2 at 2 h instead of 4 h.
+pub fn tighter_business_p2() -> String {
+    let published = Policy::published_document();
+    let tight = published
+        .replace(
+            r#"version = "2026-11-standard""#,
+            r#"version = "2026-12-business-p2-2h""#,
+        )
+        .replace(
+            r#"business = { p1 = "1h", p2 = "4h","#,
+            r#"business = { p1 = "1h", p2 = "2h","#,
+        );
+    assert_eq!(
+        tight.lines().filter(|l| !published.contains(*l)).count(),
+        2,
+        "the published document changed shape; update the edit"
+    );
+    Policy::from_document(&tight).expect("the edited document is valid");
+    tight
+}
+
+/// Activates `document` on `store` from the active version; its number.
+pub async fn activate(
+    store: &Arc<dyn Store>,
+    document: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> i64 {
+    let active = store.active_policy_number().await.unwrap();
+    let label = Policy::from_document(document)
+        .unwrap()
+        .version()
+        .to_owned();
+    store
+        .activate_policy(active, document, &label, "ops", "tighter Business P2", at)
+        .await
+        .unwrap()
+        .number
+}
+
+/// Waits until `app`'s server answers GetPolicy with `label`; fails after 2 s.
+async fn wait_until_in_use(app: &TestApp, label: &str, since: Instant) {
+    loop {
+        if app.get_policy().await.version == label {
+            return;
+        }
+        assert!(
+            since.elapsed() < StdDuration::from_secs(2),
+            "policy {label} not in use within 2 s of its activation"
+        );
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+}
+
+async fn stored_version_number(app: &TestApp, ticket: &pb::Ticket) -> i64 {
+    app.store()
+        .get_ticket(TicketKey::Number(ticket.number))
+        .await
+        .unwrap()
+        .policy_version_number
+}
+
+fn p2_ticket(account_id: &str) -> pb::CreateTicketRequest {
+    pb::CreateTicketRequest {
+        impact: impact_for(pb::Priority::P2High),
+        ..chat_ticket(account_id)
+    }
+}
+
+async fn the_server_starts_on_the_published_policy_as_version_1(mut app: TestApp) {
+    let version = app.store().active_policy().await.unwrap().unwrap();
+    assert_eq!(version.number, 1);
+    assert_eq!(version.document, Policy::published_document());
+    assert_eq!(version.label, Policy::standard().version());
+    assert_eq!(
+        (version.activated_by.as_str(), version.note.as_str()),
+        ("ticketd", "the published policy")
+    );
+    assert_eq!(app.get_policy().await.version, version.label);
+
+    app.create_account("acme", pb::Plan::Business).await;
+    let ticket = app.create_ticket(p2_ticket("acme")).await.unwrap();
+    assert_eq!(ticket.policy_version, version.label);
+    assert_eq!(stored_version_number(&app, &ticket).await, 1);
+
+    // A restart finds version 1 and inserts nothing.
+    app.restart().await;
+    assert_eq!(app.count("policy_versions").await, 1);
+}
+
+/// Replicas starting together on an empty database insert version 1 once.
+async fn seeding_is_safe_when_many_start_together(app: TestApp) {
+    let store = app.store().clone();
+    // Empty the table the server seeded, as before a first start.
+    match &app.db {
+        TestDb::Postgres { pool, .. } => {
+            sqlx::query("DELETE FROM policy_versions")
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        TestDb::Sqlite { pool, .. } => {
+            sqlx::query("DELETE FROM policy_versions")
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+    let seeders: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { ticketd::service::seed_policy(&*store, start_time()).await })
+        })
+        .collect();
+    for seeder in seeders {
+        seeder.await.unwrap().unwrap();
+    }
+    assert_eq!(app.count("policy_versions").await, 1);
+    assert_eq!(store.active_policy_number().await.unwrap(), 1);
+}
+
+async fn a_new_version_is_used_within_2_s_and_recorded_on_tickets(app: TestApp) {
+    app.create_account("acme", pb::Plan::Business).await;
+    let since = Instant::now();
+    let tight = activate(app.store(), &tighter_business_p2(), app.clock_now()).await;
+    assert_eq!(tight, 2);
+    wait_until_in_use(&app, "2026-12-business-p2-2h", since).await;
+    let policy = app.get_policy().await;
+    assert_eq!(policy.version, "2026-12-business-p2-2h");
+
+    let ticket = app.create_ticket(p2_ticket("acme")).await.unwrap();
+    assert_eq!(ticket.response_target, Some(hours(2)));
+    assert_eq!(ticket.policy_version, "2026-12-business-p2-2h");
+    assert_eq!(stored_version_number(&app, &ticket).await, tight);
+}
+
+on_every_store!(
+    the_server_starts_on_the_published_policy_as_version_1,
+    a_new_version_is_used_within_2_s_and_recorded_on_tickets,
+    seeding_is_safe_when_many_start_together,
+);
