@@ -212,7 +212,7 @@ impl Service {
     pub async fn act(&self, key: TicketKey, action: &Action) -> Result<(Ticket, Option<Survey>)> {
         for _ in 0..MAX_ATTEMPTS {
             let ticket = self.store.get_ticket(key).await?;
-            let change = self.decide(&ticket, action)?;
+            let change = self.decide(&ticket, action).await?;
             if change.is_noop() {
                 return Ok((change.ticket, None));
             }
@@ -236,7 +236,9 @@ impl Service {
         Err(Error::Conflict)
     }
 
-    fn decide(&self, ticket: &Ticket, action: &Action) -> Result<Change> {
+    /// What `action` does to `ticket`. A decision that needs the policy
+    /// uses the version the ticket was received under, never the active one.
+    async fn decide(&self, ticket: &Ticket, action: &Action) -> Result<Change> {
         let now = self.clock.now();
         let change = match action {
             Action::Acknowledge { responder, method } => {
@@ -254,7 +256,10 @@ impl Service {
                 priority,
                 actor,
                 reason,
-            } => lifecycle::reprioritize(ticket, &self.policy(), *priority, actor, reason, now),
+            } => {
+                let policy = self.policies.version(ticket.policy_version_number).await?;
+                lifecycle::reprioritize(ticket, &policy, *priority, actor, reason, now)
+            }
         }?;
         Ok(change)
     }

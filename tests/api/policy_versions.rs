@@ -79,6 +79,13 @@ fn p2_ticket(account_id: &str) -> pb::CreateTicketRequest {
     }
 }
 
+fn p3_ticket(account_id: &str) -> pb::CreateTicketRequest {
+    pb::CreateTicketRequest {
+        impact: impact_for(pb::Priority::P3Normal),
+        ..chat_ticket(account_id)
+    }
+}
+
 async fn the_server_starts_on_the_published_policy_as_version_1(mut app: TestApp) {
     let version = app.store().active_policy().await.unwrap().unwrap();
     assert_eq!(version.number, 1);
@@ -146,8 +153,68 @@ async fn a_new_version_is_used_within_2_s_and_recorded_on_tickets(app: TestApp) 
     assert_eq!(stored_version_number(&app, &ticket).await, tight);
 }
 
+async fn tickets_keep_the_targets_of_the_version_they_were_received_under(mut app: TestApp) {
+    app.create_account("acme", pb::Plan::Business).await;
+    let before_warm = app.create_ticket(p3_ticket("acme")).await.unwrap();
+    let before_cold = app.create_ticket(p3_ticket("acme")).await.unwrap();
+    assert_eq!(before_warm.response_target, Some(hours(24)));
+
+    let since = Instant::now();
+    let tight = activate(app.store(), &tighter_business_p2(), app.clock_now()).await;
+    assert_eq!(tight, 2);
+    wait_until_in_use(&app, "2026-12-business-p2-2h", since).await;
+
+    // A new ticket is decided under the new version.
+    let after = app.create_ticket(p2_ticket("acme")).await.unwrap();
+    assert_eq!(after.response_target, Some(hours(2)));
+    assert_eq!(after.policy_version, "2026-12-business-p2-2h");
+    assert_eq!(stored_version_number(&app, &after).await, tight);
+
+    // One received before, reprioritised after: its own version's 4 h.
+    let moved = app
+        .reprioritize_as_lead(
+            &before_warm.name,
+            pb::Priority::P2High,
+            "customer escalated",
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.response_target, Some(hours(4)));
+    assert_eq!(
+        moved.response_due_at,
+        Some(ts(start_time() + chrono::Duration::hours(4)))
+    );
+    assert_eq!(moved.policy_version, "2026-11-standard");
+    assert_eq!(stored_version_number(&app, &moved).await, 1);
+
+    // After a restart the server holds only the active version; the old
+    // one is read from the store when a ticket needs it.
+    app.restart().await;
+    wait_until_in_use(&app, "2026-12-business-p2-2h", Instant::now()).await;
+    let moved = app
+        .reprioritize_as_lead(
+            &before_cold.name,
+            pb::Priority::P2High,
+            "customer escalated",
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.response_target, Some(hours(4)));
+    // And the new ticket keeps the new version's target across a
+    // reprioritisation there and back.
+    app.reprioritize_as_lead(&after.name, pb::Priority::P3Normal, "less urgent")
+        .await
+        .unwrap();
+    let back = app
+        .reprioritize_as_lead(&after.name, pb::Priority::P2High, "urgent again")
+        .await
+        .unwrap();
+    assert_eq!(back.response_target, Some(hours(2)));
+}
+
 on_every_store!(
     the_server_starts_on_the_published_policy_as_version_1,
     a_new_version_is_used_within_2_s_and_recorded_on_tickets,
     seeding_is_safe_when_many_start_together,
+    tickets_keep_the_targets_of_the_version_they_were_received_under,
 );
