@@ -212,9 +212,110 @@ async fn tickets_keep_the_targets_of_the_version_they_were_received_under(mut ap
     assert_eq!(back.response_target, Some(hours(2)));
 }
 
+/// `ticketd admin … policy ARGS` as an operator runs it.
+fn ticketd_policy(database: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ticketd"))
+        .args(["admin", "--database", database, "policy"])
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run ticketd")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+async fn an_operator_activates_lists_and_shows_versions_with_the_cli(app: TestApp) {
+    let unique = uuid::Uuid::new_v4().simple();
+    let bad_path = std::env::temp_dir().join(format!("ticketd_policy_bad_{unique}.toml"));
+    let good_path = std::env::temp_dir().join(format!("ticketd_policy_{unique}.toml"));
+    let tight = tighter_business_p2();
+    let bad = tight
+        .replace(
+            r#"business = { p1 = "1h", p2 = "2h","#,
+            r#"business = { p1 = "1h", p2 = "0h","#,
+        )
+        .replace("at_risk_percent = 75", "at_risk_percent = 0");
+    std::fs::write(&bad_path, &bad).unwrap();
+    std::fs::write(&good_path, &tight).unwrap();
+    let activate = |path: &std::path::Path| {
+        ticketd_policy(
+            &app.db_url,
+            &[
+                "activate",
+                path.to_str().unwrap(),
+                "--by",
+                "ana",
+                "--note",
+                "Business P2 to 2 h",
+            ],
+        )
+    };
+
+    // Every problem, by path and line; nothing written.
+    let before = app.row_counts().await;
+    let refused = activate(&bad_path);
+    assert!(!refused.status.success());
+    let problems = text(&refused.stderr);
+    for expected in [
+        "targets.first_response.business.p2",
+        "at_risk_percent",
+        "nothing was activated",
+    ] {
+        assert!(problems.contains(expected), "{expected}: {problems}");
+    }
+    assert!(problems.matches("line ").count() >= 2, "{problems}");
+    assert_eq!(app.row_counts().await, before);
+    assert_eq!(app.get_policy().await.version, "2026-11-standard");
+
+    let activated = activate(&good_path);
+    assert!(activated.status.success(), "{}", text(&activated.stderr));
+    assert_eq!(text(&activated.stdout).trim(), "2");
+    wait_until_in_use(&app, "2026-12-business-p2-2h", Instant::now()).await;
+
+    let listed = ticketd_policy(&app.db_url, &["versions"]);
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let listing = text(&listed.stdout);
+    let rows: Vec<&str> = listing.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{listing}");
+    assert!(
+        rows[0].starts_with('1')
+            && rows[0].contains("2026-11-standard")
+            && rows[0].contains("ticketd")
+            && rows[0].contains("the published policy"),
+        "{listing}"
+    );
+    assert!(
+        rows[1].starts_with('2')
+            && rows[1].contains("yes")
+            && rows[1].contains("2026-12-business-p2-2h")
+            && rows[1].contains("ana")
+            && rows[1].contains("Business P2 to 2 h"),
+        "{listing}"
+    );
+
+    let shown = ticketd_policy(&app.db_url, &["show"]);
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    assert_eq!(text(&shown.stdout), tight);
+    let first = ticketd_policy(&app.db_url, &["show", "--version", "1"]);
+    assert_eq!(text(&first.stdout), Policy::published_document());
+    let missing = ticketd_policy(&app.db_url, &["show", "--version", "9"]);
+    assert!(!missing.status.success());
+    assert!(
+        text(&missing.stderr).contains("not found"),
+        "{}",
+        text(&missing.stderr)
+    );
+
+    let _ = std::fs::remove_file(bad_path);
+    let _ = std::fs::remove_file(good_path);
+}
+
 on_every_store!(
     the_server_starts_on_the_published_policy_as_version_1,
     a_new_version_is_used_within_2_s_and_recorded_on_tickets,
     seeding_is_safe_when_many_start_together,
     tickets_keep_the_targets_of_the_version_they_were_received_under,
+    an_operator_activates_lists_and_shows_versions_with_the_cli,
 );
