@@ -319,3 +319,100 @@ on_every_store!(
     tickets_keep_the_targets_of_the_version_they_were_received_under,
     an_operator_activates_lists_and_shows_versions_with_the_cli,
 );
+
+/// Two servers on one database take tickets concurrently while a version is
+/// activated: each ticket is decided wholly under one version (the number
+/// it records gives the target and label it got), and both servers use the
+/// new version within 2 s.
+async fn two_servers_switch_mid_intake_without_mixing_versions(app: TestApp) {
+    app.create_account("acme", pb::Plan::Business).await;
+    let second = app.start_second_server().await.unwrap();
+    let addr = second.local_addr();
+    let (stop_second, stopped) = tokio::sync::oneshot::channel::<()>();
+    let second = tokio::spawn(second.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect_lazy();
+    let clients = [
+        app.tickets.clone(),
+        ticketd::client::ticket_client(channel, app.bearer()),
+    ];
+
+    let started = Instant::now();
+    let run_for = StdDuration::from_millis(3_500);
+    let mut writers = Vec::new();
+    for (server, client) in clients.iter().enumerate() {
+        for _ in 0..4 {
+            let mut client = client.clone();
+            writers.push(tokio::spawn(async move {
+                let mut received = Vec::new();
+                while started.elapsed() < run_for {
+                    let sent_at = started.elapsed();
+                    let ticket = client
+                        .create_ticket(p2_ticket("acme"))
+                        .await
+                        .unwrap()
+                        .into_inner()
+                        .ticket
+                        .unwrap();
+                    received.push((server, sent_at, ticket));
+                    tokio::time::sleep(StdDuration::from_millis(15)).await;
+                }
+                received
+            }));
+        }
+    }
+    tokio::time::sleep(StdDuration::from_millis(800)).await;
+    let tight = activate(app.store(), &tighter_business_p2(), app.clock_now()).await;
+    let activated = started.elapsed();
+
+    let mut tickets = Vec::new();
+    for writer in writers {
+        tickets.extend(writer.await.unwrap());
+    }
+    let recorded: std::collections::HashMap<i64, i64> =
+        sqlx::query_as::<_, (i64, i64)>("SELECT number, policy_version_number FROM tickets")
+            .fetch_all(app.pg())
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+    assert_eq!(recorded.len(), tickets.len());
+    let mut seen = [[0; 2]; 2];
+    for (server, sent_at, ticket) in &tickets {
+        let version = recorded[&ticket.number];
+        let (target, label) = match version {
+            1 => (hours(4), "2026-11-standard"),
+            v if v == tight => (hours(2), "2026-12-business-p2-2h"),
+            other => panic!("ticket {} records version {other}", ticket.number),
+        };
+        assert_eq!(
+            (ticket.response_target, ticket.policy_version.as_str()),
+            (Some(target), label),
+            "ticket {} on server {server} records version {version}",
+            ticket.number
+        );
+        if *sent_at >= activated + StdDuration::from_secs(2) {
+            assert_eq!(
+                version,
+                tight,
+                "server {server} still used version 1 {:?} after the activation",
+                *sent_at - activated
+            );
+        }
+        seen[*server][usize::from(version == tight)] += 1;
+    }
+    for (server, counts) in seen.iter().enumerate() {
+        assert!(
+            counts[0] > 0 && counts[1] > 0,
+            "server {server} took tickets under both versions: {counts:?}"
+        );
+    }
+
+    let _ = stop_second.send(());
+    second.await.unwrap().unwrap();
+}
+
+on_postgres!(two_servers_switch_mid_intake_without_mixing_versions);
