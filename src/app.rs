@@ -22,12 +22,11 @@ use crate::api::ticket_service::TicketApi;
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::domain::clock::Clock;
-use crate::domain::policy::Policy;
 use crate::net::Incoming;
 use crate::proto::FILE_DESCRIPTOR_SET;
 use crate::proto::pb::policy_service_server::PolicyServiceServer;
 use crate::proto::pb::ticket_service_server::TicketServiceServer;
-use crate::service::Service;
+use crate::service::{Policies, Service};
 use crate::store::Store;
 use crate::store::{self, PoolConfig};
 use crate::watch::Hub;
@@ -69,7 +68,10 @@ impl Application {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(config.listen).await?;
-        let service = Service::new(store.clone(), Arc::new(Policy::standard()), clock)
+        // Inserts the published policy as version 1 on a database that has
+        // no version yet.
+        let policies = Arc::new(Policies::load(store.clone(), clock.now()).await?);
+        let service = Service::new(store.clone(), policies, clock)
             .with_account_cache(config.account_cache_size);
         Ok(Self {
             listener,
@@ -206,6 +208,12 @@ impl Application {
             self.service.clock().clone(),
         )));
         let hub_task = AbortOnDrop(tokio::spawn(hub.clone().run()));
+        let _policy_refresher = AbortOnDrop(tokio::spawn(
+            self.service
+                .policies()
+                .clone()
+                .keep_fresh(self.config.policy_refresh()),
+        ));
         let use_flusher = AbortOnDrop(tokio::spawn(auth.clone().run_use_flusher()));
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let grace = Duration::from_millis(self.config.shutdown_grace_ms);

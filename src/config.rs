@@ -75,6 +75,12 @@ pub struct Config {
     #[arg(long, env = "TICKETD_ACCOUNT_CACHE_SIZE", default_value_t = 10_000)]
     pub account_cache_size: usize,
 
+    /// How often this server reads which policy version is active, in
+    /// milliseconds: a newly activated version is used by every replica
+    /// within this (plus one read) of its activation.
+    #[arg(long, env = "TICKETD_POLICY_REFRESH_MS", default_value_t = 1_000)]
+    pub policy_refresh_ms: u64,
+
     /// Threads that serve calls. Default: one per core. On a machine it
     /// shares with PostgreSQL, fewer leave the database room: on two cores,
     /// one thread takes more tickets per second than two (BENCHMARKS.md).
@@ -357,6 +363,10 @@ impl Config {
     }
 
     /// How CreateTicket's reads and writes are grouped on PostgreSQL.
+    pub fn policy_refresh(&self) -> Duration {
+        Duration::from_millis(self.policy_refresh_ms.max(1))
+    }
+
     pub fn intake_batch(&self) -> crate::store::BatchConfig {
         let max_tickets = self.intake_batch_max.max(1);
         let writers = self.intake_writers.unwrap_or(if max_tickets == 1 {

@@ -78,6 +78,13 @@ pub enum Error {
     #[error("the record changed concurrently")]
     Conflict,
 
+    /// A policy activation expected version `expected` to be active, but
+    /// version `active` was activated meanwhile; nothing was written.
+    #[error(
+        "policy version {expected} is no longer the active one: version {active} was activated meanwhile"
+    )]
+    PolicyVersionRaced { expected: i64, active: i64 },
+
     /// A watch stream's client left its buffer full for too long; it
     /// resumes from the last cursor it received (`resume_cursor`, the last
     /// one queued).

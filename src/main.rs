@@ -1,6 +1,8 @@
 //! `ticketd`: the support-ticket gRPC server, and its server-side admin
 //! commands (credentials are issued here, on the database, never over an
-//! open RPC).
+//! open RPC; policy versions are activated here too).
+
+use std::path::PathBuf;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,8 +13,9 @@ use ticketd::clock::SystemClock;
 use ticketd::config::{Config, DEFAULT_DATABASE};
 use ticketd::domain::Clock;
 use ticketd::domain::access::{Credential, Role};
-use ticketd::domain::policy::Channel;
-use ticketd::store::{self, CredentialStore, PoolConfig};
+use ticketd::domain::intake::receipt_time;
+use ticketd::domain::policy::{Channel, Policy, PolicyVersion};
+use ticketd::store::{self, CredentialStore, PolicyStore, PoolConfig};
 
 #[derive(Parser)]
 #[command(name = "ticketd", version, about = "Support-ticket gRPC server")]
@@ -51,6 +54,37 @@ enum AdminCommand {
     /// Credentials of the systems that call ticketd.
     #[command(subcommand)]
     Credentials(CredentialCommand),
+    /// The support policy's versions.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Checks a policy document and makes it the active version, which
+    /// every server uses within its --policy-refresh-ms (1 s by default).
+    /// A document with problems is refused, every problem listed by path
+    /// and line, and nothing changes. To go back to an earlier version,
+    /// activate its document again (`show --version N`): it becomes a new
+    /// version.
+    Activate {
+        /// The policy document (TOML, as policy/published.toml).
+        file: PathBuf,
+        /// Who activates it, kept with the version.
+        #[arg(long)]
+        by: String,
+        /// Why: the change note kept with the version.
+        #[arg(long)]
+        note: String,
+    },
+    /// Lists every version, oldest first; the last one is active.
+    Versions,
+    /// Prints a version's document on stdout: the active one, or N.
+    Show {
+        /// The version's number.
+        #[arg(long = "version", value_name = "N")]
+        number: Option<i64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -133,7 +167,89 @@ async fn admin_command(admin: AdminArgs) -> anyhow::Result<()> {
     .await?;
     match admin.command {
         AdminCommand::Credentials(command) => credentials(&*store, command).await,
+        AdminCommand::Policy(command) => policy(&*store, command).await,
     }
+}
+
+async fn policy(store: &dyn PolicyStore, command: PolicyCommand) -> anyhow::Result<()> {
+    let now = receipt_time(SystemClock.now());
+    match command {
+        PolicyCommand::Activate { file, by, note } => {
+            let document = std::fs::read_to_string(&file)
+                .map_err(|err| anyhow::anyhow!("cannot read {}: {err}", file.display()))?;
+            let policy = Policy::from_document(&document).map_err(|problems| {
+                anyhow::anyhow!("{}: {problems}\nnothing was activated", file.display())
+            })?;
+            // Version 1 is the published policy on every database (tickets
+            // received before any activation were decided under it), even
+            // when no server has started on this one yet.
+            ticketd::service::seed_policy(store, now)
+                .await
+                .map_err(describe)?;
+            let active = store.active_policy_number().await.map_err(describe)?;
+            let version = store
+                .activate_policy(active, &document, policy.version(), &by, &note, now)
+                .await
+                .map_err(describe)?;
+            eprintln!(
+                "activated policy version {} ({}), replacing version {active}; servers use it \
+                 within their --policy-refresh-ms",
+                version.number, version.label
+            );
+            println!("{}", version.number);
+        }
+        PolicyCommand::Versions => {
+            let mut versions: Vec<PolicyVersion> = Vec::new();
+            loop {
+                let page = store
+                    .list_policy_versions(versions.last().map(|v| v.number), 100)
+                    .await
+                    .map_err(describe)?;
+                if page.is_empty() {
+                    break;
+                }
+                versions.extend(page);
+            }
+            println!(
+                "{:<7}  {:<6}  {:<24}  {:<19}  {:<16}  NOTE",
+                "VERSION", "ACTIVE", "LABEL", "ACTIVATED", "BY"
+            );
+            let active = versions.last().map(|v| v.number);
+            for v in &versions {
+                println!(
+                    "{:<7}  {:<6}  {:<24}  {:<19}  {:<16}  {}",
+                    v.number,
+                    if Some(v.number) == active { "yes" } else { "" },
+                    v.label,
+                    v.activated_at.format("%Y-%m-%d %H:%M:%S"),
+                    v.activated_by,
+                    v.note
+                );
+            }
+        }
+        PolicyCommand::Show { number } => {
+            let version = match number {
+                Some(number) => store.get_policy_version(number).await,
+                None => store.active_policy().await.and_then(|active| {
+                    active.ok_or_else(|| ticketd::error::Error::NotFound {
+                        resource: "policy version",
+                        name: "the active one (no version yet: start the server once)".into(),
+                    })
+                }),
+            }
+            .map_err(describe)?;
+            eprintln!(
+                "policy version {} ({}), activated {} by {}: {}",
+                version.number,
+                version.label,
+                version.activated_at.format("%Y-%m-%d %H:%M:%S"),
+                version.activated_by,
+                version.note
+            );
+            print!("{}", version.document);
+        }
+    }
+    Ok(())
 }
 
 async fn credentials(

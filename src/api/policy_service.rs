@@ -26,7 +26,7 @@ impl PolicyService for PolicyApi {
         _request: Request<pb::GetPolicyRequest>,
     ) -> Result<Response<pb::GetPolicyResponse>, Status> {
         Ok(Response::new(pb::GetPolicyResponse {
-            policy: Some(self.service.policy().into()),
+            policy: Some(pb::Policy::from(&*self.service.policy())),
         }))
     }
 
@@ -67,7 +67,7 @@ impl PolicyService for PolicyApi {
         request: Request<pb::ComputeDeadlineRequest>,
     ) -> Result<Response<pb::ComputeDeadlineResponse>, Status> {
         let policy = self.service.policy();
-        let q = validate::compute_deadline(request.into_inner(), policy)?;
+        let q = validate::compute_deadline(request.into_inner(), &policy)?;
         Ok(Response::new(pb::ComputeDeadlineResponse {
             response_target: Some(duration(policy.response_target(q.plan, q.priority))),
             response_due_at: Some(timestamp(policy.response_due_at(

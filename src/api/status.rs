@@ -26,6 +26,7 @@ pub mod reason {
     pub const REQUEST_ID_REUSED: &str = "REQUEST_ID_REUSED";
     pub const ILLEGAL_TRANSITION: &str = "ILLEGAL_TRANSITION";
     pub const CONCURRENT_UPDATE: &str = "CONCURRENT_UPDATE";
+    pub const POLICY_VERSION_RACED: &str = "POLICY_VERSION_RACED";
     pub const SURVEY_ALREADY_ANSWERED: &str = "SURVEY_ALREADY_ANSWERED";
     pub const SERVICE_NOT_OFFERED: &str = "SERVICE_NOT_OFFERED";
     pub const STORAGE_UNAVAILABLE: &str = "STORAGE_UNAVAILABLE";
@@ -186,6 +187,23 @@ impl From<Error> for Status {
                 Code::Aborted,
                 "what this request read changed before it could be written; retry",
                 info(reason::CONCURRENT_UPDATE, []),
+            ),
+            // Not CONCURRENT_UPDATE: that one is safe to retry blindly; an
+            // activation that lost a race is the operator's to review against
+            // the version that won.
+            Error::PolicyVersionRaced { expected, active } => Status::with_error_details(
+                Code::Aborted,
+                format!(
+                    "policy version {expected} is no longer the active one: version {active} \
+                     was activated meanwhile; review it before activating again"
+                ),
+                info(
+                    reason::POLICY_VERSION_RACED,
+                    [
+                        ("expected_version", expected.to_string()),
+                        ("active_version", active.to_string()),
+                    ],
+                ),
             ),
             Error::WatchConsumerTooSlow { resume_cursor } => Status::with_error_details(
                 Code::ResourceExhausted,

@@ -111,8 +111,10 @@ impl TicketService for TicketApi {
         request: Request<pb::CreateTicketRequest>,
     ) -> Result<Response<pb::CreateTicketResponse>, Status> {
         authorize_channel(&request)?;
-        let request = validate::create_ticket(request.into_inner(), self.service.policy())?;
-        let ticket = self.service.create_ticket(request).await?;
+        // One snapshot of the active policy for the whole request.
+        let policy = self.service.policies().active();
+        let request = validate::create_ticket(request.into_inner(), &policy.policy)?;
+        let ticket = self.service.create_ticket(&policy, request).await?;
         Ok(Response::new(pb::CreateTicketResponse {
             ticket: Some(ticket.into()),
         }))

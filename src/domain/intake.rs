@@ -16,9 +16,12 @@ pub fn receipt_time(now: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// Turns a valid request into a received ticket, stamped at `now` with the
-/// plan the account has at this moment. `number` is left at 0 for the store.
+/// plan the account has at this moment, decided wholly under `policy`, which
+/// is version `policy_number` (recorded, so later decisions use it too).
+/// `number` is left at 0 for the store.
 pub fn receive(
     policy: &Policy,
+    policy_number: i64,
     account: &Account,
     request: TicketRequest,
     now: DateTime<Utc>,
@@ -44,6 +47,7 @@ pub fn receive(
         at_risk_at: at_risk_at(now, response_due_at, policy.at_risk_percent()),
         decision,
         policy_version: policy.version().to_owned(),
+        policy_version_number: policy_number,
         request_id: request.request_id,
         first_response: None,
         sla_state: SlaState::OnTrack,
@@ -105,6 +109,7 @@ mod tests {
     fn a_business_outage_by_phone_is_p1_due_in_one_hour_from_receipt() {
         let ticket = receive(
             &Policy::standard(),
+            1,
             &account(Plan::Business),
             phone_request(outage()),
             now(),
@@ -124,6 +129,7 @@ mod tests {
     fn a_free_phone_call_is_refused_naming_chat_and_web_form() {
         let refusal = receive(
             &Policy::standard(),
+            1,
             &account(Plan::Free),
             phone_request(outage()),
             now(),
@@ -147,7 +153,7 @@ mod tests {
     #[test]
     fn a_free_outage_keeps_p1_but_gets_the_free_24_hour_target() {
         let request = phone_request(outage()).with_chat_origin();
-        let ticket = receive(&Policy::standard(), &account(Plan::Free), request, now()).unwrap();
+        let ticket = receive(&Policy::standard(), 1, &account(Plan::Free), request, now()).unwrap();
         assert_eq!(ticket.decision.priority, Priority::P1);
         assert_eq!(ticket.response_due_at, now() + Duration::hours(24));
     }
@@ -156,6 +162,7 @@ mod tests {
     fn receipt_is_recorded_to_the_microsecond() {
         let ticket = receive(
             &Policy::standard(),
+            1,
             &account(Plan::Pro),
             phone_request(outage()).with_chat_origin(),
             now() + Duration::nanoseconds(1_234_567),
@@ -169,6 +176,7 @@ mod tests {
         let request = phone_request(outage());
         let ticket = receive(
             &Policy::standard(),
+            1,
             &account(Plan::Api),
             request.clone(),
             now(),

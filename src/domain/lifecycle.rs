@@ -382,7 +382,7 @@ pub(crate) mod tests {
             .unwrap(),
             request_id: None,
         };
-        receive(&Policy::standard(), &account, request, t0()).unwrap()
+        receive(&Policy::standard(), 1, &account, request, t0()).unwrap()
     }
 
     /// A lead moves `ticket` to `priority` at `at` under the published policy.

@@ -186,7 +186,11 @@ pub struct Ticket {
     pub received_at: DateTime<Utc>,
     pub response_target: Duration,
     pub response_due_at: DateTime<Utc>,
+    /// The label of the policy version the ticket was received under.
     pub policy_version: String,
+    /// That version's number: every later decision about the ticket
+    /// (reprioritisation, a recomputed deadline) uses it.
+    pub policy_version_number: i64,
     pub request_id: Option<String>,
     /// When the ticket turns AT_RISK without a first response.
     pub at_risk_at: DateTime<Utc>,

@@ -2,6 +2,7 @@
 //! with the store's reads and writes. Handlers stay thin (validate, call,
 //! convert) and this layer stays free of protobuf.
 
+mod policies;
 mod sweeper_alarm;
 mod writes;
 
@@ -9,6 +10,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
+pub use policies::{Policies, Versioned, seed as seed_policy};
 pub use sweeper_alarm::SweeperAlarm;
 pub use writes::{LogWritten, TicketWriter};
 
@@ -34,7 +36,9 @@ use crate::store::{
 #[derive(Clone)]
 pub struct Service {
     store: Arc<dyn Store>,
-    policy: Arc<Policy>,
+    /// The active policy version, and those earlier tickets were received
+    /// under.
+    policies: Arc<Policies>,
     clock: Arc<dyn Clock>,
     /// Every ticket and event write goes through here.
     writer: TicketWriter,
@@ -46,11 +50,11 @@ pub struct Service {
 const MAX_ATTEMPTS: usize = 5;
 
 impl Service {
-    pub fn new(store: Arc<dyn Store>, policy: Arc<Policy>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(store: Arc<dyn Store>, policies: Arc<Policies>, clock: Arc<dyn Clock>) -> Self {
         Self {
             writer: TicketWriter::new(store.clone()),
             store,
-            policy,
+            policies,
             clock,
             accounts: Arc::new(AccountCache::new(0)),
         }
@@ -71,8 +75,14 @@ impl Service {
         &self.writer
     }
 
-    pub fn policy(&self) -> &Policy {
-        &self.policy
+    /// The active policy version (GetPolicy's answer) and the earlier ones.
+    pub fn policies(&self) -> &Arc<Policies> {
+        &self.policies
+    }
+
+    /// The active policy, as of the last refresh.
+    pub fn policy(&self) -> Arc<Policy> {
+        self.policies.active().policy
     }
 
     pub async fn create_account(&self, new: NewAccount) -> Result<Account> {
@@ -113,7 +123,16 @@ impl Service {
     /// ticket only if the account is still on that plan, so a stale entry
     /// costs a fresh read and a second decision, never a wrong deadline; a
     /// refusal is likewise only given on a fresh read.
-    pub async fn create_ticket(&self, request: TicketRequest) -> Result<Ticket> {
+    ///
+    /// The whole request is decided under `policy`, the one snapshot of the
+    /// active version the caller took (and validated the request against),
+    /// and the ticket records its number: a version activated meanwhile
+    /// applies to the next request, never to part of this one.
+    pub async fn create_ticket(
+        &self,
+        policy: &Versioned,
+        request: TicketRequest,
+    ) -> Result<Ticket> {
         let mut cached = self.accounts.get(&request.account_id);
         for _ in 0..MAX_ATTEMPTS {
             let from_cache = cached.is_some();
@@ -128,25 +147,30 @@ impl Service {
                     account
                 }
             };
-            let ticket =
-                match intake::receive(&self.policy, &account, request.clone(), self.clock.now()) {
-                    Ok(ticket) => ticket,
-                    Err(_) if from_cache => {
-                        self.accounts.forget(&account.id);
-                        continue;
+            let ticket = match intake::receive(
+                &policy.policy,
+                policy.number,
+                &account,
+                request.clone(),
+                self.clock.now(),
+            ) {
+                Ok(ticket) => ticket,
+                Err(_) if from_cache => {
+                    self.accounts.forget(&account.id);
+                    continue;
+                }
+                Err(refusal) => {
+                    if let Some(request_id) = &request.request_id
+                        && let Some(existing) = self
+                            .store
+                            .find_ticket_by_request_id(&request.account_id, request_id)
+                            .await?
+                    {
+                        return same_request(existing, &request);
                     }
-                    Err(refusal) => {
-                        if let Some(request_id) = &request.request_id
-                            && let Some(existing) = self
-                                .store
-                                .find_ticket_by_request_id(&request.account_id, request_id)
-                                .await?
-                        {
-                            return same_request(existing, &request);
-                        }
-                        return Err(refusal.into());
-                    }
-                };
+                    return Err(refusal.into());
+                }
+            };
             let received = TicketEvent {
                 to_status: Some(ticket.status),
                 to_priority: Some(ticket.decision.priority),
@@ -188,7 +212,7 @@ impl Service {
     pub async fn act(&self, key: TicketKey, action: &Action) -> Result<(Ticket, Option<Survey>)> {
         for _ in 0..MAX_ATTEMPTS {
             let ticket = self.store.get_ticket(key).await?;
-            let change = self.decide(&ticket, action)?;
+            let change = self.decide(&ticket, action).await?;
             if change.is_noop() {
                 return Ok((change.ticket, None));
             }
@@ -212,7 +236,9 @@ impl Service {
         Err(Error::Conflict)
     }
 
-    fn decide(&self, ticket: &Ticket, action: &Action) -> Result<Change> {
+    /// What `action` does to `ticket`. A decision that needs the policy
+    /// uses the version the ticket was received under, never the active one.
+    async fn decide(&self, ticket: &Ticket, action: &Action) -> Result<Change> {
         let now = self.clock.now();
         let change = match action {
             Action::Acknowledge { responder, method } => {
@@ -230,7 +256,10 @@ impl Service {
                 priority,
                 actor,
                 reason,
-            } => lifecycle::reprioritize(ticket, &self.policy, *priority, actor, reason, now),
+            } => {
+                let policy = self.policies.version(ticket.policy_version_number).await?;
+                lifecycle::reprioritize(ticket, &policy, *priority, actor, reason, now)
+            }
         }?;
         Ok(change)
     }
@@ -277,7 +306,7 @@ impl Service {
 
     /// Queues a professional-services request; same idempotency rules as tickets.
     pub async fn create_service_request(&self, new: NewServiceRequest) -> Result<ServiceRequest> {
-        if !self.policy.professional_services().contains(&new.kind) {
+        if !self.policy().professional_services().contains(&new.kind) {
             return Err(Error::ServiceNotOffered { kind: new.kind });
         }
         self.store.get_account(&new.account_id).await?;

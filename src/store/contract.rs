@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::domain::access::Credential;
 use crate::domain::compliance::{ResponseRecord, SurveyTally};
 use crate::domain::listing::{DeadlineCursor, DeadlineFilter, ServiceRequestFilter, TicketFilter};
+use crate::domain::policy::PolicyVersion;
 use crate::domain::service_request::ServiceRequest;
 use crate::domain::survey::Survey;
 use crate::domain::ticket::{Account, AccountUpdate, Ticket, TicketEvent, TicketKey};
@@ -222,6 +223,41 @@ pub trait CredentialStore: Send + Sync + 'static {
     async fn record_credential_use(&self, uses: &[(String, DateTime<Utc>)]) -> Result<()>;
 }
 
+/// The policy's versions: immutable, numbered documents, the highest number
+/// active. Activating appends; going back to an earlier policy is activating
+/// its document again, as a new number.
+#[async_trait]
+pub trait PolicyStore: Send + Sync + 'static {
+    /// Appends version `expected_active + 1` only while the active version
+    /// is still `expected_active` (0: no version yet). Of two activations
+    /// from the same version, one is written and the other fails with
+    /// [`crate::error::Error::PolicyVersionRaced`] naming the version now
+    /// active, having written nothing. `document` is stored as given;
+    /// checking it is the caller's.
+    async fn activate_policy(
+        &self,
+        expected_active: i64,
+        document: &str,
+        label: &str,
+        activated_by: &str,
+        note: &str,
+        at: DateTime<Utc>,
+    ) -> Result<PolicyVersion>;
+    /// The active version's number; 0 when there is none yet. One small
+    /// read, for replicas polling for a new activation.
+    async fn active_policy_number(&self) -> Result<i64>;
+    /// The active version, if any.
+    async fn active_policy(&self) -> Result<Option<PolicyVersion>>;
+    /// Version `number`, or `NotFound`.
+    async fn get_policy_version(&self, number: i64) -> Result<PolicyVersion>;
+    /// Versions in number order, after `after`.
+    async fn list_policy_versions(
+        &self,
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<PolicyVersion>>;
+}
+
 /// The ticket events in commit order, which watch streams follow.
 #[async_trait]
 pub trait EventLogStore: Send + Sync + 'static {
@@ -257,6 +293,7 @@ pub trait Store:
     + ComplianceStore
     + CredentialStore
     + EventLogStore
+    + PolicyStore
 {
 }
 
@@ -269,6 +306,7 @@ impl<T> Store for T where
         + ComplianceStore
         + CredentialStore
         + EventLogStore
+        + PolicyStore
         + ?Sized
 {
 }

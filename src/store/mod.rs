@@ -17,7 +17,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 pub use contract::{
     AccountStore, ComplianceStore, CredentialStore, EventLogStore, Health, Inserted, LogPage,
-    LoggedEvent, ServiceRequestStore, Store, SurveyStore, TicketStore, WatchSnapshot,
+    LoggedEvent, PolicyStore, ServiceRequestStore, Store, SurveyStore, TicketStore, WatchSnapshot,
 };
 pub use intake_batch::BatchConfig;
 // Callers name these by their old path; they are domain values.

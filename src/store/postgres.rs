@@ -299,7 +299,7 @@ mod tests {
             "one statement: the ticket and its event"
         );
         assert!(
-            insert.contains("(VALUES (0, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45))")
+            insert.contains("(VALUES (0, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46))")
         );
     }
 }

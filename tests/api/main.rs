@@ -76,6 +76,7 @@ mod listing;
 mod persistence;
 mod policy_service;
 mod policy_tables;
+mod policy_versions;
 mod professional_services;
 mod serving;
 mod store_contract;

@@ -60,7 +60,7 @@ fn ticket(owner: &Account, origin: Origin, request_id: Option<&str>) -> Ticket {
     };
     // Sub-microsecond digits are cut at receipt, so the round trip is exact.
     let now = start_time() + Duration::nanoseconds(123_456_789);
-    receive(&Policy::standard(), owner, request, now).unwrap()
+    receive(&Policy::standard(), 1, owner, request, now).unwrap()
 }
 
 fn new(inserted: Inserted) -> Ticket {
@@ -372,7 +372,126 @@ async fn ping_answers_when_the_store_is_up(app: TestApp) {
     app.store().ping().await.unwrap();
 }
 
+async fn policy_versions_are_appended_and_read_back(app: TestApp) {
+    let store = app.store();
+    // The server may have inserted the published policy already.
+    let base = store.active_policy_number().await.unwrap();
+    let at = start_time();
+    let document = Policy::published_document();
+    let first = store
+        .activate_policy(base, document, "label-a", "ana", "first", at)
+        .await
+        .unwrap();
+    assert_eq!(first.number, base + 1);
+    assert_eq!(
+        (
+            first.document.as_str(),
+            first.label.as_str(),
+            first.activated_by.as_str(),
+            first.note.as_str(),
+            first.activated_at
+        ),
+        (document, "label-a", "ana", "first", at)
+    );
+    assert_eq!(store.active_policy().await.unwrap(), Some(first.clone()));
+    assert_eq!(store.active_policy_number().await.unwrap(), base + 1);
+    assert_eq!(store.get_policy_version(base + 1).await.unwrap(), first);
+
+    // From a version that is no longer active, or one that never was:
+    // refused, naming the active one, and nothing written.
+    for stale in [base, base + 7] {
+        let refused = store
+            .activate_policy(stale, document, "label-b", "bo", "late", at)
+            .await;
+        assert!(
+            matches!(
+                refused,
+                Err(Error::PolicyVersionRaced { expected, active })
+                    if expected == stale && active == base + 1
+            ),
+            "{refused:?}"
+        );
+    }
+
+    // Going back is activating the old document again, as a new number.
+    let second = store
+        .activate_policy(
+            base + 1,
+            document,
+            "label-a",
+            "bo",
+            "back",
+            at + Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(second.number, base + 2);
+    assert_eq!(store.active_policy().await.unwrap(), Some(second.clone()));
+    assert_eq!(store.get_policy_version(base + 1).await.unwrap(), first);
+
+    assert_eq!(
+        store.list_policy_versions(Some(base), 10).await.unwrap(),
+        vec![first.clone(), second.clone()]
+    );
+    assert_eq!(
+        store.list_policy_versions(Some(base), 1).await.unwrap(),
+        vec![first]
+    );
+    assert_eq!(
+        store.list_policy_versions(None, 100).await.unwrap().len() as i64,
+        base + 2
+    );
+    assert!(matches!(
+        store.get_policy_version(base + 3).await,
+        Err(Error::NotFound {
+            resource: "policy version",
+            ..
+        })
+    ));
+    assert_eq!(app.count("policy_versions").await, base + 2);
+}
+
+async fn of_two_activations_from_one_version_exactly_one_wins(app: TestApp) {
+    for round in 0..5 {
+        let base = app.store().active_policy_number().await.unwrap();
+        let racers = ["left", "right"].map(|who| {
+            let store = app.store().clone();
+            tokio::spawn(async move {
+                store
+                    .activate_policy(
+                        base,
+                        Policy::published_document(),
+                        "2026-11-standard",
+                        who,
+                        &format!("round {round}"),
+                        start_time(),
+                    )
+                    .await
+            })
+        });
+        let mut won = Vec::new();
+        for racer in racers {
+            match racer.await.unwrap() {
+                Ok(version) => won.push(version),
+                Err(Error::PolicyVersionRaced { expected, active }) => {
+                    assert_eq!((expected, active), (base, base + 1));
+                }
+                Err(other) => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(won.len(), 1, "round {round}: {won:?}");
+        assert_eq!(won[0].number, base + 1);
+        assert_eq!(
+            app.store().active_policy().await.unwrap(),
+            Some(won[0].clone())
+        );
+        assert_eq!(app.count("policy_versions").await, base + 1);
+    }
+}
+
 on_every_store!(
+    policy_versions_are_appended_and_read_back,
+    of_two_activations_from_one_version_exactly_one_wins,
     accounts_round_trip_and_report_conflicts_and_absence,
     every_origin_reads_back_exactly_as_it_was_stored,
     a_request_id_yields_one_row_per_account,

@@ -31,6 +31,11 @@ export const ErrorReason = {
   ILLEGAL_TRANSITION: "ILLEGAL_TRANSITION",
   /** ABORTED: the ticket changed while the request was applied; retry. */
   CONCURRENT_UPDATE: "CONCURRENT_UPDATE",
+  /**
+   * ABORTED: a policy activation lost a race; metadata `expected_version` and `active_version` (the version
+   * activated meanwhile). Review it, do not retry blindly.
+   */
+  POLICY_VERSION_RACED: "POLICY_VERSION_RACED",
   /** FAILED_PRECONDITION: the survey already has its answer. */
   SURVEY_ALREADY_ANSWERED: "SURVEY_ALREADY_ANSWERED",
   /** FAILED_PRECONDITION: the policy does not offer this professional service; metadata `kind`. */

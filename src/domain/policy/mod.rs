@@ -10,6 +10,7 @@ pub mod check;
 pub mod document;
 #[cfg(test)]
 mod hand_written;
+pub mod version;
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -17,6 +18,7 @@ use std::sync::LazyLock;
 use chrono::{DateTime, Duration, Utc};
 
 pub use document::{Problem, Problems};
+pub use version::PolicyVersion;
 
 use super::priority::{self, Impact, PriorityDecision, PriorityRule};
 use super::service_request::ServiceKind;
@@ -281,6 +283,12 @@ impl Policy {
 
     pub fn support_hours(&self) -> &SupportHours {
         &self.hours
+    }
+
+    /// The text of the published policy document built into the binary:
+    /// version 1 of every database.
+    pub fn published_document() -> &'static str {
+        PUBLISHED
     }
 
     /// The published support policy (see `POLICY.md`): the document

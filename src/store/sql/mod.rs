@@ -17,6 +17,7 @@ pub(crate) mod compliance;
 pub(crate) mod credentials;
 pub(crate) mod event_log;
 pub(crate) mod parse;
+pub(crate) mod policy_versions;
 pub(crate) mod rows;
 pub(crate) mod service_requests;
 pub(crate) mod surveys;
@@ -48,6 +49,7 @@ macro_rules! impl_shared_sql {
         $crate::store::sql::compliance::impl_compliance_store!($store);
         $crate::store::sql::credentials::impl_credential_store!($store);
         $crate::store::sql::event_log::impl_event_log_store!($store);
+        $crate::store::sql::policy_versions::impl_policy_store!($store);
 
         // A const block so the expansion can have its own imports.
         const _: () = {

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::parse::{parse, parse_optional};
 use crate::domain::access::{Credential, Role};
-use crate::domain::policy::{Channel, Plan, Priority, Region};
+use crate::domain::policy::{Channel, Plan, PolicyVersion, Priority, Region};
 use crate::domain::priority::{Impact, ImpactScope, PriorityDecision, RequestKind, Workaround};
 use crate::domain::service_request::{ServiceKind, ServiceRequest, ServiceRequestStatus};
 use crate::domain::sla::SlaState;
@@ -87,6 +87,7 @@ pub struct TicketRow {
     pub sla_state: String,
     pub next_sla_check_at: Option<DateTime<Utc>>,
     pub version: i64,
+    pub policy_version_number: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -114,7 +115,8 @@ macro_rules! ticket_insert_columns {
          description, request_kind, impact_scope, workaround, priority, priority_rule_id, \
          priority_rule_description, status, received_at, response_target_seconds, \
          response_due_at, policy_version, request_id, at_risk_at, first_response_at, \
-         first_responder, first_response_method, sla_state, next_sla_check_at, version"
+         first_responder, first_response_method, sla_state, next_sla_check_at, version, \
+         policy_version_number"
     };
 }
 pub(crate) use ticket_insert_columns;
@@ -179,6 +181,7 @@ macro_rules! bind_ticket_insert {
             .bind(&row.sla_state)
             .bind(row.next_sla_check_at)
             .bind(row.version)
+            .bind(row.policy_version_number)
     }};
 }
 pub(crate) use bind_ticket_insert;
@@ -290,6 +293,7 @@ impl From<&Ticket> for TicketRow {
             sla_state: ticket.sla_state.as_str().to_owned(),
             next_sla_check_at: ticket.next_sla_check_at(),
             version: ticket.version,
+            policy_version_number: ticket.policy_version_number,
         };
         match &ticket.origin {
             Origin::WebForm {
@@ -378,6 +382,7 @@ impl TryFrom<TicketRow> for Ticket {
             response_target: Duration::seconds(row.response_target_seconds),
             response_due_at: row.response_due_at,
             policy_version: row.policy_version,
+            policy_version_number: row.policy_version_number,
             request_id: row.request_id,
             at_risk_at: row.at_risk_at,
             first_response: match (
@@ -626,6 +631,39 @@ macro_rules! bind_credential_insert {
 }
 pub(crate) use bind_credential_insert;
 
+/// A stored policy version; rows are never changed once written.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PolicyVersionRow {
+    pub number: i64,
+    pub document: String,
+    pub label: String,
+    pub activated_by: String,
+    pub activated_at: DateTime<Utc>,
+    pub note: String,
+}
+
+impl TryFrom<PolicyVersionRow> for PolicyVersion {
+    type Error = Error;
+
+    fn try_from(row: PolicyVersionRow) -> Result<Self> {
+        Ok(PolicyVersion {
+            number: row.number,
+            document: row.document,
+            label: row.label,
+            activated_by: row.activated_by,
+            activated_at: row.activated_at,
+            note: row.note,
+        })
+    }
+}
+
+macro_rules! policy_version_columns {
+    () => {
+        "number, document, label, activated_by, activated_at, note"
+    };
+}
+pub(crate) use policy_version_columns;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -673,7 +711,7 @@ mod tests {
                 .unwrap(),
                 request_id: Some("r".into()),
             };
-            let ticket = receive(&Policy::standard(), &account, request, Utc::now()).unwrap();
+            let ticket = receive(&Policy::standard(), 1, &account, request, Utc::now()).unwrap();
             let back = Ticket::try_from(TicketRow::from(&ticket)).unwrap();
             assert_eq!(back, ticket);
         }

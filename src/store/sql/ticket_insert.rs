@@ -216,11 +216,11 @@ mod tests {
 
     #[test]
     fn the_parameter_counts_follow_the_column_lists() {
-        assert_eq!(TICKET_PARAMETERS, 34);
+        assert_eq!(TICKET_PARAMETERS, 35);
         assert_eq!(EVENT_PARAMETERS, 11);
         let sql = sqlite_insert_ticket_sql();
-        assert!(sql.contains("$34 WHERE EXISTS"), "{sql}");
-        assert!(!sql.contains("$35"), "{sql}");
+        assert!(sql.contains("$35 WHERE EXISTS"), "{sql}");
+        assert!(!sql.contains("$36"), "{sql}");
         assert!(sql.ends_with("DO NOTHING RETURNING number"), "{sql}");
         assert!(
             insert_event_sql()
@@ -238,22 +238,22 @@ mod tests {
     #[test]
     fn each_event_has_its_own_parameters_in_order() {
         let sql = insert_ticket_sql(2);
-        assert!(sql.contains("(0, $35, "));
-        assert!(sql.contains("$45), (1, $46, "));
-        assert!(sql.contains("$56)) AS event"));
+        assert!(sql.contains("(0, $36, "));
+        assert!(sql.contains("$46), (1, $47, "));
+        assert!(sql.contains("$57)) AS event"));
     }
 
     #[test]
     fn a_group_statement_numbers_its_parameters_in_binding_order() {
         let sql = build_group_sql(&[1, 2]);
-        // Two tickets (1..=68), then three events of 1 + 11 parameters.
+        // Two tickets (1..=70), then three events of 1 + 11 parameters.
         assert!(sql.contains("($1, "), "{sql}");
-        assert!(sql.contains("$68)"), "{sql}");
-        assert!(sql.contains("(0, $69::uuid, $70, "), "{sql}");
-        assert!(sql.contains("(1, $81::uuid, $82, "), "{sql}");
-        assert!(sql.contains("(2, $93::uuid, $94, "), "{sql}");
-        assert!(sql.contains("$104)"), "{sql}");
-        assert!(!sql.contains("$105"), "{sql}");
+        assert!(sql.contains("$70)"), "{sql}");
+        assert!(sql.contains("(0, $71::uuid, $72, "), "{sql}");
+        assert!(sql.contains("(1, $83::uuid, $84, "), "{sql}");
+        assert!(sql.contains("(2, $95::uuid, $96, "), "{sql}");
+        assert!(sql.contains("$106)"), "{sql}");
+        assert!(!sql.contains("$107"), "{sql}");
         assert!(sql.ends_with("SELECT id, number FROM ticket"));
     }
 

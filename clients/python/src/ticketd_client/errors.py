@@ -46,6 +46,9 @@ REQUEST_ID_REUSED = "REQUEST_ID_REUSED"
 ILLEGAL_TRANSITION = "ILLEGAL_TRANSITION"
 # ABORTED: the ticket changed while the request was applied; retry.
 CONCURRENT_UPDATE = "CONCURRENT_UPDATE"
+# ABORTED: a policy activation lost a race; metadata `expected_version` and
+# `active_version` (the version activated meanwhile). Review it, do not retry blindly.
+POLICY_VERSION_RACED = "POLICY_VERSION_RACED"
 SURVEY_ALREADY_ANSWERED = "SURVEY_ALREADY_ANSWERED"
 SERVICE_NOT_OFFERED = "SERVICE_NOT_OFFERED"
 STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
@@ -90,6 +93,7 @@ REASONS: frozenset[str] = frozenset(
         REQUEST_ID_REUSED,
         ILLEGAL_TRANSITION,
         CONCURRENT_UPDATE,
+        POLICY_VERSION_RACED,
         SURVEY_ALREADY_ANSWERED,
         SERVICE_NOT_OFFERED,
         STORAGE_UNAVAILABLE,
