@@ -33,8 +33,23 @@ pub fn time(ts: Option<&prost_types::Timestamp>) -> String {
 }
 
 /// Whole hours of a response target, 0 when there is none.
-pub fn hours(target: Option<&prost_types::Duration>) -> i64 {
-    target.map_or(0, |d| d.seconds / 3600)
+/// A duration as the policy document writes it: `30m`, `4h`, `1h30m`, `24h`.
+pub fn span(duration: Option<&prost_types::Duration>) -> String {
+    let Some(duration) = duration else {
+        return "-".to_owned();
+    };
+    let mut seconds = duration.seconds;
+    if seconds <= 0 {
+        return format!("{seconds}s");
+    }
+    let mut out = String::new();
+    for (unit, size) in [("h", 3_600), ("m", 60), ("s", 1)] {
+        if seconds >= size {
+            out.push_str(&format!("{}{unit}", seconds / size));
+            seconds %= size;
+        }
+    }
+    out
 }
 
 pub fn print_account(account: &pb::Account) {
@@ -68,9 +83,9 @@ pub fn print_ticket(ticket: &pb::Ticket) {
     );
     println!("  received: {}", time(ticket.received_at.as_ref()));
     println!(
-        "  due:      {} (target {} h)",
+        "  due:      {} (target {})",
         time(ticket.response_due_at.as_ref()),
-        hours(ticket.response_target.as_ref())
+        span(ticket.response_target.as_ref())
     );
 }
 

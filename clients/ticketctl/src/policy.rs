@@ -12,7 +12,7 @@ use ticketd_client::proto::pb::policy_service_client::PolicyServiceClient;
 
 use tonic_types::StatusExt;
 
-use crate::output::{channel_name, hours, plan_name, priority_name, time};
+use crate::output::{channel_name, plan_name, priority_name, span, time};
 use crate::policy_diff::diff;
 use crate::values::{every, short_name};
 use crate::{account_name, timestamp};
@@ -159,8 +159,8 @@ pub async fn run(
                 .await?
                 .into_inner();
             println!(
-                "target {} h; due {}",
-                hours(answer.response_target.as_ref()),
+                "target {}; due {}",
+                span(answer.response_target.as_ref()),
                 time(answer.response_due_at.as_ref())
             );
         }
@@ -297,10 +297,10 @@ fn print_policy(policy: &pb::Policy) {
     println!("\nresponse targets:");
     for target in &policy.response_targets {
         println!(
-            "  {:<16} {:<10} {} h",
+            "  {:<16} {:<10} {}",
             plan_name(target.plan),
             priority_name(target.priority),
-            hours(target.target.as_ref())
+            span(target.target.as_ref())
         );
     }
     println!("\nphone lines (support: extension 2):");

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use ticketd_client::proto::pb;
 
-use crate::output::{channel_name, plan_name, priority_name};
+use crate::output::{channel_name, plan_name, priority_name, span};
 use crate::values::{ProtoEnum, short_name};
 
 /// One table of the policy and what changed in it, a line per change.
@@ -104,25 +104,6 @@ fn plans(from: &pb::Policy, to: &pb::Policy) -> Vec<String> {
             plan_name(*plan),
             names(now, channel_name)
         ));
-    }
-    out
-}
-
-/// A duration as the policy document writes it: `30m`, `4h`, `1h30m`, `24h`.
-pub fn span(duration: Option<&prost_types::Duration>) -> String {
-    let Some(duration) = duration else {
-        return "-".to_owned();
-    };
-    let mut seconds = duration.seconds;
-    if seconds <= 0 {
-        return format!("{seconds}s");
-    }
-    let mut out = String::new();
-    for (unit, size) in [("h", 3_600), ("m", 60), ("s", 1)] {
-        if seconds >= size {
-            out.push_str(&format!("{}{unit}", seconds / size));
-            seconds %= size;
-        }
     }
     out
 }
