@@ -1,19 +1,12 @@
 //! `ticketd admin credentials`: the server-side way credentials are issued,
 //! listed and revoked, run as an operator would run it.
 
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::support::admin::{text, ticketd_admin};
 
 fn ticketd(database: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ticketd"))
-        .args(["admin", "--database", database, "credentials"])
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run ticketd")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    ticketd_admin(database, "credentials", args)
 }
 
 #[test]

@@ -10,6 +10,7 @@ use ticketd::proto::pb;
 use ticketd::store::{Store, TicketKey};
 
 use crate::helpers::*;
+use crate::support::admin::{text, ticketd_admin};
 
 /// The published document, relabelled, with Business P2 at 2 h instead of 4 h.
 pub fn tighter_business_p2() -> String {
@@ -214,16 +215,7 @@ async fn tickets_keep_the_targets_of_the_version_they_were_received_under(mut ap
 
 /// `ticketd admin … policy ARGS` as an operator runs it.
 fn ticketd_policy(database: &str, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_ticketd"))
-        .args(["admin", "--database", database, "policy"])
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run ticketd")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    ticketd_admin(database, "policy", args)
 }
 
 async fn an_operator_activates_lists_and_shows_versions_with_the_cli(app: TestApp) {
