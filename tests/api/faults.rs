@@ -324,9 +324,20 @@ async fn calls_cancelled_mid_flight_leave_no_transaction_open_and_nothing_half_w
         tally.cancelled
     );
     assert!(cancelled_but_written > 0, "no call was cancelled mid-write");
-    assert!(tally.ok >= 200, "too few completed: {}", tally.ok);
+    // Calls kept completing through the storm. How many depends on what
+    // else the machine runs (about 900 when quiet); the point is that the
+    // storm did not stop the server, not a throughput figure.
+    assert!(tally.ok >= 50, "too few completed: {}", tally.ok);
+    // A client that resets streams faster than the server accepts them gets
+    // a GOAWAY (ENHANCE_YOUR_CALM, which tonic reports as RESOURCE_EXHAUSTED
+    // "h2 protocol error"): hyper's rapid-reset defence (CVE-2023-44487),
+    // which a loaded machine reaches sooner. Anything else is a failure.
     assert!(
-        tally.other.keys().all(|k| k.starts_with("Aborted")),
+        tally
+            .other
+            .keys()
+            .all(|k| k.starts_with("Aborted")
+                || k.starts_with("ResourceExhausted: h2 protocol error")),
         "unexpected failures: {:?}",
         tally.other
     );
